@@ -1,0 +1,49 @@
+# Set-up and everyday commands. `make demo` and `make test` create the venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench lock clean help
+
+help:
+	@echo "make demo   - create .venv, install, run a real recipe on bundled data"
+	@echo "make test   - create .venv, install, run the whole test suite (slow cases included)"
+	@echo "make test-fast - the suite without the slow end-to-end cases"
+	@echo "make lint   - ruff over the package, tests and benchmarks"
+	@echo "make bench  - benchmark scripts (print tables)"
+	@echo "make lock   - refresh requirements.lock from a clean venv of pyproject.toml"
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mlengine run recipes/titanic.yaml --runs-dir runs
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -x -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -x -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlengine tests benchmarks examples
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/engine_overhead.py
+
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet -e ".[dev]"
+	(echo "# Tested lock of mlengine's dependencies (Python 3.11, Linux x86_64). 'make install' installs exactly these."; \
+	 echo "# Regenerate with 'make lock' after changing pyproject.toml, then run 'make test'."; \
+	 .lockvenv/bin/pip freeze --exclude-editable | grep -v -i '^mlengine') > requirements.lock
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,50 @@
+"""The library API: the same operations as the CLI, for `import mlengine` users."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def load_recipe(path: str | os.PathLike[str] | dict[str, Any], overrides: list[str] | None = None,
+                base_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Compose and validate a recipe (file path or dict); raises RecipeError listing every problem."""
+    from mlengine.recipe.load import load_recipe as _load
+    from mlengine.recipe.load import recipe_from_dict
+
+    if isinstance(path, dict):
+        if overrides:
+            raise ValueError("overrides apply to recipe files; edit the dict instead")
+        return recipe_from_dict(path, base_dir=base_dir)
+    return _load(path, overrides)
+
+
+def compile_recipe(recipe: Any, task: str | None = None) -> Any:
+    """Recipe (loaded or path) -> Plan, without reading data."""
+    from mlengine.plan import compile_recipe as _compile
+
+    loaded = recipe if hasattr(recipe, "recipe") else load_recipe(recipe)
+    return _compile(loaded.recipe, task=task)
+
+
+def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
+        progress: bool = False) -> Any:
+    """Run a recipe (path, dict or loaded recipe); returns a RunResult (metrics, run_dir, model).
+
+    With progress=True, progress lines go to stderr as in the CLI.
+    """
+    from mlengine.log import setup_console
+    from mlengine.runner import run_recipe
+
+    if progress:
+        setup_console()
+    loaded = recipe if hasattr(recipe, "recipe") else load_recipe(recipe, overrides)
+    return run_recipe(loaded, runs_dir=runs_dir)
+
+
+def load_model(run_dir: str | os.PathLike[str], format: str = "joblib") -> Any:
+    """A run's verified model; `predict`/`predict_proba` take a DataFrame or list of dicts of raw columns."""
+    from mlengine.export.loaded import load_model as _load_model
+
+    return _load_model(Path(run_dir), format=format)

@@ -1,0 +1,246 @@
+"""The `mlengine` command.
+
+Exit codes (a public contract): 0 ok, 1 internal error, 2 user error (recipe, data, arguments), 3 quality gate
+not met. User errors print one clear message and no traceback. Heavy libraries are imported inside commands, so
+`mlengine --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_GATE = 0, 1, 2, 3
+
+DESCRIPTION = """Declarative AutoML for tabular data: one YAML recipe -> a trained, evaluated, exported model
+and a run directory that records everything.
+
+Overrides use Hydra's grammar after the recipe: key=value, +key=value, ~key, group=option
+(e.g. `mlengine run recipes/titanic.yaml model=logistic_regression cv.folds=3`)."""
+
+EPILOG = "Exit codes: 0 ok, 1 internal error, 2 user error (recipe, data, arguments), 3 quality gate not met."
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as our contract says
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER, f"error: {message}\n")
+
+
+def _recipe_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("recipe", help="path to a recipe YAML file")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="Hydra-style overrides")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlengine", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("run", help="run a recipe: load, validate, fit, evaluate, export",
+                       description="Run a recipe and write a run directory (recipe, plan, metrics, model, "
+                                   "holdout predictions, log).", epilog=EPILOG)
+    _recipe_args(p)
+    p.add_argument("--runs-dir", help="root for run directories (default: tracking.runs_dir, 'runs')")
+    p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output (warnings and errors only)")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+
+    p = sub.add_parser("validate", help="check a recipe (and its data) without fitting anything",
+                       description="Validate the whole recipe and report every problem at once; then read the data "
+                                   "and run the data checks (unless --no-data). Exit 0 when valid, 2 otherwise.",
+                       epilog=EPILOG)
+    _recipe_args(p)
+    p.add_argument("--no-data", action="store_true", help="skip reading the data")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+    p = sub.add_parser("plan", help="print the compiled plan without reading data",
+                       description="Compile the recipe into its plan: steps in order and where each is fitted, "
+                                   "the estimator, CV, metrics and export. Reads no data.", epilog=EPILOG)
+    _recipe_args(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
+    sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # overrides may come before or after the flags: positional leftovers join the overrides
+    args, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if a.startswith("-")]
+    if unknown or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
+    if args.version:
+        from mlengine import __version__
+
+        print(f"mlengine {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_USER
+    handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
+               "metrics": cmd_metrics}[args.command]
+    return _guarded(handler, args)
+
+
+def _guarded(handler: Any, args: argparse.Namespace) -> int:
+    """Map exceptions to exit codes; user errors print their message only."""
+    from mlengine.errors import MlengineError, UserError
+
+    want_json = getattr(args, "json", False)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MlengineError as exc:
+        kind = "error" if isinstance(exc, UserError) else type(exc).__name__
+        print(f"{kind}: {exc}", file=sys.stderr)
+        run_dir = getattr(exc, "run_dir", None)
+        if run_dir:
+            print(f"run directory (marked failed): {run_dir}", file=sys.stderr)
+        if want_json:
+            print(json.dumps({"status": "failed", "error": str(exc), "error_type": type(exc).__name__,
+                              "exit_code": exc.exit_code, "run_dir": str(run_dir) if run_dir else None}))
+        return exc.exit_code
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        run_dir = getattr(exc, "run_dir", None)
+        print(f"internal error: {type(exc).__name__}: {exc}"
+              + (f"\nrun directory (marked failed): {run_dir}" if run_dir else ""), file=sys.stderr)
+        if want_json:
+            print(json.dumps({"status": "failed", "error": f"{type(exc).__name__}: {exc}", "error_type": "internal",
+                              "exit_code": EXIT_INTERNAL, "run_dir": str(run_dir) if run_dir else None}))
+        return EXIT_INTERNAL
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mlengine.api import load_recipe
+    from mlengine.log import setup_console
+    from mlengine.runner import run_recipe
+
+    setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    loaded = load_recipe(args.recipe, args.overrides)
+    result = run_recipe(loaded, runs_dir=args.runs_dir)
+    if args.json:
+        print(json.dumps(result.summary(), default=str))
+    else:
+        print(format_summary(result))
+    return EXIT_OK
+
+
+def format_summary(result: Any) -> str:
+    m = result.metrics
+    primary = m["primary_metric"]
+    lines = [f"task: {result.task}   judged by: {primary}"]
+    names = list((m.get("holdout") or {}).keys()) or list((m.get("cv") or {}).keys())
+    header = f"{'metric':<20}{'cv mean':>10}{'cv std':>9}{'holdout':>10}"
+    baselines = list((m.get("baselines") or {}).keys())
+    header += "".join(f"{b:>12}" for b in baselines)
+    lines.append(header)
+    for name in names:
+        cv = (m.get("cv") or {}).get(name)
+        row = f"{name:<20}"
+        row += f"{cv['mean']:>10.4f}{cv['std']:>9.4f}" if cv else f"{'-':>10}{'-':>9}"
+        hold = (m.get("holdout") or {}).get(name)
+        row += f"{hold:>10.4f}" if hold is not None else f"{'-':>10}"
+        row += "".join(f"{m['baselines'][b].get(name, float('nan')):>12.4f}" for b in baselines)
+        lines.append(row)
+    lines.append(f"run directory: {result.run_dir}")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from mlengine.api import load_recipe
+
+    loaded = load_recipe(args.recipe, args.overrides)
+    info: dict[str, Any] = {"status": "valid", "recipe": str(loaded.path), "name": loaded.recipe.name,
+                            "notes": loaded.notes}
+    if not args.no_data:
+        info["data"] = check_data(loaded)
+    if args.json:
+        print(json.dumps(info, default=str))
+    else:
+        for note in loaded.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(f"recipe {loaded.recipe.name!r} is valid ({loaded.path})")
+        if "data" in info:
+            d = info["data"]
+            print(f"data OK: {d['rows']} rows, {d['features']} features, task {d['task']}"
+                  + (f", positive class {d['positive_class']!r}" if d.get("positive_class") is not None else ""))
+            for note in d["notes"]:
+                print(f"  {note}")
+    return EXIT_OK
+
+
+def check_data(loaded: Any) -> dict[str, Any]:
+    """Read the data and run every data-dependent check a run would, without fitting."""
+    from mlengine.data.sources import read_source
+    from mlengine.data.table import prepare_table
+    from mlengine.evaluate.crossval import check_cv_feasible
+    from mlengine.evaluate.cv import holdout_split
+    from mlengine.plan import compile_recipe
+
+    recipe = loaded.recipe
+    data = prepare_table(read_source(recipe.data.source, loaded.base_dir), recipe)
+    plan = compile_recipe(recipe, task=data.task)
+    from mlengine.recipe.validate import cross_checks
+
+    problems = cross_checks(recipe.model_copy(update={"task": data.task}))
+    if problems:
+        from mlengine.errors import RecipeError
+
+        raise RecipeError(problems, source=str(loaded.path))
+    train_idx, _ = holdout_split(plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed,
+                                 y=data.y if data.task != "regression" else None, groups=data.groups,
+                                 times=data.times)
+    pick = (lambda s: None if s is None else s.iloc[train_idx])
+    check_cv_feasible(plan.cv, data.task, data.y.iloc[train_idx], pick(data.groups), pick(data.times))
+    return {"rows": len(data.y), "features": len(data.columns.features), "task": data.task,
+            "positive_class": data.pos_label, "classes": data.classes[:20], "notes": data.notes}
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from mlengine.api import load_recipe
+    from mlengine.plan import compile_recipe
+
+    loaded = load_recipe(args.recipe, args.overrides)
+    plan = compile_recipe(loaded.recipe)
+    if args.json:
+        print(json.dumps(plan.to_dict(), default=str))
+    else:
+        for note in loaded.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(plan.to_text())
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from mlengine.steps.models import MODELS
+
+    for name, spec in MODELS.items():
+        print(f"{name:<24}{spec.family:<8}{'/'.join(sorted(spec.tasks)):<32}{spec.description}")
+    return EXIT_OK
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from mlengine.evaluate.metrics import METRICS
+
+    for name, m in METRICS.items():
+        arrow = "higher" if m.greater_is_better else "lower"
+        print(f"{name:<20}{'/'.join(sorted(m.tasks)):<28}{arrow + ' is better':<18}{m.description}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Cross-validation of a whole pipeline: every fitted step is refitted inside each training fold.
+
+Returns per-fold scores for every metric and the out-of-fold predictions (which later steps such as calibration
+and threshold tuning fit on, so they never see a row's own fit).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlengine.errors import DataError
+from mlengine.evaluate.cv import CVSpec
+from mlengine.evaluate.metrics import METRICS, score_all
+
+log = logging.getLogger("mlengine")
+
+
+@dataclass
+class CVResult:
+    scores: dict[str, list[float]]
+    oof_pred: np.ndarray  # per training row (first repeat); NaN/None where a row was never validated
+    oof_proba: np.ndarray | None  # classification: (n, n_classes)
+    fold_seconds: list[float] = field(default_factory=list)
+    validated: np.ndarray | None = None  # bool mask of rows that got an out-of-fold prediction
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        return {m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": [float(x) for x in v]}
+                for m, v in self.scores.items()}
+
+
+def split_arg(cv: CVSpec, groups: pd.Series | None, times: pd.Series | None) -> Any:
+    if cv.uses_time:
+        return None if times is None else times.to_numpy()
+    if cv.uses_groups:
+        return None if groups is None else groups.to_numpy()
+    return None
+
+
+def check_cv_feasible(cv: CVSpec, task: str, y: pd.Series, groups: pd.Series | None,
+                      times: pd.Series | None) -> None:
+    """Refuse CV settings the training split cannot support, saying the counts."""
+    if cv.kind == "none":
+        return
+    k, n = cv.folds, len(y)
+    if n < 2 * k:
+        raise DataError(f"cv.folds: {k} folds need at least {2 * k} training rows; the training split has {n}. "
+                        "Lower cv.folds or split.holdout.")
+    if task in ("binary", "multiclass") and "stratified" in cv.kind:
+        counts = y.value_counts()
+        if counts.min() < k:
+            raise DataError(f"cv.folds: class {counts.idxmin()!r} has only {int(counts.min())} rows in the "
+                            f"training split; {cv.kind} with {k} folds needs at least {k} per class. Lower "
+                            "cv.folds, or merge or drop rare classes.")
+    if cv.uses_groups:
+        n_groups = groups.nunique() if groups is not None else 0
+        if n_groups < k:
+            raise DataError(f"cv.folds: {cv.kind} with {k} folds needs at least {k} groups; the training split "
+                            f"has {n_groups} distinct values of the group column. Lower cv.folds.")
+    if cv.uses_time:
+        n_times = times.nunique() if times is not None else 0
+        if n_times < k + 1:
+            raise DataError(f"cv.folds: time_series with {k} folds needs at least {k + 1} distinct times; the "
+                            f"training split has {n_times}.")
+
+
+def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Labels (or values) and, for classification, probabilities in model.classes_ order."""
+    if task == "regression":
+        return np.asarray(model.predict(X), dtype=float), None
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    pred = np.asarray(model.predict(X))
+    return pred, proba
+
+
+def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, task: str, metrics: list[str],
+                   primary: str, classes: list[Any], pos_label: Any, groups: pd.Series | None = None,
+                   times: pd.Series | None = None, label: str = "") -> CVResult | None:
+    """Fit and score `pipeline` on each fold; None when cv.kind is 'none'."""
+    from sklearn.base import clone
+
+    splitter = cv.splitter()
+    if splitter is None:
+        return None
+    n = len(y)
+    scores: dict[str, list[float]] = {m: [] for m in metrics}
+    oof_pred = np.empty(n, dtype=object if task != "regression" else float)
+    oof_pred[:] = None if task != "regression" else np.nan
+    oof_proba = np.full((n, len(classes)), np.nan) if task != "regression" else None
+    validated = np.zeros(n, dtype=bool)
+    seconds: list[float] = []
+    folds = list(splitter.split(X, y, split_arg(cv, groups, times)))
+    for i, (tr, va) in enumerate(folds, 1):
+        t = time.perf_counter()
+        est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr])
+        pred, proba = predict_all(est, X.iloc[va], task)
+        if proba is not None:
+            proba = _align(proba, list(est.classes_), classes)
+        fold_scores = score_all(metrics, y.iloc[va].to_numpy(), pred=pred, proba=proba, classes=classes,
+                                pos_label=pos_label)
+        for m, v in fold_scores.items():
+            scores[m].append(v)
+        if i <= cv.folds:  # first repeat only
+            oof_pred[va] = pred
+            if oof_proba is not None:
+                oof_proba[va] = proba
+            validated[va] = True
+        seconds.append(time.perf_counter() - t)
+        log.info("%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary], seconds[-1])
+    return CVResult(scores, oof_pred, oof_proba, seconds, validated)
+
+
+def _align(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray:
+    """Reorder (and zero-fill) probability columns to the full class list (a fold may miss a rare class)."""
+    if have == want:
+        return proba
+    out = np.zeros((proba.shape[0], len(want)))
+    for j, c in enumerate(have):
+        out[:, want.index(c)] = proba[:, j]
+    return out
+
+
+def direction(metric: str) -> str:
+    return "higher is better" if METRICS[metric].greater_is_better else "lower is better"

@@ -1,0 +1,64 @@
+"""`load_model(run_dir)`: a fitted run's model, ready for raw rows (DataFrame or list of dicts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlengine.errors import UserError
+from mlengine.export.joblib_bundle import load_verified_joblib, read_bundle
+
+
+class LoadedModel:
+    """A run's model with the bundle's metadata. `predict` / `predict_proba` take raw input columns."""
+
+    def __init__(self, run_dir: Path, bundle: dict[str, Any], estimator: Any):
+        self.run_dir = run_dir
+        self.bundle = bundle
+        self.estimator = estimator
+
+    @property
+    def task(self) -> str:
+        return self.bundle["task"]
+
+    @property
+    def classes(self) -> list[Any]:
+        return list(self.bundle.get("classes") or [])
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [c["name"] for c in self.bundle["inputs"]]
+
+    def _frame(self, rows: Any) -> Any:
+        import pandas as pd
+
+        if isinstance(rows, pd.DataFrame):
+            frame = rows
+        elif isinstance(rows, dict):
+            frame = pd.DataFrame([rows])
+        elif isinstance(rows, list):
+            frame = pd.DataFrame.from_records(rows)
+        else:
+            raise UserError(f"predict takes a pandas DataFrame, a dict or a list of dicts; got {type(rows).__name__}.")
+        if len(frame) == 0:
+            raise UserError("predict got no rows.")
+        return frame
+
+    def predict(self, rows: Any) -> Any:
+        """Predicted labels (classification) or values (regression), one per row."""
+        return self.estimator.predict(self._frame(rows))
+
+    def predict_proba(self, rows: Any) -> Any:
+        """Class probabilities, columns in `classes` order (classification only)."""
+        if self.task == "regression":
+            raise UserError("predict_proba is for classification; this model is a regression model.")
+        return self.estimator.predict_proba(self._frame(rows))
+
+
+def load_model(run_dir: str | Path, format: str = "joblib") -> LoadedModel:
+    """Load a run's model after checking its hash against the bundle."""
+    run_dir = Path(run_dir)
+    bundle = read_bundle(run_dir)
+    if format != "joblib":
+        raise UserError(f"format: {format!r} is not available; allowed: joblib.")
+    return LoadedModel(run_dir, bundle, load_verified_joblib(run_dir, bundle))

@@ -1,0 +1,41 @@
+"""Logging: progress to stderr (unless quiet) and a full log file in each run directory."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOGGER = logging.getLogger("mlengine")
+_CONSOLE_TAG = "_mlengine_console"
+
+
+def setup_console(quiet: bool = False, verbose: bool = False) -> None:
+    """Progress lines on stderr; --quiet keeps warnings only."""
+    LOGGER.setLevel(logging.DEBUG)
+    LOGGER.propagate = False
+    for h in list(LOGGER.handlers):
+        if getattr(h, _CONSOLE_TAG, False):
+            LOGGER.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _CONSOLE_TAG, True)
+    handler.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    LOGGER.addHandler(handler)
+
+
+@contextmanager
+def run_log(path: Path) -> Iterator[None]:
+    """Write everything logged during a run to `path`."""
+    LOGGER.setLevel(logging.DEBUG)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    LOGGER.addHandler(handler)
+    try:
+        yield
+    finally:
+        LOGGER.removeHandler(handler)
+        handler.close()

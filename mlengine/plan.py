@@ -1,0 +1,162 @@
+"""The compile step: recipe -> plan. Pure: reads no data, fits nothing.
+
+A plan lists the steps in order and where each is fitted (`stateless`, `per_fold` inside each CV training fold and
+then on the whole training split, `fit_only` for samplers that act while fitting and never on validation or holdout
+rows, `after_search` for calibration and threshold), the candidate estimators, CV, metrics and export. Column names
+are bound at run time: `Plan.build_pipeline(candidate, columns)` returns the unfitted scikit-learn pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
+from mlengine.steps.models import MODELS, estimator_summary
+from mlengine.steps.preprocess import PreprocessChoice, resolve_preprocess
+
+PLACEMENTS = {
+    "stateless": "learns nothing from data",
+    "per_fold": "fitted inside each CV training fold, then on the whole training split",
+    "fit_only": "acts only while fitting, inside each training fold; never on validation or holdout rows",
+    "after_search": "fitted on out-of-fold predictions of the training split, after the search",
+}
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    name: str
+    component: str
+    placement: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One estimator the run may fit, with its fixed params and resolved preprocessing."""
+
+    model: str
+    params: dict[str, Any]
+    preprocess: PreprocessChoice
+
+
+@dataclass
+class Plan:
+    name: str
+    task: str  # may be "auto" before data is read
+    seed: int
+    n_jobs: int
+    data: str
+    holdout: str
+    holdout_strategy: str
+    holdout_fraction: float
+    cv: CVSpec
+    candidates: list[Candidate]
+    steps: list[PlanStep]
+    metrics: list[str]
+    primary_metric: str | None
+    baselines: list[str]
+    export: list[str]
+    datetime_features: list[str]
+    search: str = "none: the model is fitted with its fixed params"
+    notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------------------------------- building ---
+    def build_pipeline(self, candidate: Candidate, columns: Any, task: str) -> Any:
+        """The unfitted pipeline for `candidate` over the given column roles."""
+        from sklearn.pipeline import Pipeline
+
+        from mlengine.steps.adapter import FrameAdapter
+        from mlengine.steps.preprocess import build_preprocessor
+
+        adapter = FrameAdapter(numeric=list(columns.numeric), categorical=list(columns.categorical),
+                               boolean=list(columns.boolean), datetime=list(columns.datetime),
+                               datetime_features=list(self.datetime_features))
+        pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
+        model = MODELS[candidate.model].build(task, candidate.params, self.seed, self.n_jobs)
+        return Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
+
+    # ------------------------------------------------------------------------------------------- printing ---
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["cv"] = {**asdict(self.cv), "description": self.cv.describe()}
+        out["candidates"] = [{"model": c.model, "params": c.params, "preprocess": asdict(c.preprocess)}
+                             for c in self.candidates]
+        return out
+
+    def to_text(self) -> str:
+        lines = [f"Plan for recipe {self.name!r}",
+                 f"  task      {self.task}" + (" (inferred from the target when data is read)" if self.task == "auto"
+                                               else ""),
+                 f"  data      {self.data}",
+                 f"  holdout   {self.holdout}",
+                 f"  cv        {self.cv.describe()}",
+                 f"  search    {self.search}",
+                 "  candidates"]
+        task = self.task if self.task != "auto" else "binary"
+        for c in self.candidates:
+            lines.append(f"    - {c.model}: {estimator_summary(c.model, task, c.params)}")
+            lines.append(f"      preprocess {c.preprocess.describe()}")
+        lines.append("  pipeline (in order; where each step is fitted)")
+        width = max(len(s.name) for s in self.steps)
+        for i, s in enumerate(self.steps, 1):
+            lines.append(f"    {i}. {s.name:<{width}}  [{s.placement}] {s.component}")
+            if s.detail:
+                lines.append(f"       {' ' * width}  {s.detail}")
+        lines.append("  placements")
+        for p in dict.fromkeys(s.placement for s in self.steps):
+            lines.append(f"    {p:<12} {PLACEMENTS[p]}")
+        metrics = ", ".join(self.metrics) if self.metrics else "task defaults"
+        lines.append(f"  metrics   {metrics}; judged by {self.primary_metric or 'the task default'}")
+        lines.append(f"  baselines {', '.join(self.baselines) or 'none'} (scored on the same holdout)")
+        lines.append(f"  export    {', '.join(self.export)}")
+        lines += [f"  note      {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _describe_source(recipe: Any) -> str:
+    src = recipe.data.source
+    where = {"csv": lambda: f"csv {src.path}", "parquet": lambda: f"parquet {src.path}",
+             "sql": lambda: f"sql ({'DuckDB over local files' if not src.url else src.url.split(':')[0]}): "
+                            f"{' '.join(src.query.split())[:80]}",
+             "builtin": lambda: f"builtin {src.name}"}[src.kind]()
+    d = recipe.data
+    roles = [f"target {d.target!r}"]
+    roles += [f"{k} {v!r}" for k, v in (("id", d.id), ("group", d.group), ("time", d.time)) if v]
+    if d.drop:
+        roles.append(f"drop {d.drop}")
+    return f"{where}; {', '.join(roles)}"
+
+
+def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
+    """Recipe -> plan. `task` is the resolved task once data is read (else the recipe's, possibly 'auto')."""
+    from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY
+
+    task = task or recipe.task
+    r = recipe
+    cv_kind = resolve_cv_kind(r.cv.kind, task, r.data.group, r.data.time)
+    holdout = resolve_holdout(r.split.strategy, task, r.data.group, r.data.time)
+    cv = CVSpec(kind=cv_kind, folds=r.cv.folds, repeats=r.cv.repeats, shuffle=r.cv.shuffle, gap=r.cv.gap,
+                seed=r.seed)
+    holdout_text = ("none" if r.split.holdout == 0 else
+                    f"{r.split.holdout:.0%} of rows, {holdout} (seed {r.seed}); never used for fitting")
+    candidates = [Candidate(r.model.name, dict(r.model.params), resolve_preprocess(r.preprocess, r.model.name))]
+    steps = [
+        PlanStep("adapt", "FrameAdapter", "stateless",
+                 "checks required columns, casts types, expands datetimes "
+                 f"({', '.join(r.preprocess.datetime_features)}), missing categories -> ''"),
+        PlanStep("preprocess", "ColumnTransformer", "per_fold", candidates[0].preprocess.describe()),
+        PlanStep("model", r.model.name, "per_fold", MODELS[r.model.name].description),
+    ]
+    metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
+    primary = r.evaluate.metric or (DEFAULT_PRIMARY[task] if task != "auto" else None)
+    if primary and metrics and primary not in metrics:
+        metrics = [primary, *metrics]
+    n_jobs = r.model.n_jobs or os.cpu_count() or 1
+    return Plan(
+        name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
+        holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
+        primary_metric=primary, baselines=list(r.evaluate.baselines), export=list(r.export.format),
+        datetime_features=list(r.preprocess.datetime_features),
+    )

@@ -1,0 +1,252 @@
+"""Load a recipe file through Hydra's compose API, apply overrides, resolve paths, validate.
+
+A recipe anywhere on disk may list packaged config groups (`configs/`) in its `defaults:`. Overrides use Hydra's
+grammar. Two conveniences keep that grammar natural for recipes:
+
+- `key=value` for a key the recipe file does not spell out (but the schema knows) behaves like `++key=value`, so
+  `search.trials=20` works without the recipe having a `search:` block; unknown keys are still reported, with a
+  did-you-mean, by validation.
+- Selecting a group option the recipe's `defaults:` does not list (`resample=smote`) adds it (`+resample=smote`).
+  When an override switches a section to another option (`model=logistic_regression` where the recipe chose
+  lightgbm), the recipe's own keys for that section are dropped, since they were written for the other option;
+  the dropped keys are reported as notes rather than leaking into the new option.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlengine.errors import Problem, RecipeError
+
+# Field that names the chosen option inside each group's section, used to detect a switch.
+OPTION_FIELD = {"model": "name", "cv": "kind", "resample": "method", "select": "method", "reduce": "method",
+                "calibration": "method", "threshold": "objective", "search": None, "export": None}
+
+
+def configs_dir() -> Path:
+    """The packaged config groups: the repo's top-level `configs/` (source or editable install)."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "configs", here / "configs"):
+        if candidate.is_dir():
+            return candidate
+    raise RecipeError(f"mlengine's config groups were not found next to the package ({here.parent / 'configs'}); "
+                      "reinstall mlengine")
+
+
+def config_groups(extra_dirs: tuple[Path, ...] = ()) -> dict[str, list[str]]:
+    """Group name -> available options, from the packaged configs and any extra search dirs."""
+    groups: dict[str, set[str]] = {}
+    for base in (configs_dir(), *extra_dirs):
+        if not base.is_dir():
+            continue
+        for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+            opts = {f.stem for f in sub.glob("*.yaml")}
+            if opts:
+                groups.setdefault(sub.name, set()).update(opts)
+    return {g: sorted(o) for g, o in sorted(groups.items())}
+
+
+@dataclass
+class LoadedRecipe:
+    """The composed, validated recipe plus where it came from."""
+
+    recipe: Any  # mlengine.recipe.schema.Recipe
+    path: Path | None  # the recipe file (None for a recipe given as a dict)
+    base_dir: Path  # relative paths in the recipe resolve against this folder
+    overrides: list[str]
+    resolved: dict[str, Any]  # the composed config as plain data, paths resolved
+    notes: list[str] = field(default_factory=list)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a recipe file, turning YAML errors into a RecipeError with the line and column."""
+    if not path.is_file():
+        raise RecipeError(f"recipe file {str(path)!r} does not exist.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"recipe file {str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecipeError(f"malformed YAML{where}: {problem}.", source=str(path)) from None
+    if data is None:
+        raise RecipeError("the recipe file is empty; it needs at least a `data:` section.", source=str(path))
+    if not isinstance(data, dict):
+        raise RecipeError(f"the recipe must be a mapping of sections; got a {type(data).__name__}.", source=str(path))
+    return data
+
+
+def _defaults_map(defaults: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in defaults or []:
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                group = str(key).replace("override ", "").split("@")[0].strip()
+                out[group] = str(value)
+    return out
+
+
+def _parse_overrides(overrides: list[str]) -> list[Any]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    parsed, problems = [], []
+    for line in overrides:
+        try:
+            parsed += parser.parse_overrides([line])
+        except OverrideParseException as exc:
+            problems.append(Problem(f"override {line!r}",
+                                    f"malformed override: {str(exc).splitlines()[0]}. Use key=value, +key=value, "
+                                    "++key=value, ~key or group=option (Hydra's override grammar)."))
+    if problems:
+        raise RecipeError(problems)
+    return parsed
+
+
+def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, list[str]],
+                   allow_sweeps: bool = False) -> tuple[list[str], list[str]]:
+    """Rewrite overrides for a recipe (see module doc). Returns (overrides for Hydra, switched groups)."""
+    from hydra.core.override_parser.types import OverrideType
+
+    chosen = _defaults_map(raw.get("defaults"))
+    out, switched, problems = [], [], []
+    for ov in _parse_overrides(overrides):
+        key, line = ov.key_or_group, ov.input_line
+        if ov.is_sweep_override() and not allow_sweeps:
+            problems.append(Problem(key, f"{line!r} is a sweep; run it with -m (multirun)."))
+            continue
+        if ov.type == OverrideType.CHANGE and key in groups and "." not in key and ov.package is None:
+            values = ov.value().list if ov.is_sweep_override() and hasattr(ov.value(), "list") else [ov.value()]
+            bad = [v for v in values if isinstance(v, str) and v not in groups[key]]
+            if bad and not (isinstance(ov.value(), str) and ov.value() in groups[key]):
+                from mlengine.errors import unknown_name
+
+                problems += [Problem(key, unknown_name(f"option of config group '{key}'", v, groups[key])) for v in bad]
+                continue
+            section = raw.get(key) if isinstance(raw.get(key), dict) else {}
+            current = chosen.get(key) or (section.get(OPTION_FIELD.get(key) or "", None) if section else None)
+            if any(str(v) != str(current) for v in values) and section:
+                switched.append(key)
+            out.append(line if key in chosen else "+" + line)
+        elif ov.type == OverrideType.CHANGE:
+            out.append("++" + line)
+        else:
+            out.append(line)
+    if problems:
+        raise RecipeError(problems)
+    return out, switched
+
+
+def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Compose a recipe file with Hydra; returns the plain config and notes (dropped keys)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    raw = read_yaml(path)
+    groups = config_groups((path.parent,))
+    hydra_overrides, switched = plan_overrides(raw, overrides, groups)
+    notes = []
+    copy = dict(raw)
+    for group in switched:
+        dropped = copy.pop(group)
+        notes.append(f"{group}: the recipe's own '{group}' keys ({_flat_keys(dropped, group)}) were written for "
+                     f"another option and were dropped when the override selected a new one.")
+    if "defaults" in copy and "_self_" not in copy["defaults"]:
+        copy["defaults"] = [*copy["defaults"], "_self_"]
+    tmp = Path(tempfile.mkdtemp(prefix="mlengine-recipe-"))
+    try:
+        (tmp / "recipe.yaml").write_text(yaml.safe_dump(copy, sort_keys=False), encoding="utf-8")
+        search = ",".join(f"file://{d}" for d in (path.parent.resolve(), configs_dir()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with initialize_config_dir(config_dir=str(tmp), version_base="1.3"):
+                cfg = compose("recipe", overrides=[f"hydra.searchpath=[{search}]", *hydra_overrides])
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise RecipeError(_hydra_message(exc, groups), source=str(path)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return data, notes
+
+
+def _flat_keys(value: Any, prefix: str) -> str:
+    if isinstance(value, dict) and value:
+        return ", ".join(_flat_keys(v, f"{prefix}.{k}") for k, v in value.items())
+    return prefix
+
+
+def _hydra_message(exc: Exception, groups: dict[str, list[str]]) -> str:
+    from mlengine.errors import unknown_name
+
+    text = str(exc).strip().splitlines()[0]
+    marker = "Could not find '"
+    if marker in text:  # e.g. "In 'recipe': Could not find 'model/lightgbn'"
+        target = text.split(marker, 1)[1].split("'")[0]
+        group, _, option = target.rpartition("/")
+        if group in groups:
+            return f"defaults: {unknown_name(f'option of config group {group!r}', option, groups[group])}"
+        if group:
+            return f"defaults: {unknown_name('config group', group, groups)}"
+    return f"could not compose the recipe: {text}"
+
+
+def resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Make file paths in the data source absolute, relative to the recipe's folder."""
+    source = (data.get("data") or {}).get("source")
+    if not isinstance(source, dict):
+        return
+
+    def absolute(p: str) -> str:
+        return p if os.path.isabs(p) else str((base / p).resolve())
+
+    if isinstance(source.get("path"), str):
+        source["path"] = absolute(source["path"])
+    if isinstance(source.get("tables"), dict):
+        source["tables"] = {k: absolute(v) if isinstance(v, str) else v for k, v in source["tables"].items()}
+    url = source.get("url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rest = url[len("sqlite:///"):]
+        if rest and rest != ":memory:":
+            source["url"] = "sqlite:///" + absolute(rest)
+
+
+def load_recipe(path: str | os.PathLike[str], overrides: list[str] | None = None) -> LoadedRecipe:
+    """Compose, resolve and validate a recipe file; raises RecipeError listing every problem."""
+    from mlengine.recipe.validate import validate_config
+
+    path = Path(path).expanduser().resolve()
+    overrides = list(overrides or [])
+    data, notes = compose_recipe(path, overrides)
+    data.setdefault("name", path.stem)
+    resolve_paths(data, path.parent)
+    recipe = validate_config(data, source=str(path))
+    return LoadedRecipe(recipe=recipe, path=path, base_dir=path.parent, overrides=overrides, resolved=data,
+                        notes=notes)
+
+
+def recipe_from_dict(data: dict[str, Any], base_dir: str | os.PathLike[str] | None = None) -> LoadedRecipe:
+    """Validate a recipe given as a dict (library use); relative paths resolve against base_dir or the cwd."""
+    from mlengine.recipe.validate import validate_config
+
+    data = yaml.safe_load(yaml.safe_dump(data))  # deep copy as plain data
+    data.pop("defaults", None)
+    data.setdefault("name", "recipe")
+    base = Path(base_dir or Path.cwd()).resolve()
+    resolve_paths(data, base)
+    recipe = validate_config(data, source="<dict>")
+    return LoadedRecipe(recipe=recipe, path=None, base_dir=base, overrides=[], resolved=data)

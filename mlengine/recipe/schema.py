@@ -1,0 +1,251 @@
+"""The typed recipe: one class per section, every field with a type, a default and a one-line description.
+
+The descriptions are the documentation: `mlengine.recipe.docs` renders them into the README's key reference.
+Registry names (models, metrics, CV kinds) are checked here with did-you-mean messages; checks that need several
+sections at once live in `mlengine.recipe.validate`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mlengine.errors import unknown_name
+from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
+
+TASKS = ("auto", "binary", "multiclass", "regression")
+BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
+
+
+class Section(BaseModel):
+    """Base of every recipe section: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+
+# ----------------------------------------------------------------------------------------------------- data ---
+class CsvSource(Section):
+    kind: Literal["csv"] = Field(description="read a CSV file")
+    path: str = Field(description="file path; relative paths resolve against the recipe's folder")
+    sep: str = Field(",", description="field separator")
+    encoding: str = Field("utf-8", description="text encoding of the file")
+    na_values: list[str] = Field(default_factory=list, description="extra strings to read as missing")
+
+
+class ParquetSource(Section):
+    kind: Literal["parquet"] = Field(description="read a Parquet file")
+    path: str = Field(description="file path; relative paths resolve against the recipe's folder")
+
+
+class SqlSource(Section):
+    kind: Literal["sql"] = Field(description="run a SQL query")
+    query: str = Field(description="the SELECT to run; without `url`, DuckDB runs it over local files "
+                                   "(e.g. FROM 'orders.csv' JOIN 'customers.parquet' USING (id))")
+    url: str | None = Field(None, description="database URL (SQLAlchemy form, e.g. sqlite:///data/app.db); "
+                                              "unset means DuckDB over local files")
+    tables: dict[str, str] = Field(default_factory=dict,
+                                   description="DuckDB only: name -> CSV/Parquet file, queryable by that name")
+
+
+class BuiltinSource(Section):
+    kind: Literal["builtin"] = Field(description="a dataset bundled with scikit-learn")
+    name: Literal["iris", "wine", "breast_cancer", "diabetes", "digits"] = Field(
+        description="scikit-learn dataset name (target column: `target`)")
+
+
+Source = Annotated[CsvSource | ParquetSource | SqlSource | BuiltinSource, Field(discriminator="kind")]
+
+ColumnDtype = Literal["float", "int", "bool", "category", "str", "datetime"]
+
+
+class ColumnSchema(Section):
+    dtype: ColumnDtype | None = Field(None, description="force the column's type: float, int, bool, category, "
+                                                        "str (categorical) or datetime")
+    description: str = Field("", description="what the column means (data dictionary)")
+
+
+class DataSection(Section):
+    source: Source = Field(description="where the table comes from (kind: csv, parquet, sql, builtin)")
+    target: str = Field(description="column to predict")
+    positive_class: str | int | bool | None = Field(
+        None, description="binary only: the class whose probability is scored; default 1/True/'yes' if present, "
+                          "else the minority class")
+    drop: list[str] = Field(default_factory=list, description="columns never used (leaks, free text, ...)")
+    id: str | None = Field(None, description="row identifier: not a feature, carried into predictions")
+    group: str | None = Field(None, description="group column (e.g. customer): groups never straddle folds or the "
+                                                "holdout when group-aware splits are used; not a feature")
+    time: str | None = Field(None, description="time column: drives time-ordered splits; expanded into calendar "
+                                               "features")
+    schema_: dict[str, ColumnSchema] = Field(default_factory=dict, alias="schema",
+                                             description="per-column types and descriptions (data dictionary)")
+    missing_target: Literal["fail", "drop"] = Field("fail", description="rows whose target is missing: fail "
+                                                                        "(with their count) or drop them")
+
+
+# ----------------------------------------------------------------------------------------------- modelling ---
+class TargetSection(Section):
+    transform: Literal["none"] = Field("none", description="regression target transform (more arrive with the "
+                                                           "modelling sections)")
+
+
+class SplitSection(Section):
+    holdout: float = Field(0.2, ge=0.0, lt=1.0, description="share of rows kept aside for the final evaluation "
+                                                            "(0 = none)")
+    strategy: str = Field("auto", description="how holdout rows are chosen: " + ", ".join(HOLDOUT_STRATEGIES))
+
+    _check_strategy = field_validator("strategy")(lambda v: _one_of(v, HOLDOUT_STRATEGIES, "holdout strategy"))
+
+
+class CVSection(Section):
+    kind: str = Field("auto", description="cross-validation strategy: " + ", ".join(CV_KINDS))
+    folds: int = Field(5, ge=2, description="number of folds")
+    repeats: int = Field(1, ge=1, description="repeat the (stratified) K-fold this many times with new shuffles")
+    shuffle: bool = Field(True, description="shuffle rows before folding (not for time_series)")
+    gap: int = Field(0, ge=0, description="time_series only: distinct time steps left out between train and "
+                                          "validation")
+
+    _check_kind = field_validator("kind")(lambda v: _one_of(v, CV_KINDS, "cv kind"))
+
+
+class PreprocessSection(Section):
+    numeric_impute: Literal["auto", "median", "mean", "most_frequent", "none"] = Field(
+        "auto", description="missing numeric values: auto = none for models that handle NaN (lightgbm, "
+                            "hist_gradient_boosting), median otherwise")
+    scale: Literal["auto", "standard", "robust", "minmax", "none"] = Field(
+        "auto", description="numeric scaling: auto = standard for linear models, none for trees")
+    categorical: Literal["auto", "onehot", "ordinal"] = Field(
+        "auto", description="categorical encoding: auto = one-hot for linear models, ordinal codes for trees")
+    max_categories: int = Field(30, ge=2, description="one-hot: keep at most this many categories per column "
+                                                      "(rarer ones grouped)")
+    min_frequency: int = Field(5, ge=1, description="one-hot: categories seen fewer times are grouped as rare")
+    datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
+        default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
+        description="calendar features derived from each datetime column")
+
+
+class MethodNone(Section):
+    method: str = Field("none", description="'none' (the methods arrive with the modelling sections)")
+
+    @field_validator("method")
+    @classmethod
+    def _only_none(cls, v: str) -> str:
+        if v != "none":
+            raise ValueError(f"method {v!r} is not supported yet; only 'none' is available in this version.")
+        return v
+
+
+class ResampleSection(MethodNone):
+    """Class imbalance handling."""
+
+
+class SelectSection(MethodNone):
+    """Feature selection."""
+
+
+class ReduceSection(MethodNone):
+    """Dimensionality reduction."""
+
+
+class CalibrationSection(MethodNone):
+    """Probability calibration."""
+
+
+class ThresholdSection(MethodNone):
+    """Decision threshold."""
+
+
+class ModelSection(Section):
+    name: str = Field("lightgbm", description="registered model name (see `mlengine models`)")
+    params: dict[str, Any] = Field(default_factory=dict, description="fixed hyperparameters, checked against "
+                                                                     "the model")
+    n_jobs: int = Field(0, ge=0, description="threads per estimator; 0 = all cores")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from mlengine.steps.models import MODELS
+
+        if v not in MODELS:
+            raise ValueError(unknown_name("model", v, MODELS))
+        return v
+
+
+class SearchSection(Section):
+    trials: int = Field(0, ge=0, description="number of search trials; 0 = no search, fit model.params as given "
+                                             "(search arrives with the search issue)")
+
+
+class EvaluateSection(Section):
+    metrics: list[str] = Field(default_factory=list, description="metrics to report (default depends on the task)")
+    metric: str | None = Field(None, description="the metric the run is judged and sorted by (default: roc_auc "
+                                                 "binary, log_loss multiclass, r2 regression)")
+    baselines: list[Literal["no_skill"]] = Field(default_factory=lambda: ["no_skill"],
+                                                 description="baselines scored on the same holdout")
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, v: list[str]) -> list[str]:
+        from mlengine.evaluate.metrics import METRICS
+
+        bad = [m for m in v if m not in METRICS]
+        if bad:
+            raise ValueError("; ".join(unknown_name("metric", m, METRICS) for m in bad))
+        return v
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str | None) -> str | None:
+        from mlengine.evaluate.metrics import METRICS
+
+        if v is not None and v not in METRICS:
+            raise ValueError(unknown_name("metric", v, METRICS))
+        return v
+
+
+class ExportSection(Section):
+    format: list[Literal["joblib"]] = Field(default_factory=lambda: ["joblib"],
+                                            description="artifact formats to write (onnx arrives with the export "
+                                                        "issue)")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class TrackingSection(Section):
+    runs_dir: str = Field("runs", description="root of run directories (relative to the working directory); "
+                                              "--runs-dir overrides")
+    tags: dict[str, str] = Field(default_factory=dict, description="free-form labels stored with the run")
+
+
+# ------------------------------------------------------------------------------------------------- recipe ---
+class Recipe(Section):
+    name: str = Field(description="run name; run directories go under <runs_dir>/<name>/ (default: file name)")
+    seed: int = Field(0, description="master seed: every split, sampler and model seed derives from it")
+    task: Literal["auto", "binary", "multiclass", "regression"] = Field(
+        "auto", description="auto infers from the target: 2 values binary, few discrete values multiclass, "
+                            "otherwise regression")
+    data: DataSection = Field(description="source, target and column roles")
+    target: TargetSection = Field(default_factory=TargetSection, description="target preparation")
+    split: SplitSection = Field(default_factory=SplitSection, description="the holdout split")
+    cv: CVSection = Field(default_factory=CVSection, description="cross-validation inside the training split")
+    preprocess: PreprocessSection = Field(default_factory=PreprocessSection, description="per-type preprocessing")
+    resample: ResampleSection = Field(default_factory=ResampleSection, description="class imbalance handling")
+    select: SelectSection = Field(default_factory=SelectSection, description="feature selection")
+    reduce: ReduceSection = Field(default_factory=ReduceSection, description="dimensionality reduction")
+    model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
+    search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
+    calibration: CalibrationSection = Field(default_factory=CalibrationSection, description="probability calibration")
+    threshold: ThresholdSection = Field(default_factory=ThresholdSection, description="decision threshold (binary)")
+    evaluate: EvaluateSection = Field(default_factory=EvaluateSection, description="metrics and baselines")
+    export: ExportSection = Field(default_factory=ExportSection, description="model artifacts")
+    tracking: TrackingSection = Field(default_factory=TrackingSection, description="where runs are recorded")
+
+
+def _one_of(value: str, choices: dict[str, str] | tuple[str, ...], kind: str) -> str:
+    if value not in choices:
+        raise ValueError(unknown_name(kind, value, choices))
+    return value

@@ -1,0 +1,194 @@
+"""Validate a composed recipe as a whole: every problem at once, each with its dotted path.
+
+Two phases: the typed schema (types, ranges, unknown keys with did-you-mean, registry names), then cross-field
+checks that need several sections (CV kind vs column roles, model and metrics vs task, model params vs model).
+Checks that need the data (positive class among the target's values, enough rows per fold) run when data is
+loaded, before any fitting (`mlengine.data.table`).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mlengine.errors import Problem, RecipeError, did_you_mean
+
+
+def validate_config(data: dict[str, Any], source: str | None = None) -> Any:
+    """Return a validated Recipe or raise RecipeError with every problem found."""
+    from mlengine.recipe.schema import Recipe
+
+    data = {k: v for k, v in data.items() if k not in ("defaults", "hydra")}
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise RecipeError([_problem(e) for e in exc.errors()], source=source) from None
+    problems = cross_checks(recipe)
+    if problems:
+        raise RecipeError(problems, source=source)
+    return recipe
+
+
+# ------------------------------------------------------------------------------------------ schema errors ---
+def _path(loc: tuple[Any, ...], tags: set[int]) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if i in tags:
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[Any, set[int]]:
+    """Follow `loc` through the schema; return the annotation at its end and which loc positions were union tags."""
+    from mlengine.recipe.schema import Recipe
+
+    ann: Any = Recipe
+    tags: set[int] = set()
+    for i, part in enumerate(loc):
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(part) or next(
+                (f for f in ann.model_fields.values() if f.alias == part), None)
+            if field is None:
+                return None, tags
+            ann = field.annotation
+            continue
+        origin, args = typing.get_origin(ann), typing.get_args(ann)
+        if origin in (list, tuple) and isinstance(part, int):
+            ann = args[0] if args else Any
+        elif origin is dict:
+            ann = args[1] if len(args) == 2 else Any
+        elif origin in (typing.Union, types.UnionType):
+            variants = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            match = [v for v in variants if _tag_of(v) == part]
+            if match:
+                tags.add(i)
+                ann = match[0]
+            else:
+                return None, tags
+        else:
+            return None, tags
+    return _unwrap(ann), tags
+
+
+def _unwrap(ann: Any) -> Any:
+    while typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    args = typing.get_args(ann)
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return _unwrap(non_none[0])
+    return ann
+
+
+def _tag_of(model: type[BaseModel]) -> Any:
+    kind = model.model_fields.get("kind")
+    if kind is not None:
+        args = typing.get_args(kind.annotation)
+        return args[0] if args else None
+    return None
+
+
+def _keys_of(model: Any) -> list[str]:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or n for n, f in model.model_fields.items()]
+    origin, args = typing.get_origin(model), typing.get_args(model)
+    if origin in (typing.Union, types.UnionType):
+        return sorted({k for a in args for k in _keys_of(a)})
+    return []
+
+
+def _problem(err: dict[str, Any]) -> Problem:
+    loc = tuple(err.get("loc", ()))
+    kind, ctx, value = err.get("type", ""), err.get("ctx") or {}, err.get("input")
+    _, tags = _walk(loc)
+    path = _path(loc, tags)
+    if kind == "extra_forbidden":
+        parent, _ = _walk(loc[:-1])
+        keys = _keys_of(parent)
+        return Problem(path, f"unknown key {loc[-1]!r}.{did_you_mean(loc[-1], keys)}"
+                             + (f" Allowed keys here: {', '.join(keys)}." if keys else ""))
+    if kind == "missing":
+        return Problem(path, "required key is missing.")
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
+        return Problem(path, f"got {value!r}.{did_you_mean(value, choices)} Allowed: {', '.join(choices)}.")
+    if kind == "union_tag_invalid":
+        choices = [c.strip().strip("'") for c in str(ctx.get("expected_tags", "")).split(",")]
+        return Problem(f"{path}.{ctx.get('discriminator', 'kind').strip(chr(39))}",
+                       f"got {ctx.get('tag')!r}.{did_you_mean(ctx.get('tag'), choices)} Allowed: {', '.join(choices)}.")
+    if kind == "union_tag_not_found":
+        return Problem(path, f"needs a {ctx.get('discriminator', 'kind')} key.")
+    if kind == "value_error":
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        return Problem(path, msg)
+    if kind in ("model_type", "dict_type") or kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = {"model_type": "a mapping", "dict_type": "a mapping", "list_type": "a list",
+                    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
+                    "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
+                    "bool_type": "true or false", "string_type": "a string"}.get(kind)
+        if expected:
+            return Problem(path, f"must be {expected}; got {value!r} ({type(value).__name__}).")
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.replace("Input should be", "must be")
+    return Problem(path, f"{msg}; got {value!r}.")
+
+
+# ------------------------------------------------------------------------------------------ cross checks ---
+def cross_checks(recipe: Any) -> list[Problem]:
+    """Checks across sections that need no data."""
+    from mlengine.evaluate.metrics import check_metric
+    from mlengine.steps.models import check_model, check_params
+
+    r = recipe
+    task = r.task
+    problems: list[Problem] = []
+    d = r.data
+    roles = {"data.target": d.target, "data.id": d.id, "data.group": d.group, "data.time": d.time}
+    seen: dict[str, str] = {}
+    for key, col in roles.items():
+        if col is None:
+            continue
+        if col in seen:
+            problems.append(Problem(key, f"column {col!r} is already used as {seen[col]}; a column has one role."))
+        seen[col] = key
+        if col in d.drop:
+            problems.append(Problem("data.drop", f"drops {col!r}, which is {key}; remove it from data.drop."))
+    if r.cv.kind in ("group_kfold", "stratified_group_kfold") and not d.group:
+        problems.append(Problem("cv.kind", f"{r.cv.kind!r} needs a group column; set data.group (or pick another "
+                                           "cv.kind such as stratified_kfold)."))
+    if r.cv.kind == "time_series" and not d.time:
+        problems.append(Problem("cv.kind", "'time_series' needs a time column; set data.time."))
+    if r.split.strategy == "group" and not d.group:
+        problems.append(Problem("split.strategy", "'group' needs a group column; set data.group."))
+    if r.split.strategy == "time" and not d.time:
+        problems.append(Problem("split.strategy", "'time' needs a time column; set data.time."))
+    if r.cv.gap and r.cv.kind not in ("time_series", "auto"):
+        problems.append(Problem("cv.gap", f"only applies to time_series CV; cv.kind is {r.cv.kind!r}."))
+    if task == "regression":
+        if r.cv.kind in ("stratified_kfold", "stratified_group_kfold", "repeated_stratified_kfold"):
+            problems.append(Problem("cv.kind", f"{r.cv.kind!r} stratifies on classes; task is regression "
+                                               "(use kfold, group_kfold or time_series)."))
+        if r.split.strategy == "stratified":
+            problems.append(Problem("split.strategy", "'stratified' needs classes; task is regression."))
+    if d.positive_class is not None and task in ("multiclass", "regression"):
+        problems.append(Problem("data.positive_class", f"only applies to binary tasks; task is {task!r}."))
+
+    model_problems = check_model("model.name", r.model.name, task)
+    problems += model_problems
+    if not model_problems and r.model.params:
+        problems += check_params("model.params", r.model.name, task, r.model.params)
+    for i, m in enumerate(r.evaluate.metrics):
+        problems += check_metric(f"evaluate.metrics[{i}]", m, task)
+    if r.evaluate.metric:
+        problems += check_metric("evaluate.metric", r.evaluate.metric, task)
+    if r.preprocess.numeric_impute == "none" and r.model.name not in ("lightgbm", "hist_gradient_boosting"):
+        problems.append(Problem("preprocess.numeric_impute", f"'none' needs a model that handles missing values "
+                                f"(lightgbm, hist_gradient_boosting); model is {r.model.name!r}."))
+    return problems

@@ -1,0 +1,235 @@
+"""The model registry: estimators keyed by the names recipes use.
+
+Each entry says which tasks it serves, its family (which drives default preprocessing: trees get no scaling and
+ordinal codes, linear models get scaling and one-hot), mlengine's defaults and how seeds and threads are set.
+Estimator classes are imported only when a model is built or its parameters are validated, so importing this
+module stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlengine.errors import Problem, did_you_mean
+
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+REGRESSION = frozenset({"regression"})
+ALL_TASKS = CLASSIFICATION | REGRESSION
+
+# Parameters mlengine sets itself: seeds come from `seed`, threads from `model.n_jobs`.
+RESERVED = {"random_state": "seed", "seed": "seed", "n_jobs": "model.n_jobs", "verbose": None, "verbosity": None}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: how to build it and what it accepts."""
+
+    name: str
+    description: str
+    family: str  # "tree" | "linear" | "dummy"
+    tasks: frozenset[str]
+    classifier: str | None  # "module:Class"; internal only, never taken from a recipe
+    regressor: str | None
+    defaults: dict[str, Any] = field(default_factory=dict)
+    task_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seeded: bool = True
+    threaded: bool = False
+    class_weight: bool = False
+    native_missing: bool = False  # handles NaN itself (numeric imputation optional)
+
+    def class_path(self, task: str) -> str:
+        path = self.classifier if task in CLASSIFICATION else self.regressor
+        if path is None:
+            raise ValueError(f"model {self.name} does not support task {task}")
+        return path
+
+    def estimator_class(self, task: str) -> type:
+        module, _, cls = self.class_path(task).partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def param_names(self, task: str) -> set[str]:
+        """Names the estimator accepts: a static list for LightGBM (so validation never imports it), else the
+        scikit-learn constructor's signature."""
+        if self.name == "lightgbm":
+            return set(LIGHTGBM_PARAMS)
+        return set(inspect.signature(self.estimator_class(task)).parameters) - {"kwargs"}
+
+    def resolved_params(self, task: str, params: dict[str, Any], seed: int, n_jobs: int) -> dict[str, Any]:
+        """mlengine defaults, then the recipe's params, then seed and threads."""
+        out = {**self.defaults, **self.task_defaults.get(task, {}), **params}
+        if self.seeded:
+            out["random_state"] = seed
+        if self.threaded:
+            out["n_jobs"] = n_jobs
+        return out
+
+    def build(self, task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
+        """An unfitted estimator for `task`."""
+        return self.estimator_class(task)(**self.resolved_params(task, params, seed, n_jobs))
+
+
+# LightGBM's scikit-learn constructor (4.x), plus core parameters it takes as **kwargs that are worth allowing.
+LIGHTGBM_PARAMS = {
+    "boosting_type", "class_weight", "colsample_bytree", "importance_type", "learning_rate", "max_depth",
+    "min_child_samples", "min_child_weight", "min_split_gain", "n_estimators", "n_jobs", "num_leaves", "objective",
+    "random_state", "reg_alpha", "reg_lambda", "subsample", "subsample_for_bin", "subsample_freq", "verbose",
+    "max_bin", "min_data_in_leaf", "feature_fraction", "bagging_fraction", "bagging_freq", "lambda_l1",
+    "lambda_l2", "extra_trees", "path_smooth", "min_sum_hessian_in_leaf", "deterministic", "force_row_wise",
+    "force_col_wise", "linear_tree", "max_cat_to_onehot", "cat_smooth", "min_data_per_group",
+}
+
+_LGBM_TYPES: dict[str, tuple[type, float | None, float | None]] = {
+    "n_estimators": (int, 1, None), "num_leaves": (int, 2, 131072), "max_depth": (int, -1, None),
+    "learning_rate": (float, 0.0, None), "min_child_samples": (int, 0, None), "subsample": (float, 0.0, 1.0),
+    "colsample_bytree": (float, 0.0, 1.0), "reg_alpha": (float, 0.0, None), "reg_lambda": (float, 0.0, None),
+    "min_split_gain": (float, 0.0, None), "min_child_weight": (float, 0.0, None), "subsample_freq": (int, 0, None),
+    "max_bin": (int, 2, None), "min_data_in_leaf": (int, 0, None), "feature_fraction": (float, 0.0, 1.0),
+    "bagging_fraction": (float, 0.0, 1.0), "bagging_freq": (int, 0, None), "lambda_l1": (float, 0.0, None),
+    "lambda_l2": (float, 0.0, None), "path_smooth": (float, 0.0, None),
+}
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            "lightgbm", "LightGBM gradient-boosted trees (fast, strong default for tabular data)", "tree",
+            ALL_TASKS, "lightgbm:LGBMClassifier", "lightgbm:LGBMRegressor",
+            defaults={"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1,
+                      "deterministic": True, "force_col_wise": True},
+            threaded=True, class_weight=True, native_missing=True,
+        ),
+        ModelSpec(
+            "random_forest", "scikit-learn random forest", "tree", ALL_TASKS,
+            "sklearn.ensemble:RandomForestClassifier", "sklearn.ensemble:RandomForestRegressor",
+            defaults={"n_estimators": 200}, threaded=True, class_weight=True,
+        ),
+        ModelSpec(
+            "extra_trees", "scikit-learn extremely randomized trees", "tree", ALL_TASKS,
+            "sklearn.ensemble:ExtraTreesClassifier", "sklearn.ensemble:ExtraTreesRegressor",
+            defaults={"n_estimators": 200}, threaded=True, class_weight=True,
+        ),
+        ModelSpec(
+            "hist_gradient_boosting", "scikit-learn histogram gradient boosting", "tree", ALL_TASKS,
+            "sklearn.ensemble:HistGradientBoostingClassifier", "sklearn.ensemble:HistGradientBoostingRegressor",
+            defaults={"max_iter": 200, "early_stopping": False}, class_weight=True, native_missing=True,
+        ),
+        ModelSpec(
+            "logistic_regression", "logistic regression (scaled, one-hot inputs)", "linear", CLASSIFICATION,
+            "sklearn.linear_model:LogisticRegression", None, defaults={"max_iter": 2000}, class_weight=True,
+        ),
+        ModelSpec(
+            "ridge", "ridge regression (scaled, one-hot inputs)", "linear", REGRESSION,
+            None, "sklearn.linear_model:Ridge", seeded=False,
+        ),
+        ModelSpec(
+            "dummy", "no-skill model: class prior or target mean (a floor, not a model)", "dummy", ALL_TASKS,
+            "sklearn.dummy:DummyClassifier", "sklearn.dummy:DummyRegressor",
+            task_defaults={"binary": {"strategy": "prior"}, "multiclass": {"strategy": "prior"}},
+            seeded=False,
+        ),
+    ]
+}
+
+
+def get_model(name: str) -> ModelSpec:
+    return MODELS[name]
+
+
+def model_names(task: str | None = None) -> list[str]:
+    if task in (None, "auto"):
+        return sorted(MODELS)
+    return sorted(n for n, s in MODELS.items() if task in s.tasks)
+
+
+def check_model(path: str, name: str, task: str) -> list[Problem]:
+    """Problems with a model name for a task ('auto' accepts any registered model)."""
+    if name not in MODELS:
+        return [Problem(path, f"unknown model {name!r}.{did_you_mean(name, MODELS)} Allowed: {', '.join(sorted(MODELS))}.")]
+    spec = MODELS[name]
+    if task != "auto" and task not in spec.tasks:
+        return [Problem(path, f"model {name!r} does not fit task {task!r}; models for {task}: "
+                              f"{', '.join(model_names(task))}.")]
+    return []
+
+
+def check_params(path: str, name: str, task: str, params: dict[str, Any]) -> list[Problem]:
+    """Validate `params` for model `name`: unknown names (with the model they belong to), reserved names, values.
+
+    scikit-learn estimators are checked with their own parameter constraints; LightGBM with a small type table.
+    """
+    spec = MODELS[name]
+    task = task if task != "auto" else ("binary" if spec.classifier else "regression")
+    problems: list[Problem] = []
+    known = spec.param_names(task)
+    good: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in RESERVED:
+            where = RESERVED[key]
+            hint = f"set `{where}` instead" if where else "mlengine controls verbosity"
+            problems.append(Problem(f"{path}.{key}", f"{key!r} is set by mlengine ({hint})."))
+        elif key not in known:
+            owners = [n for n, s in MODELS.items() if n != name and key in _safe_names(s, task)]
+            belongs = f" It is a parameter of {', '.join(owners)}, not of {name}." if owners else ""
+            problems.append(Problem(
+                f"{path}.{key}",
+                f"{key!r} is not a parameter of model {name!r}.{belongs}{did_you_mean(key, known)}"
+                f" Allowed: {', '.join(sorted(known - set(RESERVED)))}.",
+            ))
+        else:
+            good[key] = value
+    problems += _check_values(path, spec, task, good)
+    return problems
+
+
+def _safe_names(spec: ModelSpec, task: str) -> set[str]:
+    try:
+        t = task if task in spec.tasks else next(iter(spec.tasks))
+        return spec.param_names(t)
+    except ImportError:
+        return set()
+
+
+def _check_values(path: str, spec: ModelSpec, task: str, params: dict[str, Any]) -> list[Problem]:
+    if spec.name == "lightgbm":
+        return _check_lightgbm_values(path, params)
+    cls = spec.estimator_class(task)
+    problems: list[Problem] = []
+    for key, value in params.items():  # one at a time so every bad value is reported
+        try:
+            cls(**{key: value})._validate_params()
+        except Exception as exc:  # sklearn's InvalidParameterError (a ValueError/TypeError)
+            msg = str(exc).replace(f"The {key!r} parameter of {cls.__name__} must be", "must be")
+            problems.append(Problem(f"{path}.{key}", msg))
+    return problems
+
+
+def _check_lightgbm_values(path: str, params: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    for key, value in params.items():
+        if key not in _LGBM_TYPES:
+            continue
+        typ, low, high = _LGBM_TYPES[key]
+        ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if typ is int and ok_type and float(value) != int(value):
+            ok_type = False
+        if not ok_type:
+            problems.append(Problem(f"{path}.{key}", f"must be {'an int' if typ is int else 'a number'}; got {value!r}."))
+        elif (low is not None and value < low) or (high is not None and value > high):
+            rng = f"[{low}, {high if high is not None else 'inf'}]"
+            problems.append(Problem(f"{path}.{key}", f"must be in {rng}; got {value!r}."))
+    return problems
+
+
+def estimator_summary(name: str, task: str, params: dict[str, Any]) -> str:
+    """One-line text for plans: class name and the non-default params the recipe or mlengine set."""
+    spec = MODELS[name]
+    t = task if task in spec.tasks else ("binary" if spec.classifier else "regression")
+    cls = spec.class_path(t).split(":")[1]
+    shown = {**spec.defaults, **spec.task_defaults.get(t, {}), **params}
+    shown.pop("verbose", None)
+    args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+    return f"{cls}({args})"
+

@@ -1,0 +1,72 @@
+"""Preprocessing per column type and estimator family, as an unfitted scikit-learn ColumnTransformer.
+
+Defaults (each overridable in the recipe's `preprocess` section):
+- trees: numeric values as they are (median-imputed unless the model handles NaN), ordinal category codes;
+- linear models: median imputation + standard scaling, one-hot categories (rare ones grouped, unknown ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlengine.steps.models import MODELS
+
+
+@dataclass(frozen=True)
+class PreprocessChoice:
+    """What the preprocessing will do for one model, resolved from the recipe's `auto` values."""
+
+    impute: str  # median | mean | most_frequent | none
+    scale: str  # standard | robust | minmax | none
+    categorical: str  # onehot | ordinal
+    max_categories: int
+    min_frequency: int
+
+    def describe(self) -> str:
+        num = []
+        if self.impute != "none":
+            num.append(f"{self.impute} impute")
+        if self.scale != "none":
+            num.append(f"{self.scale} scale")
+        cat = ("one-hot (unknown ignored, rare grouped: <{0} rows or beyond {1} categories)"
+               .format(self.min_frequency, self.max_categories) if self.categorical == "onehot"
+               else "ordinal codes (unknown -> -1)")
+        return f"numeric: {' + '.join(num) or 'as is'}; categorical: {cat}"
+
+
+def resolve_preprocess(section: Any, model_name: str) -> PreprocessChoice:
+    spec = MODELS[model_name]
+    linear = spec.family == "linear"
+    impute = section.numeric_impute
+    if impute == "auto":
+        impute = "none" if spec.native_missing else "median"
+    scale = section.scale if section.scale != "auto" else ("standard" if linear else "none")
+    cat = section.categorical if section.categorical != "auto" else ("onehot" if linear else "ordinal")
+    return PreprocessChoice(impute, scale, cat, section.max_categories, section.min_frequency)
+
+
+def build_preprocessor(choice: PreprocessChoice, numeric: list[str], categorical: list[str]) -> Any:
+    """An unfitted ColumnTransformer over the adapter's output columns."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
+    from sklearn.impute import SimpleImputer
+
+    transformers = []
+    if numeric:
+        steps = []
+        if choice.impute != "none":
+            steps.append(("impute", SimpleImputer(strategy=choice.impute)))
+        if choice.scale != "none":
+            scaler = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}[choice.scale]
+            steps.append(("scale", scaler()))
+        transformers.append(("num", Pipeline(steps) if steps else "passthrough", numeric))
+    if categorical:
+        if choice.categorical == "onehot":
+            enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=choice.min_frequency,
+                                max_categories=choice.max_categories, sparse_output=False)
+        else:
+            enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        transformers.append(("cat", enc, categorical))
+    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=False)
