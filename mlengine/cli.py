@@ -72,10 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # overrides may come before or after the flags: positional leftovers join the overrides
-    args, extra = parser.parse_known_args(argv)
-    unknown = [a for a in extra if a.startswith("-")]
-    if unknown or (extra and not hasattr(args, "overrides")):
-        parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    try:
+        args, extra = parser.parse_known_args(argv)
+        unknown = [a for a in extra if a.startswith("-")]
+        if unknown or (extra and not hasattr(args, "overrides")):
+            parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
     if extra:
         args.overrides = [*args.overrides, *extra]
     if args.version:
@@ -204,7 +207,8 @@ def check_data(loaded: Any) -> dict[str, Any]:
     train_idx, _ = holdout_split(plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed,
                                  y=data.y if data.task != "regression" else None, groups=data.groups,
                                  times=data.times)
-    pick = (lambda s: None if s is None else s.iloc[train_idx])
+    def pick(s):
+        return (None if s is None else s.iloc[train_idx])
     check_cv_feasible(plan.cv, data.task, data.y.iloc[train_idx], pick(data.groups), pick(data.times))
     return {"rows": len(data.y), "features": len(data.columns.features), "task": data.task,
             "positive_class": data.pos_label, "classes": data.classes[:20], "notes": data.notes}

@@ -88,7 +88,8 @@ def _read_sql(source: Any, base_dir: Path) -> Any:
         for name, path in source.tables.items():
             p = _existing_file(path, key=f"data.source.tables.{name}")
             reader = "read_parquet" if p.suffix.lower() in (".parquet", ".pq") else "read_csv_auto"
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}(?)', [str(p)])
+            quoted = str(p).replace("'", "''")
+            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM {reader}('{quoted}')")
         return con.execute(source.query).df()
     except duckdb.Error as exc:
         raise DataError(f"data.source.query: DuckDB could not run the query: {str(exc).splitlines()[0]}") from None

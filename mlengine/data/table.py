@@ -108,7 +108,7 @@ def coerce_column(s: pd.Series, kind: str, name: str) -> pd.Series:
     """Cast one column to its kind; values that cannot be read are refused with examples."""
     if kind == "numeric":
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            return s.astype("float64", copy=False)
+            return s.astype("float64")
         out = pd.to_numeric(s, errors="coerce")
     elif kind == "boolean":
         if pd.api.types.is_bool_dtype(s):
@@ -118,13 +118,24 @@ def coerce_column(s: pd.Series, kind: str, name: str) -> pd.Series:
     elif kind == "datetime":
         out = to_datetime(s)
     else:
-        return s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+        return as_category(s)
     bad = s.notna() & out.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in s[bad].astype(str).unique()[:5])
         raise DataError(f"column {name!r} should be {kind} but {int(bad.sum())} value(s) cannot be read as such "
                         f"(e.g. {examples}). Fix the data or set data.schema.{name}.dtype.")
     return out.astype("float64") if kind != "datetime" else out
+
+
+def as_category(s: pd.Series) -> pd.Series:
+    """Categories as strings (pandas `str` dtype, missing kept missing); integral numbers print without '.0'."""
+    if pd.api.types.is_string_dtype(s) and not s.dtype == object:
+        return s
+    missing = s.isna()
+    if pd.api.types.is_float_dtype(s) and bool(np.all(np.mod(s[~missing], 1) == 0)):
+        s = s.astype("Int64")
+    out = s.astype(str)
+    return out.where(~missing, None) if missing.any() else out
 
 
 _BOOL = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0, "t": 1.0, "f": 0.0, "1.0": 1.0,

@@ -70,11 +70,16 @@ def check_cv_feasible(cv: CVSpec, task: str, y: pd.Series, groups: pd.Series | N
 
 
 def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Labels (or values) and, for classification, probabilities in model.classes_ order."""
+    """Labels (or values) and, for classification, probabilities in model.classes_ order.
+
+    Labels come from the probabilities in one pass: the most probable class, or the model's own decision rule
+    when it has one (`predict_from_proba`, e.g. a tuned threshold).
+    """
     if task == "regression":
         return np.asarray(model.predict(X), dtype=float), None
     proba = np.asarray(model.predict_proba(X), dtype=float)
-    pred = np.asarray(model.predict(X))
+    decide = getattr(model, "predict_from_proba", None)
+    pred = np.asarray(decide(proba)) if decide else np.asarray(model.classes_)[np.argmax(proba, axis=1)]
     return pred, proba
 
 

@@ -117,12 +117,15 @@ def _parse_overrides(overrides: list[str]) -> list[Any]:
 
 
 def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, list[str]],
-                   allow_sweeps: bool = False) -> tuple[list[str], list[str]]:
-    """Rewrite overrides for a recipe (see module doc). Returns (overrides for Hydra, switched groups)."""
+                   allow_sweeps: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """Rewrite overrides for a recipe (see module doc).
+
+    Returns (overrides for Hydra, groups switched to another option, sections to delete after composing).
+    """
     from hydra.core.override_parser.types import OverrideType
 
     chosen = _defaults_map(raw.get("defaults"))
-    out, switched, problems = [], [], []
+    out, switched, deletes, problems = [], [], [], []
     for ov in _parse_overrides(overrides):
         key, line = ov.key_or_group, ov.input_line
         if ov.is_sweep_override() and not allow_sweeps:
@@ -143,11 +146,13 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
             out.append(line if key in chosen else "+" + line)
         elif ov.type == OverrideType.CHANGE:
             out.append("++" + line)
+        elif ov.type == OverrideType.DEL and key in groups and key not in chosen:
+            deletes.append(key)  # a section the recipe wrote inline: Hydra would look in the defaults list
         else:
             out.append(line)
     if problems:
         raise RecipeError(problems)
-    return out, switched
+    return out, switched, deletes
 
 
 def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -159,7 +164,7 @@ def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], li
 
     raw = read_yaml(path)
     groups = config_groups((path.parent,))
-    hydra_overrides, switched = plan_overrides(raw, overrides, groups)
+    hydra_overrides, switched, deletes = plan_overrides(raw, overrides, groups)
     notes = []
     copy = dict(raw)
     for group in switched:
@@ -177,6 +182,8 @@ def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], li
             with initialize_config_dir(config_dir=str(tmp), version_base="1.3"):
                 cfg = compose("recipe", overrides=[f"hydra.searchpath=[{search}]", *hydra_overrides])
         data = OmegaConf.to_container(cfg, resolve=True)
+        for key in deletes:
+            data.pop(key, None)
     except (HydraException, OmegaConfBaseException) as exc:
         raise RecipeError(_hydra_message(exc, groups), source=str(path)) from None
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from mlengine.errors import unknown_name
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
@@ -177,31 +177,24 @@ class SearchSection(Section):
                                              "(search arrives with the search issue)")
 
 
+def _metric_name(v: str) -> str:
+    from mlengine.evaluate.metrics import METRICS
+
+    if v not in METRICS:
+        raise ValueError(unknown_name("metric", v, METRICS))
+    return v
+
+
+MetricName = Annotated[str, AfterValidator(_metric_name)]
+
+
 class EvaluateSection(Section):
-    metrics: list[str] = Field(default_factory=list, description="metrics to report (default depends on the task)")
-    metric: str | None = Field(None, description="the metric the run is judged and sorted by (default: roc_auc "
-                                                 "binary, log_loss multiclass, r2 regression)")
+    metrics: list[MetricName] = Field(default_factory=list,
+                                      description="metrics to report (default depends on the task)")
+    metric: MetricName | None = Field(None, description="the metric the run is judged and sorted by (default: "
+                                                        "roc_auc binary, log_loss multiclass, r2 regression)")
     baselines: list[Literal["no_skill"]] = Field(default_factory=lambda: ["no_skill"],
                                                  description="baselines scored on the same holdout")
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, v: list[str]) -> list[str]:
-        from mlengine.evaluate.metrics import METRICS
-
-        bad = [m for m in v if m not in METRICS]
-        if bad:
-            raise ValueError("; ".join(unknown_name("metric", m, METRICS) for m in bad))
-        return v
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str | None) -> str | None:
-        from mlengine.evaluate.metrics import METRICS
-
-        if v is not None and v not in METRICS:
-            raise ValueError(unknown_name("metric", v, METRICS))
-        return v
 
 
 class ExportSection(Section):

@@ -25,7 +25,8 @@ def validate_config(data: dict[str, Any], source: str | None = None) -> Any:
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
-        raise RecipeError([_problem(e) for e in exc.errors()], source=source) from None
+        problems = [_problem(e) for e in exc.errors()]
+        raise RecipeError(problems + _partial_checks(data, problems), source=source) from None
     problems = cross_checks(recipe)
     if problems:
         raise RecipeError(problems, source=source)
@@ -138,6 +139,21 @@ def _problem(err: dict[str, Any]) -> Problem:
     msg = str(err.get("msg", "invalid value"))
     msg = msg.replace("Input should be", "must be")
     return Problem(path, f"{msg}; got {value!r}.")
+
+
+def _partial_checks(data: dict[str, Any], found: list[Problem]) -> list[Problem]:
+    """When the schema phase failed, still check model params if the model section itself is sound."""
+    from mlengine.recipe.schema import ModelSection
+    from mlengine.steps.models import check_params
+
+    if any(p.path.startswith("model") for p in found) or not isinstance(data.get("model"), dict):
+        return []
+    try:
+        model = ModelSection.model_validate(data["model"])
+    except ValidationError:
+        return []
+    task = data.get("task") if data.get("task") in ("binary", "multiclass", "regression") else "auto"
+    return check_params("model.params", model.name, task, model.params) if model.params else []
 
 
 # ------------------------------------------------------------------------------------------ cross checks ---

@@ -18,6 +18,7 @@ from mlengine.data.table import coerce_column
 from mlengine.errors import DataError
 
 MISSING_CATEGORY = ""
+_PANDAS_NAME = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 
 
 class FrameAdapter(TransformerMixin, BaseEstimator):
@@ -63,10 +64,9 @@ class FrameAdapter(TransformerMixin, BaseEstimator):
         for c in self.datetime:
             dt = coerce_column(X[c], "datetime", c).dt
             for part in self.datetime_features:
-                out[f"{c}__{part}"] = getattr(dt, part).astype("float64")
+                out[f"{c}__{part}"] = getattr(dt, _PANDAS_NAME.get(part, part)).astype("float64")
         for c in self.categorical:
-            s = X[c]
-            out[c] = s.astype(object).where(s.notna(), MISSING_CATEGORY).map(str).astype(object)
+            out[c] = coerce_column(X[c], "categorical", c).fillna(MISSING_CATEGORY)
         return pd.DataFrame(out, index=X.index, copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

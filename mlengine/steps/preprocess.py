@@ -29,8 +29,8 @@ class PreprocessChoice:
             num.append(f"{self.impute} impute")
         if self.scale != "none":
             num.append(f"{self.scale} scale")
-        cat = ("one-hot (unknown ignored, rare grouped: <{0} rows or beyond {1} categories)"
-               .format(self.min_frequency, self.max_categories) if self.categorical == "onehot"
+        cat = (f"one-hot (unknown ignored, rare grouped: <{self.min_frequency} rows or beyond {self.max_categories} categories)"
+                if self.categorical == "onehot"
                else "ordinal codes (unknown -> -1)")
         return f"numeric: {' + '.join(num) or 'as is'}; categorical: {cat}"
 
@@ -49,9 +49,15 @@ def resolve_preprocess(section: Any, model_name: str) -> PreprocessChoice:
 def build_preprocessor(choice: PreprocessChoice, numeric: list[str], categorical: list[str]) -> Any:
     """An unfitted ColumnTransformer over the adapter's output columns."""
     from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
     from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        MinMaxScaler,
+        OneHotEncoder,
+        OrdinalEncoder,
+        RobustScaler,
+        StandardScaler,
+    )
 
     transformers = []
     if numeric:

@@ -1,0 +1,66 @@
+"""Shared fixtures: paths to the bundled data and recipes, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "examples" / "data"
+RECIPES = ROOT / "recipes"
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process; returns (exit_code, stdout, stderr)."""
+    from mlengine.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def write_recipe(tmp_path: Path):
+    """Write a recipe YAML into tmp_path (with the bundled data copied beside it) and return its path."""
+    data_dir = tmp_path / "data"
+
+    def write(text: str, name: str = "recipe.yaml", files: tuple[str, ...] = ("titanic.csv",)) -> Path:
+        data_dir.mkdir(exist_ok=True)
+        for f in files:
+            if not (data_dir / f).exists():
+                shutil.copy(DATA / f, data_dir / f)
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+TITANIC = """
+name: t
+seed: 1
+data:
+  source: {kind: csv, path: data/titanic.csv}
+  target: survived
+  drop: [alive, who, adult_male, class, embark_town]
+model:
+  name: lightgbm
+  params: {n_estimators: 30}
+cv: {folds: 3}
+"""
