@@ -1,7 +1,9 @@
-"""Execution: load data, check it, split, cross-validate, refit, evaluate against baselines, save the run.
+"""Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Everything here works on a compiled plan; nothing is fitted on holdout rows, and every fitted step is refitted
-inside each CV training fold. The run directory is complete or marked failed, never half-written.
+Stages (in order): load -> split -> fit -> evaluate -> save -> finalize. Each stage is a function taking the
+context; capabilities add their own stage functions (in their own modules) to `STAGES`. Nothing is fitted on
+holdout rows, and every fitted step is refitted inside each CV training fold. The run directory is complete or
+marked failed, never half-written.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,131 +45,178 @@ class RunResult:
                 "metrics": {k: self.metrics.get(k) for k in ("cv", "holdout", "baselines")}}
 
 
+@dataclass
+class RunContext:
+    """Everything stages share. Stages read what earlier stages set and add their own results."""
+
+    loaded: Any  # LoadedRecipe
+    rd: RunDir
+    plan: Plan | None = None
+    data: Any = None  # PreparedData
+    train_idx: np.ndarray | None = None
+    test_idx: np.ndarray | None = None
+    X_tr: pd.DataFrame | None = None
+    y_tr: pd.Series | None = None
+    X_te: pd.DataFrame | None = None
+    y_te: pd.Series | None = None
+    groups_tr: pd.Series | None = None
+    times_tr: pd.Series | None = None
+    candidate: Any = None  # the Candidate that was fitted
+    pipeline: Any = None  # unfitted pipeline of the candidate
+    cv_result: Any = None  # CVResult of the candidate (out-of-fold predictions included)
+    model: Any = None  # the fitted model that is saved and evaluated
+    pred: np.ndarray | None = None  # holdout labels / values
+    proba: np.ndarray | None = None  # holdout probabilities (classification)
+    report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def recipe(self) -> Any:
+        return self.loaded.recipe
+
+
+Stage = Callable[[RunContext], None]
+
+
 def run_recipe(loaded: Any, runs_dir: str | Path | None = None) -> RunResult:
     """Execute a loaded recipe into a new run directory."""
     recipe = loaded.recipe
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name)
+    ctx = RunContext(loaded=loaded, rd=rd)
     with run_log(rd.file("run.log")):
         log.info("run %s -> %s", recipe.name, rd.final)
         for note in loaded.notes:
             log.warning("note: %s", note)
         try:
-            result = _execute(loaded, rd)
+            t0 = time.perf_counter()
+            for stage in STAGES:
+                t = time.perf_counter()
+                stage(ctx)
+                ctx.timings[stage.__name__.removeprefix("stage_")] = time.perf_counter() - t
+            ctx.timings["total"] = time.perf_counter() - t0
         except BaseException as exc:
-            error = {"type": type(exc).__name__, "message": str(exc),
-                     "user_error": isinstance(exc, UserError)}
+            error = {"type": type(exc).__name__, "message": str(exc), "user_error": isinstance(exc, UserError)}
             if not isinstance(exc, MlengineError):
                 error["traceback"] = traceback.format_exc()
             log.error("run failed: %s", exc if str(exc) else type(exc).__name__)
             rd.finish("failed", error=error)
             exc.run_dir = rd.final  # type: ignore[attr-defined]
             raise
-        result.run_dir = rd.finish("complete")
-    log.info("run complete: %s", result.run_dir)
-    return result
+        run_dir = rd.finish("complete")
+    log.info("run complete: %s", run_dir)
+    return RunResult(run_dir=run_dir, status="complete", task=ctx.data.task, metrics=ctx.report, model=ctx.model,
+                     plan=ctx.plan, notes=ctx.report.get("notes", []))
 
 
-def _execute(loaded: Any, rd: RunDir) -> RunResult:
-    from sklearn.base import clone
-
+# ------------------------------------------------------------------------------------------------ stages ---
+def stage_load(ctx: RunContext) -> None:
+    """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
     from mlengine.data.sources import read_source
     from mlengine.data.table import prepare_table
-    from mlengine.evaluate.baselines import score_baselines
-    from mlengine.evaluate.crossval import check_cv_feasible, cross_validate, predict_all
-    from mlengine.evaluate.cv import holdout_split
-    from mlengine.evaluate.metrics import score_all
-    from mlengine.export.joblib_bundle import save_joblib
 
-    recipe = loaded.recipe
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    rd.write_text("recipe.yaml", _yaml(loaded.resolved))
-
+    recipe = ctx.recipe
+    ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
     log.info("loading data: %s", recipe.data.source.kind)
-    raw = read_source(recipe.data.source, loaded.base_dir)
-    data = prepare_table(raw, recipe)
-    del raw
+    data = prepare_table(read_source(recipe.data.source, ctx.loaded.base_dir), recipe)
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
     log.info("  %d rows, %d features (%d numeric, %d categorical, %d boolean, %d datetime)", len(data.X),
              len(c.features), len(c.numeric), len(c.categorical), len(c.boolean), len(c.datetime))
-    timings["load"] = time.perf_counter() - t0
+    ctx.data = data
+    ctx.plan = compile_recipe(recipe, task=data.task)
+    ctx.rd.write_text("plan.txt", ctx.plan.to_text() + "\n")
+    ctx.rd.write_json("plan.json", ctx.plan.to_dict())
 
-    plan = compile_recipe(recipe, task=data.task)
-    rd.write_text("plan.txt", plan.to_text() + "\n")
-    rd.write_json("plan.json", plan.to_dict())
 
+def stage_split(ctx: RunContext) -> None:
+    """Set the holdout aside and check the CV can run on the training split."""
+    from mlengine.evaluate.crossval import check_cv_feasible
+    from mlengine.evaluate.cv import holdout_split
+
+    data, plan = ctx.data, ctx.plan
     train_idx, test_idx = holdout_split(
-        plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed, y=data.y if data.task != "regression" else None,
-        groups=data.groups, times=data.times)
-    X_tr, y_tr = data.X.iloc[train_idx], data.y.iloc[train_idx]
-    X_te, y_te = data.X.iloc[test_idx], data.y.iloc[test_idx]
-    g_tr = data.groups.iloc[train_idx] if data.groups is not None else None
-    t_tr = data.times.iloc[train_idx] if data.times is not None else None
-    if plan.cv.uses_time:  # time-ordered folds expect rows in time order
-        order = np.argsort(t_tr.to_numpy(), kind="stable")
-        X_tr, y_tr, t_tr = X_tr.iloc[order], y_tr.iloc[order], t_tr.iloc[order]
-        g_tr = g_tr.iloc[order] if g_tr is not None else None
-    log.info("split: %d training rows, %d holdout rows", len(y_tr), len(y_te))
-    check_cv_feasible(plan.cv, data.task, y_tr, g_tr, t_tr)
+        plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed,
+        y=data.y if data.task != "regression" else None, groups=data.groups, times=data.times)
+    if plan.cv.uses_time:  # time-ordered folds expect training rows in time order
+        train_idx = train_idx[np.argsort(data.times.iloc[train_idx].to_numpy(), kind="stable")]
+    ctx.train_idx, ctx.test_idx = train_idx, test_idx
+    ctx.X_tr, ctx.y_tr = data.X.iloc[train_idx], data.y.iloc[train_idx]
+    ctx.X_te, ctx.y_te = data.X.iloc[test_idx], data.y.iloc[test_idx]
+    ctx.groups_tr = data.groups.iloc[train_idx] if data.groups is not None else None
+    ctx.times_tr = data.times.iloc[train_idx] if data.times is not None else None
+    log.info("split: %d training rows, %d holdout rows (%s)", len(ctx.y_tr), len(ctx.y_te), plan.holdout_strategy)
+    check_cv_feasible(plan.cv, data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
 
-    candidate = plan.candidates[0]
-    pipeline = plan.build_pipeline(candidate, data.columns, data.task)
-    metrics, primary = plan.metrics, plan.primary_metric
-    t = time.perf_counter()
-    cv_result = None
+
+def stage_fit(ctx: RunContext) -> None:
+    """Cross-validate the candidate on the training split, then refit it on the whole training split."""
+    from sklearn.base import clone
+
+    from mlengine.evaluate.crossval import cross_validate
+
+    data, plan = ctx.data, ctx.plan
+    ctx.candidate = plan.candidates[0]
+    ctx.pipeline = plan.build_pipeline(ctx.candidate, data.columns, data.task)
     if plan.cv.kind != "none":
-        log.info("cross-validating %s: %s", candidate.model, plan.cv.describe())
-        cv_result = cross_validate(pipeline, X_tr, y_tr, plan.cv, task=data.task, metrics=metrics, primary=primary,
-                                   classes=data.classes, pos_label=data.pos_label, groups=g_tr, times=t_tr,
-                                   label="  ")
-    timings["cv"] = time.perf_counter() - t
+        log.info("cross-validating %s: %s", ctx.candidate.model, plan.cv.describe())
+        ctx.cv_result = cross_validate(
+            ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
+            primary=plan.primary_metric, classes=data.classes, pos_label=data.pos_label, groups=ctx.groups_tr,
+            times=ctx.times_tr, label="  ")
+    log.info("fitting %s on the whole training split", ctx.candidate.model)
+    ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
 
-    t = time.perf_counter()
-    log.info("fitting %s on the whole training split", candidate.model)
-    model = clone(pipeline).fit(X_tr, y_tr)
-    timings["refit"] = time.perf_counter() - t
 
-    report: dict[str, Any] = {
-        "task": data.task, "primary_metric": primary, "greater_is_better": _greater(primary),
+def stage_evaluate(ctx: RunContext) -> None:
+    """Score the fitted model and the baselines on the holdout."""
+    from mlengine.evaluate.baselines import score_baselines
+    from mlengine.evaluate.crossval import predict_all
+    from mlengine.evaluate.metrics import METRICS, score_all
+
+    data, plan = ctx.data, ctx.plan
+    primary = plan.primary_metric
+    ctx.report.update({
+        "task": data.task, "primary_metric": primary, "greater_is_better": METRICS[primary].greater_is_better,
         "classes": data.classes, "positive_class": data.pos_label,
-        "rows": {"train": int(len(y_tr)), "holdout": int(len(y_te))},
+        "rows": {"train": int(len(ctx.y_tr)), "holdout": int(len(ctx.y_te))},
         "features": data.columns.as_dict(),
-        "cv": cv_result.summary() if cv_result else None,
-    }
-    predictions = None
-    if len(y_te):
-        pred, proba = predict_all(model, X_te, data.task)
-        report["holdout"] = score_all(metrics, y_te.to_numpy(), pred=pred, proba=proba, classes=data.classes,
-                                      pos_label=data.pos_label)
-        report["baselines"] = score_baselines(plan.baselines, data.task, y_tr, y_te, metrics, data.classes,
-                                              data.pos_label)
+        "cv": ctx.cv_result.summary() if ctx.cv_result else None,
+        "holdout": None, "baselines": {},
+    })
+    if len(ctx.y_te):
+        ctx.pred, ctx.proba = predict_all(ctx.model, ctx.X_te, data.task)
+        kw = {"classes": data.classes, "pos_label": data.pos_label}
+        ctx.report["holdout"] = score_all(plan.metrics, ctx.y_te.to_numpy(), pred=ctx.pred, proba=ctx.proba, **kw)
+        ctx.report["baselines"] = score_baselines(plan.baselines, data.task, ctx.y_tr, ctx.y_te, plan.metrics,
+                                                  data.classes, data.pos_label)
         if data.task != "regression":
-            report["confusion_matrix"] = _confusion(y_te, pred, data.classes)
-        predictions = _predictions_frame(data, test_idx, y_te, pred, proba)
-    else:
-        report["holdout"], report["baselines"] = None, {}
-    timings["total"] = time.perf_counter() - t0
-    report["timings_seconds"] = {k: round(v, 3) for k, v in timings.items()}
-    report["notes"] = data.notes + loaded.notes
-    _log_metrics(report, primary)
-
-    artifacts = save_joblib(rd.path, model, plan, data)
-    if predictions is not None:
-        predictions.to_parquet(rd.file("predictions.parquet"), index=False)
-    report["artifacts"] = artifacts
-    rd.write_json("metrics.json", report)
-    return RunResult(run_dir=rd.path, status="complete", task=data.task, metrics=report, model=model, plan=plan,
-                     notes=report["notes"])
+            ctx.report["confusion_matrix"] = _confusion(ctx.y_te, ctx.pred, data.classes)
+    _log_metrics(ctx.report, primary)
 
 
-def _greater(metric: str) -> bool:
-    from mlengine.evaluate.metrics import METRICS
+def stage_save(ctx: RunContext) -> None:
+    """Write the model bundle and the holdout predictions."""
+    from mlengine.export.joblib_bundle import save_joblib
 
-    return METRICS[metric].greater_is_better
+    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data))
+    if ctx.pred is not None:
+        _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
 
+def stage_finalize(ctx: RunContext) -> None:
+    """Write metrics.json last: its presence means every artifact before it was written."""
+    ctx.report["artifacts"] = ctx.artifacts
+    ctx.report["notes"] = ctx.data.notes + ctx.loaded.notes
+    ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
+    ctx.rd.write_json("metrics.json", ctx.report)
+
+
+STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_finalize]
+
+
+# ------------------------------------------------------------------------------------------------ helpers ---
 def _confusion(y_true: pd.Series, pred: np.ndarray, classes: list[Any]) -> dict[str, Any]:
     from sklearn.metrics import confusion_matrix
 
@@ -174,21 +224,21 @@ def _confusion(y_true: pd.Series, pred: np.ndarray, classes: list[Any]) -> dict[
     return {"labels": classes, "matrix": m.tolist(), "rows": "true class", "columns": "predicted class"}
 
 
-def _predictions_frame(data: Any, test_idx: np.ndarray, y_te: pd.Series, pred: np.ndarray,
-                       proba: np.ndarray | None) -> pd.DataFrame:
-    out: dict[str, Any] = {"row": test_idx}
+def _predictions_frame(ctx: RunContext) -> pd.DataFrame:
+    data = ctx.data
+    out: dict[str, Any] = {"row": ctx.test_idx}
     if data.ids is not None:
-        out[str(data.ids.name)] = data.ids.iloc[test_idx].to_numpy()
-    out["y_true"] = y_te.to_numpy()
-    out["y_pred"] = pred
-    if proba is not None:
+        out[str(data.ids.name)] = data.ids.iloc[ctx.test_idx].to_numpy()
+    out["y_true"] = ctx.y_te.to_numpy()
+    out["y_pred"] = ctx.pred
+    if ctx.proba is not None:
         for j, cls in enumerate(data.classes):
-            out[f"proba_{cls}"] = proba[:, j]
+            out[f"proba_{cls}"] = ctx.proba[:, j]
     frame = pd.DataFrame(out)
-    if data.task != "regression":  # keep label columns one type for Parquet
-        frame["y_true"] = frame["y_true"].astype(str) if frame["y_true"].dtype == object else frame["y_true"]
-        frame["y_pred"] = frame["y_pred"].astype(type(data.classes[0])) if not isinstance(data.classes[0], str) \
-            else frame["y_pred"].astype(str)
+    if data.task != "regression":  # one type per label column, for Parquet
+        cast = str if isinstance(data.classes[0], str) else type(data.classes[0])
+        frame["y_true"] = frame["y_true"].astype(cast)
+        frame["y_pred"] = frame["y_pred"].astype(cast)
     return frame
 
 
@@ -197,8 +247,7 @@ def _log_metrics(report: dict[str, Any], primary: str) -> None:
         cv = report["cv"][primary]
         log.info("cv %s: %.4f +/- %.4f", primary, cv["mean"], cv["std"])
     if report.get("holdout"):
-        line = ", ".join(f"{k}={v:.4f}" for k, v in report["holdout"].items())
-        log.info("holdout: %s", line)
+        log.info("holdout: %s", ", ".join(f"{k}={v:.4f}" for k, v in report["holdout"].items()))
         for name, scores in report.get("baselines", {}).items():
             log.info("baseline %s: %s=%.4f", name, primary, scores[primary])
 
