@@ -48,3 +48,17 @@ def load_model(run_dir: str | os.PathLike[str], format: str = "joblib") -> Any:
     from mlengine.export.loaded import load_model as _load_model
 
     return _load_model(Path(run_dir), format=format)
+
+
+def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides: list[str] | None = None,
+          runs_dir: str | os.PathLike[str] | None = None, launcher: str = "basic", n_jobs: int | None = None,
+          quiet: bool = True) -> Any:
+    """Run a Hydra multirun over `grid` (key -> values); returns the sweep summary as a DataFrame.
+
+    `launcher="joblib"` runs jobs in parallel processes (Hydra's joblib launcher); the summary's
+    `.attrs["sweep_dir"]` is the sweep directory holding each job's run and sweep_summary.csv.
+    """
+    from mlengine.sweeps.multirun import sweep as _sweep
+
+    return _sweep(recipe, grid, overrides=overrides, runs_dir=runs_dir, launcher=launcher, n_jobs=n_jobs,
+                  quiet=quiet)

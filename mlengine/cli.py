@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output (warnings and errors only)")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+    p.add_argument("-m", "--multirun", action="store_true",
+                   help="sweep: run every combination of comma-separated values (key=a,b), range(start,stop,step) "
+                        "and group options through Hydra's multirun; hydra/launcher=joblib runs jobs in parallel")
 
     p = sub.add_parser("validate", help="check a recipe (and its data) without fitting anything",
                        description="Validate the whole recipe and report every problem at once; then read the data "
@@ -63,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     _recipe_args(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
+    p = sub.add_parser("configs", help="list the packaged config groups and their options",
+                       description="List the config groups recipes can pick in `defaults:` or with group=option "
+                                   "overrides, with each option's one-line description.")
+    p.add_argument("group", nargs="?", help="only this group")
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
     return parser
@@ -90,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
-               "metrics": cmd_metrics}[args.command]
+               "metrics": cmd_metrics, "configs": cmd_configs}[args.command]
     return _guarded(handler, args)
 
 
@@ -133,6 +140,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.runner import run_recipe
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    if args.multirun:
+        return _run_sweep(args)
     loaded = load_recipe(args.recipe, args.overrides)
     result = run_recipe(loaded, runs_dir=args.runs_dir)
     if args.json:
@@ -140,6 +149,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result))
     return EXIT_OK
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    """Exit 0 when every job completed, 1 when some failed (each failure is listed)."""
+    from mlengine.sweeps.multirun import run_sweep
+    from mlengine.sweeps.summary import format_summary as format_sweep
+
+    frame = run_sweep(args.recipe, args.overrides, runs_dir=args.runs_dir, quiet=args.quiet or args.json)
+    failed = int((frame["status"] != "complete").sum())
+    if args.json:
+        rows = json.loads(frame.to_json(orient="records"))
+        print(json.dumps({"sweep_dir": frame.attrs["sweep_dir"], "jobs": rows, "failed": failed}))
+    else:
+        print(format_sweep(frame))
+        print(f"sweep directory: {frame.attrs['sweep_dir']} ({len(frame)} jobs, {failed} failed)")
+    return EXIT_OK if failed == 0 else EXIT_INTERNAL
 
 
 def format_summary(result: Any) -> str:
@@ -226,6 +251,22 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for note in loaded.notes:
             print(f"note: {note}", file=sys.stderr)
         print(plan.to_text())
+    return EXIT_OK
+
+
+def cmd_configs(args: argparse.Namespace) -> int:
+    from mlengine.errors import UserError, unknown_name
+    from mlengine.recipe.load import config_groups, configs_dir, option_description
+
+    groups = config_groups()
+    if args.group and args.group not in groups:
+        raise UserError(unknown_name("config group", args.group, groups))
+    for group, options in groups.items():
+        if args.group and group != args.group:
+            continue
+        print(f"{group}/")
+        for opt in options:
+            print(f"  {opt:<28}{option_description(configs_dir() / group / f'{opt}.yaml')}")
     return EXIT_OK
 
 

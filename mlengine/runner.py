@@ -79,10 +79,11 @@ class RunContext:
 Stage = Callable[[RunContext], None]
 
 
-def run_recipe(loaded: Any, runs_dir: str | Path | None = None) -> RunResult:
-    """Execute a loaded recipe into a new run directory."""
+def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: str | Path | None = None,
+               run_prefix: str = "") -> RunResult:
+    """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs)."""
     recipe = loaded.recipe
-    rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name)
+    rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
     ctx = RunContext(loaded=loaded, rd=rd)
     with run_log(rd.file("run.log")):
         log.info("run %s -> %s", recipe.name, rd.final)
