@@ -14,7 +14,7 @@ import pytest
 import mlengine
 from mlengine.errors import ModelLoadError
 
-from .conftest import DATA, TITANIC, read_json
+from .conftest import DATA, RECIPES, TITANIC, read_json
 from .export_helpers import raw_rows
 
 ONNX_TITANIC = TITANIC.replace("data:\n", "data:\n  id: pid\n").replace("titanic.csv", "titanic_ids.csv") + """
@@ -177,3 +177,29 @@ def test_onnx_only_run_has_no_joblib(cli, write_recipe, runs_dir, tmp_path):
     pd.read_csv(DATA / "titanic.csv").head(3).to_csv(tmp_path / "in.csv", index=False)
     code, stdout, err = cli("predict", run, tmp_path / "in.csv", "-o", tmp_path / "o.csv")
     assert code == 0 and "(onnx)" in stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))
+def test_every_recipe_exports_both_formats_and_predicts_from_both(cli, runs_dir, tmp_path, recipe):
+    code, out, err = cli("run", RECIPES / recipe, "--runs-dir", runs_dir, "--json", "cv.kind=none",
+                         "model.n_jobs=1")
+    assert code == 0, err
+    run = Path(json.loads(out)["run_dir"])
+    parity = read_json(run / "metrics.json")["export"]["onnx"]["parity"]
+    assert parity["passed"] and parity["max_abs_diff"] < 1e-9, parity
+    source = read_json(run / "plan.json")["data"].split()[1].rstrip(";")
+    pd.read_csv(source).head(300).to_csv(tmp_path / "rows.csv", index=False)
+    frames = {}
+    for fmt in ("onnx", "joblib"):
+        code, _, err = cli("predict", run, tmp_path / "rows.csv", "-o", tmp_path / f"{fmt}.csv", "--format", fmt,
+                           "--proba")
+        assert code == 0, err
+        frames[fmt] = pd.read_csv(tmp_path / f"{fmt}.csv")
+    assert (frames["onnx"].columns == frames["joblib"].columns).all()
+    for col in frames["onnx"].columns:
+        a, b = frames["onnx"][col], frames["joblib"][col]
+        if not pd.api.types.is_numeric_dtype(a):
+            assert (a == b).all()
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
