@@ -169,13 +169,15 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
         return self.support_
 
 
-@pytest.mark.parametrize("select", [SelectKBest(f_classif, k=5), VarianceThreshold(0.1),
-                                    SelectFromModel(LogisticRegression(max_iter=500)),
-                                    RFE(LogisticRegression(max_iter=500), n_features_to_select=4, step=4),
-                                    SelectPercentile(f_classif, percentile=50), CorrelationFilter(0.5)],
-                         ids=lambda s: type(s).__name__)
-@pytest.mark.parametrize("reduce", [None, PCA(4), PCA(3, whiten=True), TruncatedSVD(3)],
-                         ids=lambda r: "none" if r is None else f"{type(r).__name__}{'-whiten' if getattr(r, 'whiten', 0) else ''}")
+SELECTORS = [SelectKBest(f_classif, k=5), VarianceThreshold(0.1), SelectFromModel(LogisticRegression(max_iter=500)),
+             RFE(LogisticRegression(max_iter=500), n_features_to_select=4, step=4),
+             SelectPercentile(f_classif, percentile=50), CorrelationFilter(0.5)]
+REDUCERS = [PCA(4), PCA(3, whiten=True), TruncatedSVD(3)]
+
+
+@pytest.mark.parametrize("select,reduce", [(s, None) for s in SELECTORS] + [(SELECTORS[0], r) for r in REDUCERS],
+                         ids=lambda o: "none" if o is None else type(o).__name__ + ("-whiten" if getattr(o, "whiten", 0)
+                                                                                     else ""))
 def test_selectors_and_reducers(select, reduce):
     data, pipe = _model("titanic.yaml", "logistic_regression")
     steps = pipe.steps[:-1] + [("select", clone(select))]
@@ -259,7 +261,7 @@ def test_unconvertible_structures_raise_clear_errors():
 
     from mlengine.export.onnx_convert import to_onnx
 
-    data, pipe = _model("titanic.yaml", "dummy", "+model.params.strategy=uniform")
+    data, pipe = _model("titanic.yaml", "dummy", "+model.params.strategy=uniform", "export.format=joblib")
     pipe.fit(data.X, data.y)
     with pytest.raises(ExportError, match="strategy='uniform'"):
         to_onnx(pipe)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-ML_OPSET = 5  # TreeEnsemble (float64 end to end); onnxruntime >= 1.20
+ML_OPSET = 5  # TreeEnsemble (float64 end to end); tested with onnxruntime 1.32
 MIN_OPSET, MAX_OPSET = 13, 21
 
 
