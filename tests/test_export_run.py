@@ -167,16 +167,25 @@ def test_failed_parity_fails_the_run_and_names_rows(cli, write_recipe, runs_dir)
 
 
 def test_onnx_only_run_has_no_joblib(cli, write_recipe, runs_dir, tmp_path):
-    code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", runs_dir, "--json", "cv.kind=none",
+    text = TITANIC.replace("survived\n", "survived\n  schema: {fare: {dtype: float}}\n")
+    data = pd.read_csv(DATA / "titanic.csv").rename(columns={"fare": "prediction"})  # a column named like an output
+    (tmp_path / "data").mkdir()
+    data.to_csv(tmp_path / "data" / "renamed.csv", index=False)
+    path = write_recipe(text.replace("titanic.csv", "renamed.csv").replace("fare", "prediction"))
+    code, out, err = cli("run", path, "--runs-dir", runs_dir, "--json", "cv.kind=none", "split.holdout=0",
                          "export.format=onnx", "model.n_jobs=1")
     assert code == 0, err
     run = Path(json.loads(out)["run_dir"])
     assert (run / "model.onnx").exists() and not (run / "model.joblib").exists()
+    parity = read_json(run / "onnx_parity.json")
+    assert parity["passed"] and parity["rows_from"] == "training (no holdout)"
+    assert "prediction__input" in [i["name"] for i in read_json(run / "model.json")["onnx"]["signature"]["inputs"]]
     with pytest.raises(ModelLoadError, match="no model.joblib"):
         mlengine.load_model(run, format="joblib")
-    pd.read_csv(DATA / "titanic.csv").head(3).to_csv(tmp_path / "in.csv", index=False)
+    data.head(3).to_csv(tmp_path / "in.csv", index=False)
     code, stdout, err = cli("predict", run, tmp_path / "in.csv", "-o", tmp_path / "o.csv")
     assert code == 0 and "(onnx)" in stdout
+    assert list(pd.read_csv(tmp_path / "o.csv").columns) == ["prediction"]
 
 
 @pytest.mark.slow

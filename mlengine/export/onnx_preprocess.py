@@ -32,13 +32,20 @@ class InputSpec:
                 **({"part": self.part} if self.part else {})}
 
 
+OUTPUT_NAMES = ("label", "probabilities", "prediction")
+
+
 def adapter_inputs(adapter: Any) -> list[InputSpec]:
-    """The ONNX inputs for a FrameAdapter, in the adapter's output order."""
-    specs = [InputSpec(c, "float64", c, "numeric") for c in adapter.numeric]
-    specs += [InputSpec(c, "float64", c, "boolean") for c in adapter.boolean]
+    """The ONNX inputs for a FrameAdapter, in the adapter's output order. An input is named after its column
+    (datetime parts `<column>__<part>`), with `__input` appended if that name is one of the output names."""
+    def n(name: str) -> str:
+        return f"{name}__input" if name in OUTPUT_NAMES else name
+
+    specs = [InputSpec(n(c), "float64", c, "numeric") for c in adapter.numeric]
+    specs += [InputSpec(n(c), "float64", c, "boolean") for c in adapter.boolean]
     specs += [InputSpec(f"{c}__{p}", "float64", c, "datetime", p) for c in adapter.datetime
               for p in adapter.datetime_features]
-    specs += [InputSpec(c, "string", c, "categorical") for c in adapter.categorical]
+    specs += [InputSpec(n(c), "string", c, "categorical") for c in adapter.categorical]
     return specs
 
 
@@ -58,8 +65,9 @@ def declare_inputs(g: Graph, specs: list[InputSpec]) -> Columns:
     tensors: dict[str, str] = {}
     for s in specs:
         text = doc[s.kind] + (f"; {s.part} of raw column {s.source!r}" if s.part else "")
-        tensors[s.name] = g.input(s.name, object if s.dtype == "string" else np.float64, doc=text)
-    return Columns(tensors, {s.name for s in specs if s.dtype == "string"})
+        key = f"{s.source}__{s.part}" if s.part else s.source  # the adapter's output column
+        tensors[key] = g.input(s.name, object if s.dtype == "string" else np.float64, doc=text)
+    return Columns(tensors, {s.source for s in specs if s.dtype == "string"})
 
 
 # ------------------------------------------------------------------------------------ ColumnTransformer ---

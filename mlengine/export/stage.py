@@ -55,7 +55,10 @@ def _export(ctx: Any, record: dict[str, Any]) -> None:
     from mlengine.export.parity import compare
 
     recipe, data = ctx.recipe, ctx.data
-    conv = to_onnx(ctx.model, opset=recipe.export.opset, name=recipe.name)
+    try:
+        conv = to_onnx(ctx.model, opset=recipe.export.opset, name=recipe.name)
+    except ExportError as exc:
+        raise ExportError(f"model.onnx could not be written (export.format: {recipe.export.format}): {exc}") from None
     raw = conv.model.SerializeToString()
     (ctx.rd.path / "model.onnx").write_bytes(raw)
     record["signature"] = conv.signature()
