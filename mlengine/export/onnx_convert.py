@@ -61,10 +61,6 @@ def find_adapter(est: Any) -> Any:
                       "the pipelines its runs build.")
 
 
-def is_classifier(est: Any) -> bool:
-    return hasattr(est, "classes_") and hasattr(est, "predict_proba")
-
-
 def to_onnx(model: Any, opset: int = 17, name: str = "mlengine") -> Converted:
     """Convert a fitted mlengine pipeline; raises ExportError naming the step that cannot be converted."""
     adapter = find_adapter(model)
@@ -91,16 +87,3 @@ def to_onnx(model: Any, opset: int = 17, name: str = "mlengine") -> Converted:
     if class_list:
         meta["mlengine.classes"] = repr(class_list)
     return Converted(g.model(doc, meta), specs, task, class_list)
-
-
-def export_blockers(model: Any) -> str | None:
-    """Why the fitted model cannot be converted (None when it can): the conversion's own error message."""
-    try:
-        to_onnx(model)
-    except ExportError as exc:
-        return str(exc)
-    return None
-
-
-def feed_dtype(spec: InputSpec) -> Any:
-    return object if spec.dtype == "string" else np.float64

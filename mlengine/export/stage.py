@@ -32,14 +32,14 @@ def stage_export_onnx(ctx: Any) -> None:
     ctx.report.setdefault("export", {})["onnx"] = record
     try:
         _export(ctx, record)
-    except ExportError as exc:
-        record["error"] = str(exc)
+    except Exception as exc:
+        record["error"] = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
         (ctx.rd.path / "model.onnx").unlink(missing_ok=True)
         ctx.artifacts.pop("model.onnx", None)
         _update_bundle(ctx, record)
-        if explicit:
+        if explicit:  # an unexpected exception (a converter bug on an unforeseen structure) keeps its traceback
             raise
-        log.warning("onnx not exported (export.format auto; joblib only): %s", exc)
+        log.warning("onnx not exported (export.format auto; joblib only): %s", record["error"])
         return
     path = ctx.rd.path / "model.onnx"
     ctx.artifacts["model.onnx"] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
