@@ -203,7 +203,7 @@ class ExportSection(Section):
                             "model can be exported (asking for onnx with a model that cannot be is a recipe error)")
     verify: bool = Field(True, description="check model.onnx against the scikit-learn pipeline on the holdout rows; "
                                            "a failed check fails the run (under auto: drops model.onnx, warns)")
-    opset: int = Field(17, ge=13, le=21, description="ONNX opset of the default domain (ai.onnx.ml stays at 3)")
+    opset: int = Field(17, ge=13, le=21, description="ONNX opset of the default domain (ai.onnx.ml is 5: float64 TreeEnsemble)")
     tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
                                                                "relative for regression predictions; labels must match "
                                                                "exactly")
