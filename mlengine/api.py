@@ -43,11 +43,15 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
     return run_recipe(loaded, runs_dir=runs_dir)
 
 
-def load_model(run_dir: str | os.PathLike[str], format: str = "joblib") -> Any:
-    """A run's verified model; `predict`/`predict_proba` take a DataFrame or list of dicts of raw columns."""
+def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None) -> Any:
+    """A run's verified model; `predict`/`predict_proba` take a DataFrame, a dict or a list of dicts of raw columns.
+
+    format: joblib (the scikit-learn pipeline), onnx (model.onnx on onnxruntime; `threads` sets its thread count)
+    or auto (onnx when the run has one). The artifact's sha256 is checked against model.json first.
+    """
     from mlengine.export.loaded import load_model as _load_model
 
-    return _load_model(Path(run_dir), format=format)
+    return _load_model(Path(run_dir), format=format, threads=threads)
 
 
 def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides: list[str] | None = None,

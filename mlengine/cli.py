@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the config groups recipes can pick in `defaults:` or with group=option "
                                    "overrides, with each option's one-line description.")
     p.add_argument("group", nargs="?", help="only this group")
+    p = sub.add_parser("predict", help="batch predictions from a run's model on a CSV or Parquet file",
+                       description="Predict every row of DATA (CSV or Parquet) with the model of RUN_DIR and write "
+                                   "OUT (CSV or Parquet, by extension), the id column (data.id) carried through. "
+                                   "The model file's sha256 is checked against model.json before loading.",
+                       epilog=EPILOG)
+    p.add_argument("run_dir", help="a completed run directory")
+    p.add_argument("data", help="rows to predict: .csv, .parquet or .pq with the raw feature columns")
+    p.add_argument("-o", "--output", required=True, help="output file: .csv, .parquet or .pq")
+    p.add_argument("--format", choices=["auto", "onnx", "joblib"], default="auto",
+                   help="model to use: onnx (onnxruntime), joblib (scikit-learn); auto = onnx when the run has one")
+    p.add_argument("--proba", action="store_true", help="add one proba_<class> column per class")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the DATA columns the model ignores")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
     return parser
@@ -97,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
-               "metrics": cmd_metrics, "configs": cmd_configs}[args.command]
+               "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict}[args.command]
     return _guarded(handler, args)
 
 
@@ -267,6 +281,22 @@ def cmd_configs(args: argparse.Namespace) -> int:
         print(f"{group}/")
         for opt in options:
             print(f"  {opt:<28}{option_description(configs_dir() / group / f'{opt}.yaml')}")
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from mlengine.export.predict import predict_file
+
+    result = predict_file(args.run_dir, args.data, args.output, format=args.format, proba=args.proba)
+    if args.verbose and result.ignored_columns:
+        print(f"ignored columns: {', '.join(map(str, result.ignored_columns))}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"rows": result.rows, "output": str(result.output), "format": result.format,
+                          "ignored_columns": result.ignored_columns, "notes": result.notes}, default=str))
+    else:
+        print(f"{result.rows} predictions ({result.format}) -> {result.output}")
     return EXIT_OK
 
 

@@ -1,6 +1,6 @@
 """Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Stages (in order): load -> split -> fit -> evaluate -> save -> finalize. Each stage is a function taking the
+Stages (in order): load -> split -> fit -> evaluate -> save -> export_onnx -> finalize. Each stage is a function taking the
 context; capabilities add their own stage functions (in their own modules) to `STAGES`. Nothing is fitted on
 holdout rows, and every fitted step is refitted inside each CV training fold. The run directory is complete or
 marked failed, never half-written.
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlengine.errors import MlengineError, UserError
+from mlengine.export.stage import stage_export_onnx
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
 from mlengine.runs.rundir import RunDir
@@ -214,7 +215,8 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
-STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_finalize]
+STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_export_onnx,
+                       stage_finalize]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

@@ -207,4 +207,19 @@ def cross_checks(recipe: Any) -> list[Problem]:
     if r.preprocess.numeric_impute == "none" and r.model.name not in ("lightgbm", "hist_gradient_boosting"):
         problems.append(Problem("preprocess.numeric_impute", f"'none' needs a model that handles missing values "
                                 f"(lightgbm, hist_gradient_boosting); model is {r.model.name!r}."))
+    problems += _export_checks(r, task)
     return problems
+
+
+def _export_checks(r: Any, task: str) -> list[Problem]:
+    """Asking for ONNX with a model that cannot be exported is refused before anything runs."""
+    from mlengine.export.support import onnx_blockers
+
+    if r.export.format == "auto" or "onnx" not in r.export.format:
+        return []
+    blockers = onnx_blockers(r, task)
+    if not blockers:
+        return []
+    return [Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. Use "
+                                     "export.format: joblib (or auto, which skips ONNX for such models), or "
+                                     "another model.")]
