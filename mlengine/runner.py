@@ -22,6 +22,7 @@ import pandas as pd
 from mlengine.errors import MlengineError, UserError
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
+from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 
 log = logging.getLogger("mlengine")
@@ -70,6 +71,8 @@ class RunContext:
     report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
+    search: dict[str, Any] | None = None  # set by the search stage; its shape: mlengine.runs.manifest docstring
 
     @property
     def recipe(self) -> Any:
@@ -114,11 +117,15 @@ def stage_load(ctx: RunContext) -> None:
     """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
     from mlengine.data.sources import read_source
     from mlengine.data.table import prepare_table
+    from mlengine.runs.fingerprint import fingerprint_table
 
     recipe = ctx.recipe
     ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
     log.info("loading data: %s", recipe.data.source.kind)
-    data = prepare_table(read_source(recipe.data.source, ctx.loaded.base_dir), recipe)
+    raw = read_source(recipe.data.source, ctx.loaded.base_dir)
+    ctx.data_fingerprint = fingerprint_table(raw, recipe.data.source)
+    data = prepare_table(raw, recipe)
+    del raw
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
@@ -213,7 +220,9 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
-STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_finalize]
+# stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
+STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_manifest,
+                       stage_finalize]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---
