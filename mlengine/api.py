@@ -48,3 +48,12 @@ def load_model(run_dir: str | os.PathLike[str], format: str = "joblib") -> Any:
     from mlengine.export.loaded import load_model as _load_model
 
     return _load_model(Path(run_dir), format=format)
+
+
+def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
+           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Re-run a recorded run and compare (see `mlengine.runs.replay`); returns a ReplayReport (`.ok`,
+    `.status`, `.checks`, `.raise_for_status()`), never raising on divergence."""
+    from mlengine.runs.replay import replay as _replay
+
+    return _replay(run_dir, level=level, data=data, tolerance=tolerance, runs_dir=runs_dir)
