@@ -29,19 +29,19 @@ def one_run(tmp_path_factory):
     (tmp / "data").mkdir()
     (tmp / "data" / "titanic.csv").write_bytes((ROOT / "examples/data/titanic.csv").read_bytes())
     (tmp / "recipe.yaml").write_text(TITANIC)
-    assert main(["run", str(tmp / "recipe.yaml"), "--runs-dir", str(tmp / "runs"), "--quiet"]) == 0
+    assert main(["run", str(tmp / "recipe.yaml"), "--runs-dir", str(tmp / "runs"), "--quiet", "model.n_jobs=1"]) == 0
     return next((tmp / "runs" / "t").iterdir())
 
 
 def test_manifest_records_inputs_environment_and_outputs(one_run):
     m = read_manifest(one_run)
     assert m["recipe"]["resolved"]["data"]["source"]["path"].endswith("data/titanic.csv")
-    assert m["recipe"]["overrides"] == [] and len(m["recipe"]["sha256"]) == 64
+    assert m["recipe"]["overrides"] == ["model.n_jobs=1"] and len(m["recipe"]["sha256"]) == 64
     assert m["data"]["rows"] == 891 and m["data"]["columns"]["sex"]["dtype"] == "str"
     src = m["data"]["source"]["files"][0]
     assert src["key"] == "data.source.path" and src["bytes"] == 57018 and src["path_from_recipe"] == "data/titanic.csv"
     assert m["seeds"] == {"recipe": 1, "holdout_split": 1, "cv": 1, "model": 1}
-    assert m["threads"]["model_n_jobs"] >= 1 and "openmp" in m["threads"]["pools"]
+    assert m["threads"]["model_n_jobs"] == 1 and "openmp" in m["threads"]["pools"]
     env = m["environment"]
     assert env["packages"]["lightgbm"] and env["packages"]["scikit-learn"] and env["python"].startswith("3.")
     assert m["search"] is None and m["model"] == {"name": "lightgbm", "params": {"n_estimators": 30}}
@@ -68,11 +68,11 @@ def test_recipe_hash_does_not_depend_on_where_the_project_is(cli, tmp_path, one_
     (other / "data").mkdir(parents=True)
     (other / "data" / "titanic.csv").write_bytes((ROOT / "examples/data/titanic.csv").read_bytes())
     (other / "recipe.yaml").write_text(TITANIC)
-    run = _run(cli, other / "recipe.yaml", tmp_path / "runs", "cv.kind=none")
+    run = _run(cli, other / "recipe.yaml", tmp_path / "runs", "cv.kind=none", "model.n_jobs=1")
     a, b = read_manifest(one_run), read_manifest(run)
     assert a["data"]["content_sha256"] == b["data"]["content_sha256"]
     assert a["recipe"]["sha256"] != b["recipe"]["sha256"]  # cv.kind=none: a different recipe
-    run2 = _run(cli, other / "recipe.yaml", tmp_path / "runs")
+    run2 = _run(cli, other / "recipe.yaml", tmp_path / "runs", "model.n_jobs=1")
     assert read_manifest(run2)["recipe"]["sha256"] == a["recipe"]["sha256"]
 
 

@@ -11,7 +11,9 @@ import pytest
 
 from .conftest import TITANIC
 
-FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}")
+# no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
+FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}").replace("  name: lightgbm\n",
+                                                                 "  name: lightgbm\n  n_jobs: 1\n")
 
 
 def _run(cli, recipe: Path, runs_dir: Path, *overrides: str) -> Path:
@@ -30,7 +32,7 @@ def _manifest(run: Path) -> dict:
 
 
 def test_replay_is_identical_and_leaves_the_run_untouched(cli, write_recipe, tmp_path):
-    run = _run(cli, write_recipe(TITANIC), tmp_path / "runs")
+    run = _run(cli, write_recipe(TITANIC), tmp_path / "runs", "model.n_jobs=1")  # 1 thread: fast on a busy machine
     before = _tree_hash(run)
     code, out, err = cli("replay", run, "--runs-dir", tmp_path / "replays")
     assert code == 0, err
@@ -173,13 +175,13 @@ def test_run_from_a_machine_with_more_cores_pins_threads(cli, write_recipe, tmp_
 
     real = os.cpu_count
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    run = _run(cli, write_recipe(FAST), tmp_path / "runs")
+    run = _run(cli, write_recipe(FAST), tmp_path / "runs", "model.n_jobs=0")  # 0 = all cores
     monkeypatch.setattr(os, "cpu_count", real)
     assert _manifest(run)["threads"]["model_n_jobs"] == 8
     code, out, err = cli("replay", run, "--json", "--runs-dir", tmp_path / "replays")
     report = json.loads(out)
     assert code == 0, [c for c in report["checks"] if c["result"] != "identical"]
-    assert report["overrides"] == {"model.n_jobs": 8}
+    assert report["overrides"] == {"model.n_jobs": 8}  # the resolved recipe said 0 (all cores)
     assert any("model.n_jobs pinned to the recorded 8 threads" in w for w in report["warnings"])
     checks = {c["name"]: c["result"] for c in report["checks"]}
     assert checks["artifact model.joblib"] == "identical"
@@ -247,7 +249,7 @@ data:
     tables: {passengers: data/titanic.csv, extra: data/penguins.csv}
   target: survived
   drop: [alive, who, adult_male, class, embark_town]
-model: {name: lightgbm, params: {n_estimators: 20}}
+model: {name: lightgbm, params: {n_estimators: 20}, n_jobs: 1}
 cv: {kind: none}
 """
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .conftest import TITANIC
 
-FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}")
+# no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
+FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}").replace("  name: lightgbm\n",
+                                                                 "  name: lightgbm\n  n_jobs: 1\n")
 
 
 def _run(cli, recipe, runs_dir, *overrides):
