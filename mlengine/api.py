@@ -66,3 +66,12 @@ def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides:
 
     return _sweep(recipe, grid, overrides=overrides, runs_dir=runs_dir, launcher=launcher, n_jobs=n_jobs,
                   quiet=quiet)
+
+
+def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
+           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Re-run a recorded run and compare (see `mlengine.runs.replay`); returns a ReplayReport (`.ok`,
+    `.status`, `.checks`, `.raise_for_status()`), never raising on divergence."""
+    from mlengine.runs.replay import replay as _replay
+
+    return _replay(run_dir, level=level, data=data, tolerance=tolerance, runs_dir=runs_dir)

@@ -86,7 +86,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
+    _reproducibility_parsers(sub)
     return parser
+
+
+def _reproducibility_parsers(sub: Any) -> None:
+    """replay, init, runs (issue 7)."""
+    p = sub.add_parser("replay", help="re-run a recorded run and check it gives the same result",
+                       description="Replay a run directory: check the data fingerprint, list environment "
+                                   "differences, re-run into a separate directory and compare metrics, the "
+                                   "predictions hash and artifact hashes. Exit 0 identical (or within "
+                                   "--tolerance), 1 diverged, 2 user error.", epilog=EPILOG)
+    p.add_argument("run_dir", help="a run directory (runs/<name>/<run id>)")
+    p.add_argument("--level", choices=["refit", "search"], default="refit",
+                   help="refit: re-fit the recorded (best) config; search: re-run the search (default: refit)")
+    p.add_argument("--data", action="append", default=[], metavar="PATH",
+                   help="read the data from PATH instead of the recorded place (NAME=PATH for SQL tables)")
+    p.add_argument("--tolerance", type=float, default=0.0, metavar="X",
+                   help="accept metric and prediction differences up to X (default 0: identical)")
+    p.add_argument("--runs-dir", help="where the replayed run goes (default: a new temporary folder)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+
+    p = sub.add_parser("init", help="scaffold a new ML project (recipes, data, Makefile, CI)",
+                       description="Create a project folder: recipes/ with a starter recipe on a bundled "
+                                   "dataset, data/ with a data dictionary, runs/ (git-ignored), a Makefile with "
+                                   "run / sweep / replay targets and a CI workflow that replays reference runs.",
+                       epilog=EPILOG)
+    p.add_argument("dir", help="the project folder (created if missing)")
+    p.add_argument("--force", action="store_true",
+                   help="scaffold into a non-empty folder (existing files are never overwritten)")
+
+    p = sub.add_parser("runs", help="list, show and compare run directories",
+                       description="Work with the run directories under a runs folder.", epilog=EPILOG)
+    rs = p.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=_Parser, required=True)
+    q = rs.add_parser("list", help="table of runs: status, metric, data fingerprint, time")
+    q.add_argument("runs_dir", nargs="?", default="runs", help="runs folder (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the runs as JSON")
+    q = rs.add_parser("show", help="one run's record: recipe, data, seeds, environment, metrics, artifacts")
+    q.add_argument("run", help="a run directory, or <name>/<run id> under --runs-dir")
+    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    q = rs.add_parser("compare", help="recipe diff and metric diff between two runs")
+    q.add_argument("run_a", help="first run (directory or <name>/<run id>)")
+    q.add_argument("run_b", help="second run")
+    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
-               "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict}[args.command]
+               "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict, "replay": cmd_replay,
+               "init": cmd_init, "runs": cmd_runs}[args.command]
     return _guarded(handler, args)
 
 
@@ -315,6 +362,33 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         arrow = "higher" if m.greater_is_better else "lower"
         print(f"{name:<20}{'/'.join(sorted(m.tasks)):<28}{arrow + ' is better':<18}{m.description}")
     return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from mlengine.log import setup_console
+    from mlengine.runs.replay import replay
+
+    setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    report = replay(args.run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
+                    runs_dir=args.runs_dir)
+    print(json.dumps(report.as_dict(), default=str) if args.json else report.to_text())
+    return report.exit_code
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from mlengine.scaffold import scaffold
+
+    created = scaffold(args.dir, force=args.force)
+    for line in created.lines():
+        print(line)
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from mlengine.runs import listing
+
+    return {"list": listing.cmd_list, "show": listing.cmd_show, "compare": listing.cmd_compare}[
+        args.runs_command](args)
 
 
 if __name__ == "__main__":

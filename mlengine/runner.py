@@ -23,6 +23,7 @@ from mlengine.errors import MlengineError, UserError
 from mlengine.export.stage import stage_export_onnx
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
+from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 
 log = logging.getLogger("mlengine")
@@ -71,6 +72,8 @@ class RunContext:
     report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
+    search: dict[str, Any] | None = None  # set by the search stage; its shape: mlengine.runs.manifest docstring
 
     @property
     def recipe(self) -> Any:
@@ -116,11 +119,15 @@ def stage_load(ctx: RunContext) -> None:
     """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
     from mlengine.data.sources import read_source
     from mlengine.data.table import prepare_table
+    from mlengine.runs.fingerprint import fingerprint_table
 
     recipe = ctx.recipe
     ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
     log.info("loading data: %s", recipe.data.source.kind)
-    data = prepare_table(read_source(recipe.data.source, ctx.loaded.base_dir), recipe)
+    raw = read_source(recipe.data.source, ctx.loaded.base_dir)
+    ctx.data_fingerprint = fingerprint_table(raw, recipe.data.source)
+    data = prepare_table(raw, recipe)
+    del raw
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
@@ -215,8 +222,9 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
+# stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
 STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_export_onnx,
-                       stage_finalize]
+                       stage_manifest, stage_finalize]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

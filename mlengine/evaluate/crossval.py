@@ -75,9 +75,12 @@ def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.
     Labels come from the probabilities in one pass: the most probable class, or the model's own decision rule
     when it has one (`predict_from_proba`, e.g. a tuned threshold).
     """
-    if task == "regression":
-        return np.asarray(model.predict(X), dtype=float), None
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    from mlengine.runs.determinism import ordered_prediction
+
+    with ordered_prediction(model):  # forests: sum tree outputs in a fixed order (byte-identical reruns)
+        if task == "regression":
+            return np.asarray(model.predict(X), dtype=float), None
+        proba = np.asarray(model.predict_proba(X), dtype=float)
     decide = getattr(model, "predict_from_proba", None)
     pred = np.asarray(decide(proba)) if decide else np.asarray(model.classes_)[np.argmax(proba, axis=1)]
     return pred, proba
