@@ -53,7 +53,7 @@ def input_contract(data: Any, max_categories: int = 200) -> list[dict[str, Any]]
     return out
 
 
-def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, Any]:
+def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None) -> dict[str, Any]:
     """Write model.joblib and model.json; return the artifact record."""
     import joblib
 
@@ -68,7 +68,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, A
         "positive_class": data.pos_label,
         "id_column": None if data.ids is None else str(data.ids.name),
         "inputs": input_contract(data),
-        "model": plan.candidates[0].model,
+        "model": model_name or plan.candidates[0].model,
         "artifacts": artifacts,
         "versions": package_versions(),
     }
