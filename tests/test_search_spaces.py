@@ -60,17 +60,19 @@ def test_recipe_entries_narrow_pin_and_add():
     assert "outside" in spec_problems(ParamSpec("uniform", 0, 1, init=2))[0]
 
 
-def test_start_points_cheapest_first_then_defaults_then_zero_shot():
+def test_start_points_recipe_model_first_then_cheapest_then_defaults_then_zero_shot():
     X = pd.read_csv(DATA / "titanic.csv").drop(columns=["survived", "alive"])
     y = pd.read_csv(DATA / "titanic.csv")["survived"]
     models = {m: default_space(m, "binary") for m in ("random_forest", "lightgbm")}
     space = build_space(models, {}, n_rows=len(X), n_features=X.shape[1], task="binary")
     assert space.estimators == ["lightgbm", "random_forest"]  # cost order
-    points = start_points(space, "zero_shot", "binary", X, y)
+    points = start_points(space, "zero_shot", "binary", X, y, lead="random_forest", lead_params={"max_depth": 3,
+                                                                                               "n_estimators": 50})
     names = [p["model"]["name"] for p in points]
-    assert names[:4] == ["lightgbm", "random_forest", "lightgbm", "random_forest"]
-    assert points[0]["model"]["n_estimators"] == 4  # the low-cost start
-    assert points[2]["model"]["n_estimators"] == 200 and points[2]["model"]["learning_rate"] == 0.05  # defaults
+    assert names[:4] == ["random_forest", "lightgbm", "random_forest", "lightgbm"]
+    assert points[0]["model"]["n_estimators"] == 50  # the recipe's own model first (max_depth is not searched)
+    assert points[1]["model"]["n_estimators"] == 4 and points[2]["model"]["n_estimators"] == 4  # low-cost starts
+    assert points[3]["model"]["n_estimators"] == 200 and points[3]["model"]["learning_rate"] == 0.05  # defaults
     assert len(points) > 4  # FLAML's zero-shot configurations, moved into the bounds
     for p in points:
         inner = p["model"]
@@ -78,7 +80,7 @@ def test_start_points_cheapest_first_then_defaults_then_zero_shot():
             if k != "name":
                 assert space.models[inner["name"]][k].contains(v), (k, v)
     assert len({json.dumps(p, sort_keys=True) for p in points}) == len(points)
-    model, params, pipe = space.decode(points[2])
+    model, params, pipe = space.decode(points[3])
     assert model == "lightgbm" and isinstance(params["n_estimators"], int) and pipe == {}
 
 

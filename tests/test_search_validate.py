@@ -129,3 +129,9 @@ def test_all_trials_failing_is_a_clear_error(cli, titanic, runs_dir):
     assert "all 3 trials failed" in err and "Solver lbfgs supports only" in err
     boards = list(runs_dir.rglob("leaderboard.csv"))  # the failed run still lists what was tried
     assert boards and boards[0].read_text().count("failed") == 3
+
+
+def test_no_imputation_needs_every_searched_model_to_handle_missing_values(cli, titanic):
+    err = _fails(cli, titanic, "search.trials=3", "search.estimators=[lightgbm,random_forest]",
+                 "preprocess.numeric_impute=none")
+    assert "preprocess.numeric_impute" in err and "the search includes random_forest" in err

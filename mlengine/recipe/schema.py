@@ -251,7 +251,8 @@ class SearchSection(Section):
         "local", description="where trials run: local processes, or a Ray cluster (`pip install mlengine[ray]`; "
                              "RAY_ADDRESS selects the cluster, else a local Ray)")
     warm_start: Literal["none", "defaults", "zero_shot"] = Field(
-        "defaults", description="extra starting points: defaults (each model's untuned mlengine defaults), "
+        "defaults", description="start points besides each model's cheapest config: defaults (the recipe's own "
+                                "model first, model.name with model.params, then each model's untuned defaults), "
                                 "zero_shot (also FLAML's zero-shot configurations for this data), none")
     space: dict[str, dict[str, ParamSpace]] = Field(
         default_factory=dict, json_schema_extra={"keys": ["model", "param"]},

@@ -54,6 +54,11 @@ def check_search(recipe: Any) -> list[Problem]:
             problems += _check_model_param(path, model, param, entry, task)
     for step, entries in s.pipeline.items():
         problems += _check_pipeline_step(recipe, step, entries)
+    if s.active and recipe.preprocess.numeric_impute == "none":
+        bad = [m for m in estimators if m in MODELS and not MODELS[m].native_missing]
+        if bad:
+            problems.append(Problem("preprocess.numeric_impute", f"'none' needs models that handle missing values "
+                                    f"(lightgbm, hist_gradient_boosting); the search includes {', '.join(bad)}."))
     if s.active and recipe.cv.kind == "none":
         problems.append(Problem("search.trials", "a search scores every trial by cross-validation; cv.kind is "
                                                  "'none'. Pick a CV (e.g. cv.kind: auto) or set search.trials: 0."))

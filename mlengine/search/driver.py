@@ -82,7 +82,6 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     best: TrialRecord | None = None
     since_best, started, empty = 0, 0, 0
     stopped_by = "trials"
-    total = str(trials) if trials else "?"
 
     def may_start() -> bool:
         nonlocal stopped_by
@@ -127,7 +126,7 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
                 since_best += 1
             if rec.ok:
                 _keep_best(cv_results, records, rec, outcome.cv, keep, greater_is_better)
-            _log_trial(rec, best, total, metric, time.time() - t0)
+            _log_trial(rec, best, trials, time_budget, metric, time.time() - t0)
             if early_stop and since_best >= early_stop and stopped_by not in ("time_budget", "exhausted"):
                 stopped_by = "early_stop"
     finally:
@@ -156,14 +155,16 @@ def _keep_best(cv_results: dict[int, Any], records: list[TrialRecord], rec: Tria
             del cv_results[number]
 
 
-def _log_trial(rec: TrialRecord, best: TrialRecord | None, total: str, metric: str, elapsed: float) -> None:
-    head = f"trial {rec.number}/{total} {rec.model:<22}"
+def _log_trial(rec: TrialRecord, best: TrialRecord | None, trials: int | None, time_budget: float | None,
+               metric: str, elapsed: float) -> None:
+    head = f"trial {rec.number}/{trials} {rec.model:<22}" if trials else f"trial {rec.number} {rec.model:<22}"
     if rec.ok:
         score = f"{metric} {rec.mean:.4f} +/- {rec.std:.4f}"
     else:
         score = f"{rec.status}: {rec.error}"
     tail = f" | best {best.mean:.4f} (trial {best.number}, {best.model})" if best else " | no trial finished yet"
-    log.info("%s %s (%.1fs)%s | %.0fs elapsed", head, score, rec.seconds, tail, elapsed)
+    budget = f" of {time_budget:g}s" if time_budget else ""
+    log.info("%s %s (%.1fs)%s | %.0fs%s elapsed", head, score, rec.seconds, tail, elapsed, budget)
 
 
 def _nothing_finished(records: list[TrialRecord], time_budget: float | None, metric: str) -> UserError:

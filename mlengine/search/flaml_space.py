@@ -102,16 +102,33 @@ def build_space(models: dict[str, dict[str, ParamSpec]], pipeline: dict[str, Par
     return JointSpace(order, resolved, pipe)
 
 
-def start_points(space: JointSpace, warm_start: str, task: str, X: Any = None, y: Any = None) -> list[dict]:
-    """Init points of every model (cheapest first), then untuned defaults, then zero-shot configs; no duplicates."""
-    points = [space.point(m, {k: s.init for k, s in space.models[m].items()}) for m in space.estimators]
-    if warm_start in ("defaults", "zero_shot"):
-        points += [space.point(m, untuned_params(m, task, space.models[m])) for m in space.estimators]
+def start_points(space: JointSpace, warm_start: str, task: str, X: Any = None, y: Any = None,
+                 lead: str | None = None, lead_params: dict[str, Any] | None = None) -> list[dict]:
+    """The configs evaluated first, without duplicates.
+
+    With warm_start 'defaults' or 'zero_shot': first the lead model as a run without search would fit it (its
+    untuned defaults with `lead_params`, i.e. the recipe's model.params, moved into the space's bounds), so even a
+    budget that allows one trial scores the recipe's own model; then every model's low-cost init point (cheapest
+    model first), then the other models' untuned defaults, then (zero_shot) FLAML's zero-shot configurations.
+    With 'none': the init points only, as FLAML starts.
+    """
+    inits = [space.point(m, {k: s.init for k, s in space.models[m].items()}) for m in space.estimators]
+    if warm_start == "none":
+        return _unique(inits)
+    lead = lead if lead in space.estimators else space.estimators[0]
+    defaults = {m: space.point(m, untuned_params(m, task, space.models[m])) for m in space.estimators}
+    if lead_params:
+        defaults[lead] = space.point(lead, {**untuned_params(lead, task, space.models[lead]), **lead_params})
+    points = [defaults[lead], *inits, *(defaults[m] for m in space.estimators if m != lead)]
     if warm_start == "zero_shot" and X is not None:
         from mlengine.search.zero_shot import zero_shot_params
 
         for m in space.estimators:
             points += [space.point(m, p) for p in zero_shot_params(m, task, X, y)]
+    return _unique(points)
+
+
+def _unique(points: list[dict]) -> list[dict]:
     seen, out = set(), []
     for p in points:
         key = json.dumps(p, sort_keys=True, default=str)

@@ -41,7 +41,9 @@ def stage_search(ctx: Any) -> None:
                        pos_label=data.pos_label, X=ctx.X_tr, y=ctx.y_tr, groups=ctx.groups_tr, times=ctx.times_tr,
                        metric=metric, n_jobs=threads)
     check_pipeline_params(setup)
-    points = start_points(space, s.warm_start, data.task, ctx.X_tr, ctx.y_tr)
+    lead = recipe.model.name if recipe.model.name in space.estimators else (s.estimators or space.estimators)[0]
+    points = start_points(space, s.warm_start, data.task, ctx.X_tr, ctx.y_tr, lead=lead,
+                          lead_params=recipe.model.params if lead == recipe.model.name else None)
     seed = s.seed if s.seed is not None else recipe.seed
     budget = " and ".join(b for b in (f"{s.trials} trials" if s.trials else "",
                                       f"{s.time_budget:g} s" if s.time_budget else "") if b)
