@@ -35,11 +35,15 @@ class PlanStep:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One estimator the run may fit, with its fixed params and resolved preprocessing."""
+    """One estimator the run may fit, with its fixed params and resolved preprocessing.
+
+    `pipeline_params` set parameters of other pipeline steps by `<step>.<param>` (e.g. resample.k_neighbors).
+    """
 
     model: str
     params: dict[str, Any]
     preprocess: PreprocessChoice
+    pipeline_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,11 +65,12 @@ class Plan:
     export: list[str]
     datetime_features: list[str]
     search: str = "none: the model is fitted with its fixed params"
+    search_space: dict[str, dict[str, str]] = field(default_factory=dict)  # model or "pipeline" -> param -> domain
     notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------------------------------- building ---
-    def build_pipeline(self, candidate: Candidate, columns: Any, task: str) -> Any:
-        """The unfitted pipeline for `candidate` over the given column roles."""
+    def build_pipeline(self, candidate: Candidate, columns: Any, task: str, n_jobs: int | None = None) -> Any:
+        """The unfitted pipeline for `candidate` over the given column roles (n_jobs: threads, default the plan's)."""
         from sklearn.pipeline import Pipeline
 
         from mlengine.steps.adapter import FrameAdapter
@@ -75,15 +80,18 @@ class Plan:
                                boolean=list(columns.boolean), datetime=list(columns.datetime),
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
-        model = MODELS[candidate.model].build(task, candidate.params, self.seed, self.n_jobs)
-        return Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
+        model = MODELS[candidate.model].build(task, candidate.params, self.seed, n_jobs or self.n_jobs)
+        pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
+        if candidate.pipeline_params:
+            pipe.set_params(**{k.replace(".", "__", 1): v for k, v in candidate.pipeline_params.items()})
+        return pipe
 
     # ------------------------------------------------------------------------------------------- printing ---
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["cv"] = {**asdict(self.cv), "description": self.cv.describe()}
-        out["candidates"] = [{"model": c.model, "params": c.params, "preprocess": asdict(c.preprocess)}
-                             for c in self.candidates]
+        out["candidates"] = [{"model": c.model, "params": c.params, "preprocess": asdict(c.preprocess),
+                              "pipeline_params": c.pipeline_params} for c in self.candidates]
         return out
 
     def to_text(self) -> str:
@@ -99,6 +107,13 @@ class Plan:
         for c in self.candidates:
             lines.append(f"    - {c.model}: {estimator_summary(c.model, task, c.params)}")
             lines.append(f"      preprocess {c.preprocess.describe()}")
+            if c.pipeline_params:
+                lines.append(f"      pipeline params {c.pipeline_params}")
+        if self.search_space:
+            lines.append("  search space (bounds inclusive; 'rows' = training rows)")
+            for owner, params in self.search_space.items():
+                lines.append(f"    {owner}:" + ("" if params else " (no parameters)"))
+                lines += [f"      {k:<20} {v}" for k, v in params.items()]
         lines.append("  pipeline (in order; where each step is fitted)")
         width = max(len(s.name) for s in self.steps)
         for i, s in enumerate(self.steps, 1):
@@ -142,7 +157,13 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
                 seed=r.seed)
     holdout_text = ("none" if r.split.holdout == 0 else
                     f"{r.split.holdout:.0%} of rows, {holdout} (seed {r.seed}); never used for fitting")
-    candidates = [Candidate(r.model.name, dict(r.model.params), resolve_preprocess(r.preprocess, r.model.name))]
+    from mlengine.search.config import pipeline_pins, plan_search
+
+    candidates = [Candidate(r.model.name, dict(r.model.params), resolve_preprocess(r.preprocess, r.model.name),
+                            pipeline_params=pipeline_pins(r))]
+    search = plan_search(r, task) if r.search.active else None
+    if search:
+        candidates = search.candidates
     steps = [
         PlanStep("adapt", "FrameAdapter", "stateless",
                  "checks required columns, casts types, expands datetimes "
@@ -150,10 +171,14 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
         PlanStep("preprocess", "ColumnTransformer", "per_fold", candidates[0].preprocess.describe()),
         PlanStep("model", r.model.name, "per_fold", MODELS[r.model.name].description),
     ]
+    if search:
+        steps = [search.restep(s) for s in steps]
     metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
     primary = r.evaluate.metric or (DEFAULT_PRIMARY[task] if task != "auto" else None)
     if primary and metrics and primary not in metrics:
         metrics = [primary, *metrics]
+    if search and search.metric and metrics and search.metric not in metrics:
+        metrics = [*metrics, search.metric]  # trials are scored on the search metric too
     n_jobs = r.model.n_jobs or os.cpu_count() or 1
     export, export_notes = resolve_export(r, task)
     return Plan(
@@ -161,4 +186,5 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
         primary_metric=primary, baselines=list(r.evaluate.baselines), export=export,
         datetime_features=list(r.preprocess.datetime_features), notes=export_notes,
+        **({"search": search.text, "search_space": search.space_text} if search else {}),
     )

@@ -1,9 +1,9 @@
 """Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Stages (in order): load -> split -> fit -> evaluate -> save -> export_onnx -> finalize. Each stage is a function taking the
-context; capabilities add their own stage functions (in their own modules) to `STAGES`. Nothing is fitted on
-holdout rows, and every fitted step is refitted inside each CV training fold. The run directory is complete or
-marked failed, never half-written.
+Stages (in order): load -> split -> search (when the recipe searches) -> fit -> evaluate -> save ->
+export_onnx -> manifest -> finalize. Each stage is a function taking the context; capabilities add their own
+stage functions (in their own modules) to `STAGES`. Nothing is fitted on holdout rows, and every fitted step
+is refitted inside each CV training fold. The run directory is complete or marked failed, never half-written.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
 from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
+from mlengine.search.stage import stage_search
 
 log = logging.getLogger("mlengine")
 
@@ -66,6 +67,7 @@ class RunContext:
     candidate: Any = None  # the Candidate that was fitted
     pipeline: Any = None  # unfitted pipeline of the candidate
     cv_result: Any = None  # CVResult of the candidate (out-of-fold predictions included)
+    model_name: str | None = None  # what was fitted when it is not plan.candidates[0] (a search's best, an ensemble)
     model: Any = None  # the fitted model that is saved and evaluated
     pred: np.ndarray | None = None  # holdout labels / values
     proba: np.ndarray | None = None  # holdout probabilities (classification)
@@ -166,15 +168,16 @@ def stage_fit(ctx: RunContext) -> None:
     from mlengine.evaluate.crossval import cross_validate
 
     data, plan = ctx.data, ctx.plan
-    ctx.candidate = plan.candidates[0]
-    ctx.pipeline = plan.build_pipeline(ctx.candidate, data.columns, data.task)
-    if plan.cv.kind != "none":
+    ctx.candidate = ctx.candidate or plan.candidates[0]  # a search sets its best candidate, pipeline and CV result
+    if ctx.pipeline is None:
+        ctx.pipeline = plan.build_pipeline(ctx.candidate, data.columns, data.task)
+    if plan.cv.kind != "none" and ctx.cv_result is None:
         log.info("cross-validating %s: %s", ctx.candidate.model, plan.cv.describe())
         ctx.cv_result = cross_validate(
             ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
             primary=plan.primary_metric, classes=data.classes, pos_label=data.pos_label, groups=ctx.groups_tr,
             times=ctx.times_tr, label="  ")
-    log.info("fitting %s on the whole training split", ctx.candidate.model)
+    log.info("fitting %s on the whole training split", ctx.model_name or ctx.candidate.model)
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
 
 
@@ -209,7 +212,7 @@ def stage_save(ctx: RunContext) -> None:
     """Write the model bundle and the holdout predictions."""
     from mlengine.export.joblib_bundle import save_joblib
 
-    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data))
+    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data, model_name=ctx.model_name))
     if ctx.pred is not None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
@@ -223,8 +226,8 @@ def stage_finalize(ctx: RunContext) -> None:
 
 
 # stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
-STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_export_onnx,
-                       stage_manifest, stage_finalize]
+STAGES: list[Stage] = [stage_load, stage_split, stage_search, stage_fit, stage_evaluate, stage_save,
+                       stage_export_onnx, stage_manifest, stage_finalize]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

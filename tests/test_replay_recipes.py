@@ -27,5 +27,19 @@ def test_recipe_replays_identically(cli, tmp_path, recipe):
     code, out, err = cli("replay", run, "--json", "--quiet", "--runs-dir", tmp_path / "replays")
     report = json.loads(out)
     assert code == 0, [c for c in report["checks"] if c["result"] != "identical"]
-    assert report["status"] == "identical" and report["warnings"] == []
-    assert all(c["result"] == "identical" for c in report["checks"])
+    assert report["status"] == "identical"
+    if not load_recipe(RECIPES / recipe).recipe.search.active:
+        assert report["warnings"] == []
+        assert all(c["result"] == "identical" for c in report["checks"])
+        return
+    # a search run: refit rebuilds the best config (or the kept ensemble) without the search; the values must be
+    # identical, the leaderboard is not rewritten and model bytes are informational
+    values = [c for c in report["checks"] if not c["name"].startswith("artifact ")]
+    assert values and all(c["result"] == "identical" for c in values)
+    assert any(c["name"] == "predictions sha256" for c in values)
+    # level search re-runs the search itself: everything, model bytes included, is identical
+    code, out, err = cli("replay", run, "--level", "search", "--json", "--quiet", "--runs-dir", tmp_path / "again")
+    report = json.loads(out)
+    assert code == 0 and report["status"] == "identical", [c for c in report["checks"] if c["result"] != "identical"]
+    assert all(c["result"] == "identical" for c in report["checks"] if c["name"] in ("artifact model.joblib",
+                                                                                  "artifact model.onnx"))

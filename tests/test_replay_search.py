@@ -1,71 +1,36 @@
-"""The search contract (issue 4 fills it): a stage that sets `RunContext.search` and fits the best config.
-
-A tiny real search (num_leaves over a few values, scored by the recipe's CV) stands in for FLAML here, so the
-manifest fields and both replay levels are exercised end to end.
-"""
+"""Replaying a run that searched: `--level refit` pins the best config without a search, `--level search` re-runs
+the (FLAML) search with the recorded trial count; both reproduce the recorded predictions."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from .conftest import TITANIC
 
-LEAVES = [4, 8, 16, 32]
-
-
-def stage_tiny_search(ctx) -> None:
-    """Try `search.trials` values of num_leaves under CV; fit the best; record it as recipe-key overrides."""
-    from mlengine.evaluate.crossval import cross_validate
-
-    trials = ctx.recipe.search.trials
-    if trials == 0:  # the contract: search.trials=0 disables the search (replay --level refit)
-        return
-    plan, data = ctx.plan, ctx.data
-    base = plan.candidates[0]
-    history = []
-    for i, leaves in enumerate(LEAVES[:trials]):
-        cand = replace(base, params={**base.params, "num_leaves": leaves})
-        res = cross_validate(plan.build_pipeline(cand, data.columns, data.task), ctx.X_tr, ctx.y_tr, plan.cv,
-                             task=data.task, metrics=[plan.primary_metric], primary=plan.primary_metric,
-                             classes=data.classes, pos_label=data.pos_label)
-        history.append({"trial": i, "config": {"model.params.num_leaves": leaves},
-                        "score": float(sum(res.scores[plan.primary_metric]) / len(res.scores[plan.primary_metric]))})
-    best = max(history, key=lambda t: t["score"])
-    plan.candidates[0] = replace(base, params={**base.params, "num_leaves": best["config"]["model.params.num_leaves"]})
-    ctx.search = {"trials": len(history), "metric": plan.primary_metric, "best_trial": best["trial"],
-                  "best_config": best["config"], "history": history}
-
-
-@pytest.fixture
-def with_search(monkeypatch):
-    from mlengine import runner
-
-    stages = list(runner.STAGES)
-    stages.insert(stages.index(runner.stage_fit), stage_tiny_search)
-    monkeypatch.setattr(runner, "STAGES", stages)
-
 
 @pytest.mark.slow
-def test_search_record_and_both_replay_levels(cli, write_recipe, tmp_path, with_search):
-    code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", tmp_path / "runs", "--json", "search.trials=3",
-                         "model.n_jobs=1")
+def test_search_record_and_both_replay_levels(cli, write_recipe, tmp_path):
+    code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", tmp_path / "runs", "--json", "search.trials=4",
+                         "search.estimators=[lightgbm,logistic_regression]", "model.n_jobs=1")
     assert code == 0, err
     run = Path(json.loads(out)["run_dir"])
     search = json.loads((run / "manifest.json").read_text())["search"]
-    assert search["trials"] == 3 and len(search["history"]) == 3
-    assert set(search["best_config"]) == {"model.params.num_leaves"}
+    assert search["trials"] == 4 and len(search["history"]) == 4
+    best = search["best_config"]
+    assert best["model.name"] in ("lightgbm", "logistic_regression")
 
     code, out, err = cli("replay", run, "--json", "--runs-dir", tmp_path / "refit")
     report = json.loads(out)
     assert code == 0, [c for c in report["checks"] if c["result"] != "identical"]
-    assert report["overrides"] == {**search["best_config"], "search.trials": 0}
+    assert report["overrides"] == {**best, "search.trials": 0}
     refit_manifest = json.loads((Path(report["replay_dir"]) / "manifest.json").read_text())
     assert refit_manifest["search"] is None  # the search did not run again
-    assert refit_manifest["model"]["params"]["num_leaves"] == search["best_config"]["model.params.num_leaves"]
+    assert refit_manifest["model"]["name"] == best["model.name"]
+    assert {f"model.params.{k}": v for k, v in refit_manifest["model"]["params"].items()} == {
+        k: v for k, v in best.items() if k.startswith("model.params.")}
 
     code, out, err = cli("replay", run, "--level", "search", "--runs-dir", tmp_path / "search")
     assert code == 0, out

@@ -86,10 +86,18 @@ def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.
     return pred, proba
 
 
+class FoldDeadline(Exception):
+    """Cross-validation stopped before a fold because a deadline (a search's time budget) had passed."""
+
+
 def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, task: str, metrics: list[str],
                    primary: str, classes: list[Any], pos_label: Any, groups: pd.Series | None = None,
-                   times: pd.Series | None = None, label: str = "") -> CVResult | None:
-    """Fit and score `pipeline` on each fold; None when cv.kind is 'none'."""
+                   times: pd.Series | None = None, label: str = "", deadline: float | None = None,
+                   fold_log_level: int = logging.INFO) -> CVResult | None:
+    """Fit and score `pipeline` on each fold; None when cv.kind is 'none'.
+
+    `deadline` (a time.time() value) is checked before each fold: past it, FoldDeadline is raised.
+    """
     from sklearn.base import clone
 
     splitter = cv.splitter()
@@ -104,6 +112,8 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
     seconds: list[float] = []
     folds = list(splitter.split(X, y, split_arg(cv, groups, times)))
     for i, (tr, va) in enumerate(folds, 1):
+        if deadline is not None and time.time() > deadline:
+            raise FoldDeadline(f"deadline passed after {i - 1} of {len(folds)} folds")
         t = time.perf_counter()
         est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr])
         pred, proba = predict_all(est, X.iloc[va], task)
@@ -119,7 +129,8 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
                 oof_proba[va] = proba
             validated[va] = True
         seconds.append(time.perf_counter() - t)
-        log.info("%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary], seconds[-1])
+        log.log(fold_log_level, "%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary],
+                seconds[-1])
     return CVResult(scores, oof_pred, oof_proba, seconds, validated)
 
 

@@ -94,7 +94,7 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, Any]:
+def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None) -> dict[str, Any]:
     """Write model.joblib (when the plan exports joblib) and model.json; return the artifact record."""
     import joblib
 
@@ -113,7 +113,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, A
         "decision": decision_rule(model, data.task, list(data.classes)),
         "id_column": None if data.ids is None else str(data.ids.name),
         "inputs": input_contract(data),
-        "model": plan.candidates[0].model,
+        "model": model_name or plan.candidates[0].model,
         "formats": list(plan.export),
         "recipe_sha256": sha256_file(recipe) if recipe.is_file() else None,
         "artifacts": artifacts,

@@ -82,7 +82,8 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, 
             continue
         out.append((key, _type_name(field.annotation), _default(field), field.description or ""))
         if is_map and subs:
-            out += rows(subs[0], f"{key}.<name>.")
+            keys = (field.json_schema_extra or {}).get("keys", ["name"])  # placeholders of (nested) map keys
+            out += rows(subs[0], f"{key}." + "".join(f"<{k}>." for k in keys))
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlengine.errors import unknown_name
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
@@ -172,11 +172,6 @@ class ModelSection(Section):
         return v
 
 
-class SearchSection(Section):
-    trials: int = Field(0, ge=0, description="number of search trials; 0 = no search, fit model.params as given "
-                                             "(search arrives with the search issue)")
-
-
 def _metric_name(v: str) -> str:
     from mlengine.evaluate.metrics import METRICS
 
@@ -195,6 +190,94 @@ class EvaluateSection(Section):
                                                         "roc_auc binary, log_loss multiclass, r2 regression)")
     baselines: list[Literal["no_skill"]] = Field(default_factory=lambda: ["no_skill"],
                                                  description="baselines scored on the same holdout")
+
+
+def _model_name(v: str) -> str:
+    from mlengine.steps.models import MODELS
+
+    if v not in MODELS:
+        raise ValueError(unknown_name("model", v, MODELS))
+    return v
+
+
+class ParamSpace(Section):
+    """One parameter of a search space; a bare value (`num_leaves: 31`) pins it."""
+
+    domain: Literal["uniform", "loguniform", "quniform", "randint", "lograndint", "choice"] | None = Field(
+        None, description="uniform, loguniform, quniform, randint, lograndint or choice; unset keeps the model's "
+                          "default domain (so low/high alone narrow or widen it)")
+    low: float | None = Field(None, description="lower bound (inclusive)")
+    high: float | None = Field(None, description="upper bound (inclusive, integers too)")
+    q: float | None = Field(None, gt=0, description="quniform: step between values")
+    values: list[Any] | None = Field(None, description="choice: the values to choose from")
+    init: Any = Field(None, description="where the search starts (FLAML's init_value)")
+    low_cost: Any = Field(None, description="the cheapest value, for cost-related parameters such as tree counts "
+                                            "(FLAML's low_cost_init_value)")
+    value: Any = Field(None, description="pin the parameter to this value: it is not searched")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_value_pins(cls, v: Any) -> Any:
+        return v if isinstance(v, dict) else {"value": v}
+
+
+class EnsembleMember(Section):
+    model: Annotated[str, AfterValidator(_model_name)] = Field(description="registered model name")
+    params: dict[str, Any] = Field(default_factory=dict, description="the member's hyperparameters")
+    pipeline_params: dict[str, Any] = Field(default_factory=dict,
+                                            description="the member's pipeline parameters (<step>.<param>: value)")
+
+
+class EnsembleSection(Section):
+    method: Literal["none", "voting", "stacking"] = Field(
+        "none", description="combine the best distinct trials: voting (soft, averaged probabilities or values) or "
+                            "stacking (a linear model over their out-of-fold predictions); kept only if its CV "
+                            "score beats the single best")
+    top_k: int = Field(3, ge=2, description="how many distinct configurations to combine: the best of each model "
+                                            "first, then the next best")
+    members: list[EnsembleMember] = Field(
+        default_factory=list, description="pinned members (recorded by a search that kept its ensemble): with "
+                                          "search.trials 0 this ensemble is fitted as it is, without a search "
+                                          "(how `mlengine replay` rebuilds an ensemble)")
+
+
+class SearchSection(Section):
+    estimators: list[Annotated[str, AfterValidator(_model_name)]] = Field(
+        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name")
+    metric: MetricName | None = Field(None, description="metric the search optimises (its direction is known); "
+                                                        "default: evaluate.metric or the task default")
+    trials: int | None = Field(None, ge=0, description="number of trials, the reproducible budget; 0 = no search "
+                                                       "(fit model.name with model.params); unset = until "
+                                                       "time_budget")
+    time_budget: float | None = Field(None, gt=0, description="seconds: a cap on the search (checked between CV "
+                                                              "folds); runs are reproducible only with trials")
+    algorithm: Literal["cfo", "blendsearch"] = Field(
+        "cfo", description="FLAML search algorithm: cfo (local search from cheap configs) or blendsearch (adds "
+                           "global search)")
+    seed: int | None = Field(None, description="seed of the search algorithm (default: the recipe's seed)")
+    early_stop: int | None = Field(None, ge=1, description="stop after this many trials without improvement")
+    n_concurrent: int = Field(1, ge=1, description="trials run at once; estimator threads are divided so that "
+                                                   "threads x trials <= cores")
+    backend: Literal["local", "ray"] = Field(
+        "local", description="where trials run: local processes, or a Ray cluster (`pip install mlengine[ray]`; "
+                             "RAY_ADDRESS selects the cluster, else a local Ray)")
+    warm_start: Literal["none", "defaults", "zero_shot"] = Field(
+        "defaults", description="start points besides each model's cheapest config: defaults (the recipe's own "
+                                "model first, model.name with model.params, then each model's untuned defaults), "
+                                "zero_shot (also FLAML's zero-shot configurations for this data), none")
+    space: dict[str, dict[str, ParamSpace]] = Field(
+        default_factory=dict, json_schema_extra={"keys": ["model", "param"]},
+        description="per model: narrow, widen, pin or add parameters of its default search space")
+    pipeline: dict[str, dict[str, ParamSpace]] = Field(
+        default_factory=dict, json_schema_extra={"keys": ["step", "param"]},
+        description="pipeline parameters to search, per pipeline step (e.g. resample: {k_neighbors: ...}); "
+                    "the step must be in the recipe's pipeline")
+    ensemble: EnsembleSection = Field(default_factory=EnsembleSection, description="ensemble of the best trials")
+
+    @property
+    def active(self) -> bool:
+        """The search runs when trials > 0, or when a time budget is set and trials is not 0."""
+        return self.trials != 0 and bool(self.trials or self.time_budget)
 
 
 class ExportSection(Section):

@@ -204,6 +204,9 @@ def cross_checks(recipe: Any) -> list[Problem]:
         problems += check_metric(f"evaluate.metrics[{i}]", m, task)
     if r.evaluate.metric:
         problems += check_metric("evaluate.metric", r.evaluate.metric, task)
+    from mlengine.search.checks import check_search
+
+    problems += check_search(r)
     if r.preprocess.numeric_impute == "none" and r.model.name not in ("lightgbm", "hist_gradient_boosting"):
         problems.append(Problem("preprocess.numeric_impute", f"'none' needs a model that handles missing values "
                                 f"(lightgbm, hist_gradient_boosting); model is {r.model.name!r}."))

@@ -126,7 +126,11 @@ def compare_predictions(recorded: dict[str, Any] | None, replayed: dict[str, Any
     return Check("predictions sha256", _short(ra), _short(rb), result, detail)
 
 
-def compare_artifacts(recorded: dict[str, Any], replayed: dict[str, Any], env_differs: bool) -> list[Check]:
+def compare_artifacts(recorded: dict[str, Any], replayed: dict[str, Any], env_differs: bool,
+                      rebuilt: bool = False) -> list[Check]:
+    """Artifact hashes. `rebuilt`: a refit of a search run builds the best config along another code path than
+    the search did, so pickled bytes may differ (object sharing in the pickle memo) while every value is the
+    same; there the predictions hash is the check and model bytes are informational."""
     checks = []
     for name in dict.fromkeys([*recorded, *replayed]):
         a, b = recorded.get(name), replayed.get(name)
@@ -143,6 +147,9 @@ def compare_artifacts(recorded: dict[str, Any], replayed: dict[str, Any], env_di
         elif env_differs:
             checks.append(Check(f"artifact {name}", _short(sa), _short(sb), "differs (environment)",
                                 "serialized bytes depend on library versions"))
+        elif rebuilt:
+            checks.append(Check(f"artifact {name}", _short(sa), _short(sb), "differs (rebuilt)",
+                                "refit rebuilt the best config without the search; the predictions hash decides"))
         else:
             checks.append(Check(f"artifact {name}", _short(sa), _short(sb), DIVERGED,
                                 f"{a.get('bytes')} -> {b.get('bytes')} bytes"))

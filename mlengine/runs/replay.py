@@ -153,9 +153,10 @@ def apply_overrides(resolved: dict[str, Any], overrides: dict[str, Any]) -> tupl
     notes = []
     model = data.get("model") if isinstance(data.get("model"), dict) else {}
     name = overrides.get("model.name")
-    if name is not None and name != model.get("name", "lightgbm") and model.get("params"):
-        notes.append(f"model.params {model.pop('params')} dropped: written for {model.get('name', 'lightgbm')}, "
-                     f"the best config is {name}")
+    if name is not None and model.get("params"):
+        # a trial's params are complete (the search built it from exactly these), so the recipe's own
+        # model.params must not leak into the pinned best config, whichever model it names
+        notes.append(f"model.params {model.pop('params')} of the recipe replaced by the best config's ({name})")
     for key, value in overrides.items():
         set_key(data, key, value)
     return data, notes
@@ -254,7 +255,8 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
     report.checks.append(cmp.compare_predictions(manifest["predictions"], replayed["predictions"], run_dir,
                                                  report.replay_dir, tolerance))
     env_differs = any(not c.startswith("cpu_count") for c in env_changes)
-    report.checks += cmp.compare_artifacts(manifest["artifacts"], replayed["artifacts"], env_differs)
+    rebuilt = level == "refit" and bool(manifest.get("search"))
+    report.checks += cmp.compare_artifacts(manifest["artifacts"], replayed["artifacts"], env_differs, rebuilt)
     if level == "search":
         report.checks += cmp.compare_search(manifest["search"], replayed.get("search"), tolerance)
     return report
