@@ -21,6 +21,7 @@ PLACEMENTS = {
     "per_fold": "fitted inside each CV training fold, then on the whole training split",
     "fit_only": "acts only while fitting, inside each training fold; never on validation or holdout rows",
     "after_search": "fitted on out-of-fold predictions of the training split, after the search",
+    "training_split": "fitted once on the training split before CV (never on holdout rows)",
 }
 
 
@@ -61,6 +62,15 @@ class Plan:
     datetime_features: list[str]
     search: str = "none: the model is fitted with its fixed params"
     notes: list[str] = field(default_factory=list)
+    modelling: dict[str, dict[str, Any]] = field(default_factory=dict)  # target/resample/select/reduce/... sections
+    classes: list[Any] = field(default_factory=list)  # the target's classes, once data is read
+
+    @property
+    def keeps_fold_models(self) -> bool:
+        """Calibration, a tuned threshold and selection records need the CV fold models."""
+        from mlengine.evaluate.finish import needs_fold_models
+
+        return needs_fold_models(self)
 
     # ------------------------------------------------------------------------------------------- building ---
     def build_pipeline(self, candidate: Candidate, columns: Any, task: str) -> Any:
@@ -75,6 +85,10 @@ class Plan:
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
         model = MODELS[candidate.model].build(task, candidate.params, self.seed, self.n_jobs)
+        if self.modelling:
+            from mlengine.steps.assemble import assemble
+
+            return assemble(self, adapter, pre, model, columns, task)
         return Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
 
     # ------------------------------------------------------------------------------------------- printing ---
@@ -129,19 +143,25 @@ def _describe_source(recipe: Any) -> str:
     return f"{where}; {', '.join(roles)}"
 
 
-def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
+def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | None = None) -> Plan:
     """Recipe -> plan. `task` is the resolved task once data is read (else the recipe's, possibly 'auto')."""
-    from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY
+    from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY, METRICS
+    from mlengine.steps.assemble import adjust_preprocess, modelling_steps
 
     task = task or recipe.task
     r = recipe
+    if task == "auto" and r.target.binning != "none":
+        from mlengine.steps.target import binned_task
+
+        task = binned_task(r.target)
     cv_kind = resolve_cv_kind(r.cv.kind, task, r.data.group, r.data.time)
     holdout = resolve_holdout(r.split.strategy, task, r.data.group, r.data.time)
     cv = CVSpec(kind=cv_kind, folds=r.cv.folds, repeats=r.cv.repeats, shuffle=r.cv.shuffle, gap=r.cv.gap,
                 seed=r.seed)
     holdout_text = ("none" if r.split.holdout == 0 else
                     f"{r.split.holdout:.0%} of rows, {holdout} (seed {r.seed}); never used for fitting")
-    candidates = [Candidate(r.model.name, dict(r.model.params), resolve_preprocess(r.preprocess, r.model.name))]
+    preprocess, notes = adjust_preprocess(r, resolve_preprocess(r.preprocess, r.model.name))
+    candidates = [Candidate(r.model.name, dict(r.model.params), preprocess)]
     steps = [
         PlanStep("adapt", "FrameAdapter", "stateless",
                  "checks required columns, casts types, expands datetimes "
@@ -149,14 +169,20 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
         PlanStep("preprocess", "ColumnTransformer", "per_fold", candidates[0].preprocess.describe()),
         PlanStep("model", r.model.name, "per_fold", MODELS[r.model.name].description),
     ]
+    steps, modelling = modelling_steps(r, task, steps, PlanStep)
     metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
     primary = r.evaluate.metric or (DEFAULT_PRIMARY[task] if task != "auto" else None)
     if primary and metrics and primary not in metrics:
         metrics = [primary, *metrics]
+    if metrics:  # metrics a quality gate needs are reported too
+        metrics = list(dict.fromkeys([*metrics, *(q.metric for q in r.evaluate.require if q.metric in METRICS)]))
+    baselines = [b if isinstance(b, str) else f"{b.name or f'rule_{i}'} (rule: {b.rule})"
+                 for i, b in enumerate(r.evaluate.baselines)]
     n_jobs = r.model.n_jobs or os.cpu_count() or 1
     return Plan(
         name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
-        primary_metric=primary, baselines=list(r.evaluate.baselines), export=list(r.export.format),
-        datetime_features=list(r.preprocess.datetime_features),
+        primary_metric=primary, baselines=baselines, export=list(r.export.format),
+        datetime_features=list(r.preprocess.datetime_features), notes=notes, modelling=modelling,
+        classes=list(classes or []),
     )

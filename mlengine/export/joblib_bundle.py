@@ -53,8 +53,9 @@ def input_contract(data: Any, max_categories: int = 200) -> list[dict[str, Any]]
     return out
 
 
-def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, Any]:
-    """Write model.joblib and model.json; return the artifact record."""
+def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write model.joblib and model.json (plus `extra` entries, e.g. target bins, threshold); return the artifact
+    record."""
     import joblib
 
     path = run_path / "model.joblib"
@@ -71,6 +72,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, A
         "model": plan.candidates[0].model,
         "artifacts": artifacts,
         "versions": package_versions(),
+        **(extra or {}),
     }
     (run_path / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2, default=str) + "\n", encoding="utf-8")
     return artifacts
