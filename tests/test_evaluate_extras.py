@@ -119,3 +119,5 @@ def test_evaluate_recipe_checks(cli, write_recipe):
     assert "no baseline named 'rule_9'" in err and "needs evaluate.value" in err
     err = error_of(cli, path, "task=multiclass", "+evaluate.value={true_positive: 1}", "--no-data")
     assert "evaluate.value" in err and "binary" in err
+    err = error_of(cli, path, "split.holdout=0", "evaluate.slices=[sex]", "--no-data")
+    assert "evaluate.slices: is scored on the holdout" in err

@@ -85,8 +85,8 @@ def test_run_with_smote_saves_a_plain_sklearn_model(cli, write_recipe, runs_dir)
     assert metrics["holdout"]["average_precision"] > metrics["baselines"]["no_skill"]["average_precision"] + 0.3
 
 
-@pytest.mark.parametrize("method", ["class_weight", "random_under", "borderline_smote", "adasyn", "tomek",
-                                    "smoteenn", "smotetomek"])
+@pytest.mark.parametrize("method", ["class_weight", "random_over", "random_under", "borderline_smote", "adasyn",
+                                    "tomek", "smoteenn", "smotetomek"])
 def test_every_sampler_runs_end_to_end(cli, write_recipe, runs_dir, method):
     path = write_recipe(MAMMO + f"resample: {{method: {method}}}\ncv: {{folds: 2}}\n", files=("mammography.csv",))
     metrics, _ = run_json(cli, path, runs_dir)
@@ -94,10 +94,30 @@ def test_every_sampler_runs_end_to_end(cli, write_recipe, runs_dir, method):
     assert metrics["holdout"]["roc_auc"] > 0.8
     if method == "class_weight":
         assert metrics["resample"]["class_weight"] == "balanced"
+    elif method == "random_over":
+        assert metrics["resample"]["training_counts_after"]["1"] == metrics["resample"]["training_counts_after"]["0"]
     elif method in ("random_under", "tomek"):
         assert metrics["resample"]["training_counts_after"]["0"] < metrics["resample"]["training_counts_before"]["0"]
     else:
         assert metrics["resample"]["training_counts_after"]["1"] > metrics["resample"]["training_counts_before"]["1"]
+
+
+def test_sampling_strategy_as_a_class_count(cli, write_recipe, runs_dir):
+    text = MAMMO + "resample: {method: random_over, sampling_strategy: {1: 1000}, shrinkage: 0.1}\ncv: {kind: none}\n"
+    metrics, _ = run_json(cli, write_recipe(text, files=("mammography.csv",)), runs_dir)
+    assert metrics["resample"]["training_counts_after"] == {"0": 8738, "1": 1000}
+
+
+def test_validate_with_selection_imports_no_model_library(write_recipe):
+    import subprocess
+    import sys
+
+    path = write_recipe(TITANIC_M + "select: {method: kbest, k: 4}\nresample: {method: smotenc}\n")
+    code = ("import sys, mlengine.cli as c\n"
+            f"assert c.main(['validate', r'{path}']) == 0\n"
+            "print('HEAVY', [m for m in ('lightgbm', 'flaml', 'onnx', 'skl2onnx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "HEAVY []" in out
 
 
 def test_smotenc_on_mixed_data_and_class_weight_mapping(cli, write_recipe, runs_dir):

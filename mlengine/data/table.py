@@ -159,7 +159,7 @@ def infer_task(y: pd.Series) -> tuple[str, str]:
 
 
 def choose_pos_label(y: pd.Series, requested: Any) -> tuple[Any, str]:
-    classes = sorted(y.unique(), key=str)
+    classes = sorted((c.item() if isinstance(c, np.generic) else c for c in y.unique()), key=str)  # plain values
     if requested is not None:
         for c in classes:
             if c == requested or str(c) == str(requested):

@@ -34,12 +34,15 @@ def _resample_record(fitted: Any, X_tr: Any, y_tr: Any, section: dict[str, Any])
     i = names.index("resample")
     Xt = fitted[:i].transform(X_tr)
     _, y_res = fitted.steps[i][1].fit_resample(Xt, np.asarray(y_tr))
-    counts = lambda y: {str(k): int(v) for k, v in zip(*np.unique(np.asarray(y, dtype=object).astype(str),  # noqa: E731
-                                                                return_counts=True), strict=True)}
     params = {k: v for k, v in section.items() if k != "method" and v is not None}
     return {"method": section["method"], "params": params, "placement": "fit_only",
             "training_counts_before": counts(y_tr), "training_counts_after": counts(y_res),
             "note": "validation folds and holdout rows are never resampled"}
+
+
+def counts(y: Any) -> dict[str, int]:
+    values, n = np.unique(np.asarray(y).astype(str), return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, n, strict=True)}
 
 
 def _selection_stability(cv_result: Any) -> dict[str, float] | None:

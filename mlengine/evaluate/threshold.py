@@ -1,7 +1,8 @@
 """The decision threshold (binary): fixed, or tuned on out-of-fold probabilities for an objective.
 
 Tuning never looks at the holdout: it scans the out-of-fold probabilities of the training split (calibrated ones
-when calibration is on: the threshold then applies to the probabilities the saved model gives). The chosen value
+when calibration is on: the threshold then applies to the probabilities the saved model gives; binary calibrators
+are monotone, so this picks the same out-of-fold cut as the raw scores would, on the calibrated scale). The chosen value
 lives inside the model: the saved model is scikit-learn's FixedThresholdClassifier(estimator=<the fitted
 pipeline>, threshold=t, pos_label=<positive class>, response_method="predict_proba"), outermost, so `predict`
 returns the positive class exactly when P(positive) >= t, and predict_proba is the inner pipeline's.

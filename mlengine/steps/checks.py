@@ -106,6 +106,10 @@ def _evaluate(r: Any, task: str) -> list[Problem]:
         names.append(name)
     if r.evaluate.value is not None and task in ("multiclass", "regression"):
         problems.append(Problem("evaluate.value", f"a value matrix scores binary decisions; task is {task}."))
+    if r.split.holdout == 0:
+        used = [k for k, on in (("evaluate.slices", bool(r.evaluate.slices)), ("evaluate.value", r.evaluate.value
+                                is not None), (rules[0][2] if rules else "", bool(rules))) if on]
+        problems += [Problem(k, "is scored on the holdout, and split.holdout is 0; keep a holdout.") for k in used]
     problems += check_requirements(r, task, names)
     return problems
 
@@ -125,10 +129,18 @@ def training_fold_targets(plan: Any, y_tr: Any, groups: Any = None, times: Any =
 
 
 def encoded_features(plan: Any, data: Any, X_tr: Any) -> list[str]:
-    """Names of the features after preprocessing, by fitting adapter + preprocessing on the training split."""
-    pipe = plan.build_pipeline(plan.candidates[0], data.columns, data.task)
-    head = pipe[:2]
-    head.fit(X_tr)
+    """Names of the features after preprocessing, by fitting adapter + preprocessing on the training split (the
+    same two steps Plan.build_pipeline makes; the estimator is not built, so `validate` imports no model library)."""
+    from sklearn.pipeline import Pipeline
+
+    from mlengine.steps.adapter import FrameAdapter
+    from mlengine.steps.preprocess import build_preprocessor
+
+    c = data.columns
+    adapter = FrameAdapter(numeric=list(c.numeric), categorical=list(c.categorical), boolean=list(c.boolean),
+                           datetime=list(c.datetime), datetime_features=list(plan.datetime_features))
+    pre = build_preprocessor(plan.candidates[0].preprocess, adapter.numeric_outputs(), list(c.categorical))
+    head = Pipeline([("adapt", adapter), ("preprocess", pre)]).fit(X_tr)
     return [str(n) for n in head.get_feature_names_out()]
 
 
