@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench lock clean help
+.PHONY: install demo test test-fast lint bench lock clean help reference-run
 
 help:
 	@echo "make demo   - create .venv, install, run a real recipe on bundled data"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   - ruff over the package, tests and benchmarks"
 	@echo "make bench  - benchmark scripts (print tables)"
 	@echo "make lock   - refresh requirements.lock from a clean venv of pyproject.toml"
+	@echo "make reference-run - regenerate examples/ci/reference-run (the run CI replays)"
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
+	$(BIN)/python benchmarks/inference.py
 	$(BIN)/python benchmarks/imbalance.py
 
 lock:
@@ -45,6 +47,12 @@ lock:
 	 echo "# Regenerate with 'make lock' after changing pyproject.toml, then run 'make test'."; \
 	 .lockvenv/bin/pip freeze --exclude-editable | grep -v -i '^mlengine') > requirements.lock
 	rm -rf .lockvenv
+
+reference-run: $(STAMP)
+	rm -rf examples/ci/reference-run .reference-tmp
+	$(BIN)/mlengine run examples/ci/reference.yaml --runs-dir .reference-tmp --quiet
+	mv .reference-tmp/reference/2* examples/ci/reference-run && rm -rf .reference-tmp
+	$(BIN)/mlengine replay examples/ci/reference-run --quiet
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,7 +1,7 @@
 """mlengine: declarative, YAML-driven AutoML for tabular data.
 
 Public API (imported lazily so `import mlengine` and `mlengine --help` stay fast):
-`load_recipe`, `compile_recipe`, `run`, `load_model`, and the errors in `mlengine.errors`.
+`load_recipe`, `compile_recipe`, `run`, `load_model`, `sweep`, `replay`, and the errors in `mlengine.errors`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["load_recipe", "compile_recipe", "run", "load_model", "__version__"]
+__all__ = ["load_recipe", "compile_recipe", "run", "load_model", "sweep", "replay", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

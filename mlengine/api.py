@@ -43,8 +43,35 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
     return run_recipe(loaded, runs_dir=runs_dir)
 
 
-def load_model(run_dir: str | os.PathLike[str], format: str = "joblib") -> Any:
-    """A run's verified model; `predict`/`predict_proba` take a DataFrame or list of dicts of raw columns."""
+def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None) -> Any:
+    """A run's verified model; `predict`/`predict_proba` take a DataFrame, a dict or a list of dicts of raw columns.
+
+    format: joblib (the scikit-learn pipeline), onnx (model.onnx on onnxruntime; `threads` sets its thread count)
+    or auto (onnx when the run has one). The artifact's sha256 is checked against model.json first.
+    """
     from mlengine.export.loaded import load_model as _load_model
 
-    return _load_model(Path(run_dir), format=format)
+    return _load_model(Path(run_dir), format=format, threads=threads)
+
+
+def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides: list[str] | None = None,
+          runs_dir: str | os.PathLike[str] | None = None, launcher: str = "basic", n_jobs: int | None = None,
+          quiet: bool = True) -> Any:
+    """Run a Hydra multirun over `grid` (key -> values); returns the sweep summary as a DataFrame.
+
+    `launcher="joblib"` runs jobs in parallel processes (Hydra's joblib launcher); the summary's
+    `.attrs["sweep_dir"]` is the sweep directory holding each job's run and sweep_summary.csv.
+    """
+    from mlengine.sweeps.multirun import sweep as _sweep
+
+    return _sweep(recipe, grid, overrides=overrides, runs_dir=runs_dir, launcher=launcher, n_jobs=n_jobs,
+                  quiet=quiet)
+
+
+def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
+           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Re-run a recorded run and compare (see `mlengine.runs.replay`); returns a ReplayReport (`.ok`,
+    `.status`, `.checks`, `.raise_for_status()`), never raising on divergence."""
+    from mlengine.runs.replay import replay as _replay
+
+    return _replay(run_dir, level=level, data=data, tolerance=tolerance, runs_dir=runs_dir)

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output (warnings and errors only)")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+    p.add_argument("-m", "--multirun", action="store_true",
+                   help="sweep: run every combination of comma-separated values (key=a,b), range(start,stop,step) "
+                        "and group options through Hydra's multirun; hydra/launcher=joblib runs jobs in parallel")
 
     p = sub.add_parser("validate", help="check a recipe (and its data) without fitting anything",
                        description="Validate the whole recipe and report every problem at once; then read the data "
@@ -63,9 +66,73 @@ def build_parser() -> argparse.ArgumentParser:
     _recipe_args(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
+    p = sub.add_parser("configs", help="list the packaged config groups and their options",
+                       description="List the config groups recipes can pick in `defaults:` or with group=option "
+                                   "overrides, with each option's one-line description.")
+    p.add_argument("group", nargs="?", help="only this group")
+    p = sub.add_parser("predict", help="batch predictions from a run's model on a CSV or Parquet file",
+                       description="Predict every row of DATA (CSV or Parquet) with the model of RUN_DIR and write "
+                                   "OUT (CSV or Parquet, by extension), the id column (data.id) carried through. "
+                                   "The model file's sha256 is checked against model.json before loading.",
+                       epilog=EPILOG)
+    p.add_argument("run_dir", help="a completed run directory")
+    p.add_argument("data", help="rows to predict: .csv, .parquet or .pq with the raw feature columns")
+    p.add_argument("-o", "--output", required=True, help="output file: .csv, .parquet or .pq")
+    p.add_argument("--format", choices=["auto", "onnx", "joblib"], default="auto",
+                   help="model to use: onnx (onnxruntime), joblib (scikit-learn); auto = onnx when the run has one")
+    p.add_argument("--proba", action="store_true", help="add one proba_<class> column per class")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the DATA columns the model ignores")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
+    _reproducibility_parsers(sub)
     return parser
+
+
+def _reproducibility_parsers(sub: Any) -> None:
+    """replay, init, runs (issue 7)."""
+    p = sub.add_parser("replay", help="re-run a recorded run and check it gives the same result",
+                       description="Replay a run directory: check the data fingerprint, list environment "
+                                   "differences, re-run into a separate directory and compare metrics, the "
+                                   "predictions hash and artifact hashes. Exit 0 identical (or within "
+                                   "--tolerance), 1 diverged, 2 user error.", epilog=EPILOG)
+    p.add_argument("run_dir", help="a run directory (runs/<name>/<run id>)")
+    p.add_argument("--level", choices=["refit", "search"], default="refit",
+                   help="refit: re-fit the recorded (best) config; search: re-run the search (default: refit)")
+    p.add_argument("--data", action="append", default=[], metavar="PATH",
+                   help="read the data from PATH instead of the recorded place (NAME=PATH for SQL tables)")
+    p.add_argument("--tolerance", type=float, default=0.0, metavar="X",
+                   help="accept metric and prediction differences up to X (default 0: identical)")
+    p.add_argument("--runs-dir", help="where the replayed run goes (default: a new temporary folder)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+
+    p = sub.add_parser("init", help="scaffold a new ML project (recipes, data, Makefile, CI)",
+                       description="Create a project folder: recipes/ with a starter recipe on a bundled "
+                                   "dataset, data/ with a data dictionary, runs/ (git-ignored), a Makefile with "
+                                   "run / sweep / replay targets and a CI workflow that replays reference runs.",
+                       epilog=EPILOG)
+    p.add_argument("dir", help="the project folder (created if missing)")
+    p.add_argument("--force", action="store_true",
+                   help="scaffold into a non-empty folder (existing files are never overwritten)")
+
+    p = sub.add_parser("runs", help="list, show and compare run directories",
+                       description="Work with the run directories under a runs folder.", epilog=EPILOG)
+    rs = p.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=_Parser, required=True)
+    q = rs.add_parser("list", help="table of runs: status, metric, data fingerprint, time")
+    q.add_argument("runs_dir", nargs="?", default="runs", help="runs folder (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the runs as JSON")
+    q = rs.add_parser("show", help="one run's record: recipe, data, seeds, environment, metrics, artifacts")
+    q.add_argument("run", help="a run directory, or <name>/<run id> under --runs-dir")
+    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    q = rs.add_parser("compare", help="recipe diff and metric diff between two runs")
+    q.add_argument("run_a", help="first run (directory or <name>/<run id>)")
+    q.add_argument("run_b", help="second run")
+    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
-               "metrics": cmd_metrics}[args.command]
+               "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict, "replay": cmd_replay,
+               "init": cmd_init, "runs": cmd_runs}[args.command]
     return _guarded(handler, args)
 
 
@@ -133,6 +201,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.runner import run_recipe
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    if args.multirun:
+        return _run_sweep(args)
     loaded = load_recipe(args.recipe, args.overrides)
     result = run_recipe(loaded, runs_dir=args.runs_dir)
     if args.json:
@@ -140,6 +210,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result))
     return EXIT_OK
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    """Exit 0 when every job completed, 1 when some failed (each failure is listed)."""
+    from mlengine.sweeps.multirun import run_sweep
+    from mlengine.sweeps.summary import format_summary as format_sweep
+
+    frame = run_sweep(args.recipe, args.overrides, runs_dir=args.runs_dir, quiet=args.quiet or args.json)
+    failed = int((frame["status"] != "complete").sum())
+    if args.json:
+        rows = json.loads(frame.to_json(orient="records"))
+        print(json.dumps({"sweep_dir": frame.attrs["sweep_dir"], "jobs": rows, "failed": failed}))
+    else:
+        print(format_sweep(frame))
+        print(f"sweep directory: {frame.attrs['sweep_dir']} ({len(frame)} jobs, {failed} failed)")
+    return EXIT_OK if failed == 0 else EXIT_INTERNAL
 
 
 def format_summary(result: Any) -> str:
@@ -234,6 +320,38 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_configs(args: argparse.Namespace) -> int:
+    from mlengine.errors import UserError, unknown_name
+    from mlengine.recipe.load import config_groups, configs_dir, option_description
+
+    groups = config_groups()
+    if args.group and args.group not in groups:
+        raise UserError(unknown_name("config group", args.group, groups))
+    for group, options in groups.items():
+        if args.group and group != args.group:
+            continue
+        print(f"{group}/")
+        for opt in options:
+            print(f"  {opt:<28}{option_description(configs_dir() / group / f'{opt}.yaml')}")
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from mlengine.export.predict import predict_file
+
+    result = predict_file(args.run_dir, args.data, args.output, format=args.format, proba=args.proba)
+    if args.verbose and result.ignored_columns:
+        print(f"ignored columns: {', '.join(map(str, result.ignored_columns))}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"rows": result.rows, "output": str(result.output), "format": result.format,
+                          "ignored_columns": result.ignored_columns, "notes": result.notes}, default=str))
+    else:
+        print(f"{result.rows} predictions ({result.format}) -> {result.output}")
+    return EXIT_OK
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from mlengine.steps.models import MODELS
 
@@ -249,6 +367,33 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         arrow = "higher" if m.greater_is_better else "lower"
         print(f"{name:<20}{'/'.join(sorted(m.tasks)):<28}{arrow + ' is better':<18}{m.description}")
     return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from mlengine.log import setup_console
+    from mlengine.runs.replay import replay
+
+    setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    report = replay(args.run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
+                    runs_dir=args.runs_dir)
+    print(json.dumps(report.as_dict(), default=str) if args.json else report.to_text())
+    return report.exit_code
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from mlengine.scaffold import scaffold
+
+    created = scaffold(args.dir, force=args.force)
+    for line in created.lines():
+        print(line)
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from mlengine.runs import listing
+
+    return {"list": listing.cmd_list, "show": listing.cmd_show, "compare": listing.cmd_compare}[
+        args.runs_command](args)
 
 
 if __name__ == "__main__":

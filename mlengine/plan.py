@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
+from mlengine.export.support import resolve_export
 from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import PreprocessChoice, resolve_preprocess
 
@@ -179,10 +180,11 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
     baselines = [b if isinstance(b, str) else f"{b.name or f'rule_{i}'} (rule: {b.rule})"
                  for i, b in enumerate(r.evaluate.baselines)]
     n_jobs = r.model.n_jobs or os.cpu_count() or 1
+    export, export_notes = resolve_export(r, task)
     return Plan(
         name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
-        primary_metric=primary, baselines=baselines, export=list(r.export.format),
-        datetime_features=list(r.preprocess.datetime_features), notes=notes, modelling=modelling,
+        primary_metric=primary, baselines=baselines, export=export,
+        datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes], modelling=modelling,
         classes=list(classes or []),
     )

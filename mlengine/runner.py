@@ -1,6 +1,6 @@
 """Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Stages (in order): load -> split -> fit -> evaluate -> save -> finalize. Each stage is a function taking the
+Stages (in order): load -> split -> fit -> evaluate -> save -> export_onnx -> finalize. Each stage is a function taking the
 context; capabilities add their own stage functions (in their own modules) to `STAGES`. Nothing is fitted on
 holdout rows, and every fitted step is refitted inside each CV training fold. The run directory is complete or
 marked failed, never half-written.
@@ -22,8 +22,10 @@ import pandas as pd
 from mlengine.errors import MlengineError, UserError
 from mlengine.evaluate.finish import stage_finish_model
 from mlengine.evaluate.judge import stage_gate, stage_judge
+from mlengine.export.stage import stage_export_onnx
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
+from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 from mlengine.steps.checks import stage_check_modelling
 from mlengine.steps.target import stage_bin_target
@@ -75,6 +77,8 @@ class RunContext:
     bundle: dict[str, Any] = field(default_factory=dict)  # extra entries for model.json (bins, threshold, ...)
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
+    search: dict[str, Any] | None = None  # set by the search stage; its shape: mlengine.runs.manifest docstring
 
     @property
     def recipe(self) -> Any:
@@ -84,10 +88,11 @@ class RunContext:
 Stage = Callable[[RunContext], None]
 
 
-def run_recipe(loaded: Any, runs_dir: str | Path | None = None) -> RunResult:
-    """Execute a loaded recipe into a new run directory."""
+def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: str | Path | None = None,
+               run_prefix: str = "") -> RunResult:
+    """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs)."""
     recipe = loaded.recipe
-    rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name)
+    rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
     ctx = RunContext(loaded=loaded, rd=rd)
     with run_log(rd.file("run.log")):
         log.info("run %s -> %s", recipe.name, rd.final)
@@ -119,11 +124,15 @@ def stage_load(ctx: RunContext) -> None:
     """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
     from mlengine.data.sources import read_source
     from mlengine.data.table import prepare_table
+    from mlengine.runs.fingerprint import fingerprint_table
 
     recipe = ctx.recipe
     ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
     log.info("loading data: %s", recipe.data.source.kind)
-    data = prepare_table(read_source(recipe.data.source, ctx.loaded.base_dir), recipe)
+    raw = read_source(recipe.data.source, ctx.loaded.base_dir)
+    ctx.data_fingerprint = fingerprint_table(raw, recipe.data.source)
+    data = prepare_table(raw, recipe)
+    del raw
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
@@ -221,8 +230,10 @@ def stage_finalize(ctx: RunContext) -> None:
 # Modelling stages (issue 3): target bins fitted on the training split, data checks of the modelling sections
 # before any fit, sampler removal + calibration + threshold after the fit, rule baselines / value / slices / gate
 # after the holdout is scored, and the gate enforced last (exit 3) once every artifact is written.
+# stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
 STAGES: list[Stage] = [stage_load, stage_split, stage_bin_target, stage_check_modelling, stage_fit,
-                       stage_finish_model, stage_evaluate, stage_judge, stage_save, stage_finalize, stage_gate]
+                       stage_finish_model, stage_evaluate, stage_judge, stage_save, stage_export_onnx,
+                       stage_manifest, stage_finalize, stage_gate]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

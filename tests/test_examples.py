@@ -13,3 +13,11 @@ def test_library_use_example(runs_dir, capsys):
     assert out["result"].status == "complete"
     assert out["label"] in (0, 1) and abs(sum(out["proba"]) - 1) < 1e-9
     assert "prediction for one passenger" in capsys.readouterr().out
+
+
+def test_sweep_example(runs_dir, capsys):
+    frame = runpy.run_path(str(ROOT / "examples" / "sweep.py"))["main"](str(runs_dir))
+    assert len(frame) == 4 and set(frame["status"]) == {"complete"}
+    assert frame["metric"].iloc[0] == "log_loss"
+    assert list(frame["cv_mean"]) == sorted(frame["cv_mean"])  # log_loss: lower is better, best first
+    assert "best:" in capsys.readouterr().out

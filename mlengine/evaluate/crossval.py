@@ -79,13 +79,16 @@ def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.
     its labels by its own `predict`, i.e. by its threshold, never by argmax.
     """
     from mlengine.evaluate.threshold import is_thresholded
+    from mlengine.runs.determinism import ordered_prediction
 
-    if task == "regression":
-        return np.asarray(model.predict(X), dtype=float), None
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    with ordered_prediction(model):  # forests: sum tree outputs in a fixed order (byte-identical reruns)
+        if task == "regression":
+            return np.asarray(model.predict(X), dtype=float), None
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        thresholded = np.asarray(model.predict(X)) if is_thresholded(model) else None
     decide = getattr(model, "predict_from_proba", None)
-    if is_thresholded(model):
-        pred = np.asarray(model.predict(X))
+    if thresholded is not None:
+        pred = thresholded
     else:
         pred = np.asarray(decide(proba)) if decide else np.asarray(model.classes_)[np.argmax(proba, axis=1)]
     return pred, proba

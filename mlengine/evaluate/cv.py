@@ -149,5 +149,15 @@ def holdout_split(strategy: str, n: int, fraction: float, seed: int, y: Any = No
         train, test = next(gss.split(idx, groups=groups))
         return np.sort(train), np.sort(test)
     stratify = y if strategy == "stratified" else None
+    if stratify is not None:
+        from mlengine.errors import DataError
+
+        counts = np.unique(np.asarray(stratify).astype(str), return_counts=True)[1]
+        n_test = int(np.ceil(fraction * n))
+        if counts.min() < 2 or n_test < len(counts) or n - n_test < len(counts):
+            raise DataError(f"split.holdout: a stratified holdout of {fraction:.0%} needs at least 2 rows per class "
+                            f"and at least one row per class on each side; the data has {n} rows and class counts "
+                            f"{sorted(counts.tolist())}. Use split.strategy: random, a larger split.holdout, or more "
+                            "data.")
     train, test = train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
     return np.sort(train), np.sort(test)

@@ -1,21 +1,29 @@
-"""`load_model(run_dir)`: a fitted run's model, ready for raw rows (DataFrame or list of dicts)."""
+"""`load_model(run_dir, format=...)`: a run's model, ready for raw rows (DataFrame, dict or list of dicts).
+
+`joblib` unpickles the scikit-learn pipeline (exact, needs scikit-learn and trust: its sha256 is checked first);
+`onnx` runs model.onnx with onnxruntime (fast, no unpickling; checked against its sha256 too); `auto` picks onnx
+when the run has one, else joblib.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from mlengine.errors import UserError
-from mlengine.export.joblib_bundle import load_verified_joblib, read_bundle
+from mlengine.errors import ModelLoadError, UserError
+from mlengine.export.joblib_bundle import load_verified_joblib, read_bundle, verified_path
+
+FORMATS = ("joblib", "onnx", "auto")
 
 
 class LoadedModel:
     """A run's model with the bundle's metadata. `predict` / `predict_proba` take raw input columns."""
 
-    def __init__(self, run_dir: Path, bundle: dict[str, Any], estimator: Any):
+    def __init__(self, run_dir: Path, bundle: dict[str, Any], estimator: Any, format: str = "joblib"):
         self.run_dir = run_dir
         self.bundle = bundle
-        self.estimator = estimator
+        self.estimator = estimator  # the scikit-learn pipeline, or an OnnxModel
+        self.format = format
 
     @property
     def task(self) -> str:
@@ -46,19 +54,43 @@ class LoadedModel:
 
     def predict(self, rows: Any) -> Any:
         """Predicted labels (classification) or values (regression), one per row."""
+        if self.format == "onnx":
+            return self.estimator.predict(rows)
         return self.estimator.predict(self._frame(rows))
 
     def predict_proba(self, rows: Any) -> Any:
         """Class probabilities, columns in `classes` order (classification only)."""
         if self.task == "regression":
             raise UserError("predict_proba is for classification; this model is a regression model.")
+        if self.format == "onnx":
+            return self.estimator.predict_proba(rows)
         return self.estimator.predict_proba(self._frame(rows))
 
 
-def load_model(run_dir: str | Path, format: str = "joblib") -> LoadedModel:
+def load_model(run_dir: str | Path, format: str = "joblib", threads: int | None = None) -> LoadedModel:
     """Load a run's model after checking its hash against the bundle."""
     run_dir = Path(run_dir)
+    if format not in FORMATS:
+        raise UserError(f"format: {format!r} is not available; allowed: {', '.join(FORMATS)}.")
     bundle = read_bundle(run_dir)
-    if format != "joblib":
-        raise UserError(f"format: {format!r} is not available; allowed: joblib.")
-    return LoadedModel(run_dir, bundle, load_verified_joblib(run_dir, bundle))
+    if format == "auto":
+        format = "onnx" if "model.onnx" in bundle.get("artifacts", {}) else "joblib"
+    if format == "joblib":
+        return LoadedModel(run_dir, bundle, load_verified_joblib(run_dir, bundle), "joblib")
+    return LoadedModel(run_dir, bundle, load_verified_onnx(run_dir, bundle, threads), "onnx")
+
+
+def load_verified_onnx(run_dir: Path, bundle: dict[str, Any], threads: int | None = None) -> Any:
+    """An OnnxModel over model.onnx, after its sha256 check."""
+    from mlengine.export.onnx_runtime import OnnxModel
+
+    path = verified_path(run_dir, bundle, "model.onnx")
+    info = bundle.get("onnx") or {}
+    signature = info.get("signature")
+    if not signature:
+        raise ModelLoadError(f"{str(path)!r} has no input signature in model.json; the bundle is damaged.")
+    try:
+        return OnnxModel(path.read_bytes(), signature["inputs"], "regression" if bundle["task"] == "regression"
+                         else "classification", bundle.get("classes"), threads=threads)
+    except Exception as exc:
+        raise ModelLoadError(f"{str(path)!r} could not be loaded by onnxruntime: {exc}.") from None

@@ -18,6 +18,8 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,17 @@ def config_groups(extra_dirs: tuple[Path, ...] = ()) -> dict[str, list[str]]:
             if opts:
                 groups.setdefault(sub.name, set()).update(opts)
     return {g: sorted(o) for g, o in sorted(groups.items())}
+
+
+def option_description(path: Path) -> str:
+    """The leading comment of a config option file (its one-line documentation)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if not line.startswith("# @package"):
+            lines.append(line.lstrip("# ").strip())
+    return " ".join(lines)
 
 
 @dataclass
@@ -98,7 +111,7 @@ def _defaults_map(defaults: Any) -> dict[str, str]:
     return out
 
 
-def _parse_overrides(overrides: list[str]) -> list[Any]:
+def parse_overrides(overrides: list[str]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
 
@@ -126,12 +139,24 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
 
     chosen = _defaults_map(raw.get("defaults"))
     out, switched, deletes, problems = [], [], [], []
-    for ov in _parse_overrides(overrides):
+    for ov in parse_overrides(overrides):
         key, line = ov.key_or_group, ov.input_line
         if ov.is_sweep_override() and not allow_sweeps:
             problems.append(Problem(key, f"{line!r} is a sweep; run it with -m (multirun)."))
             continue
-        if ov.type == OverrideType.CHANGE and key in groups and "." not in key and ov.package is None:
+        if key.startswith("hydra"):
+            if allow_sweeps:
+                out.append(line)
+            else:
+                problems.append(Problem(key, f"{line!r} configures Hydra's sweeps; it only applies with -m."))
+            continue
+        if ov.type == OverrideType.ADD and key in groups and "." not in key and ov.package is None:
+            section = raw.get(key) if isinstance(raw.get(key), dict) else {}
+            current = section.get(OPTION_FIELD.get(key) or "", None) if section else None
+            if section and str(ov.value()) != str(current):
+                switched.append(key)
+            out.append(line)
+        elif ov.type == OverrideType.CHANGE and key in groups and "." not in key and ov.package is None:
             values = ov.value().list if ov.is_sweep_override() and hasattr(ov.value(), "list") else [ov.value()]
             bad = [v for v in values if isinstance(v, str) and v not in groups[key]]
             if bad and not (isinstance(ov.value(), str) and ov.value() in groups[key]):
@@ -177,7 +202,7 @@ def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], li
     try:
         (tmp / "recipe.yaml").write_text(yaml.safe_dump(copy, sort_keys=False), encoding="utf-8")
         search = ",".join(f"file://{d}" for d in (path.parent.resolve(), configs_dir()))
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _own_global_hydra():
             warnings.simplefilter("ignore")
             with initialize_config_dir(config_dir=str(tmp), version_base="1.3"):
                 cfg = compose("recipe", overrides=[f"hydra.searchpath=[{search}]", *hydra_overrides])
@@ -189,6 +214,22 @@ def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], li
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return data, notes
+
+
+@contextmanager
+def _own_global_hydra() -> Iterator[None]:
+    """Compose even inside a running Hydra app (a sweep job): set its global state aside and restore it."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    gh = GlobalHydra.instance()
+    saved = gh.hydra if gh.is_initialized() else None
+    gh.clear()
+    try:
+        yield
+    finally:
+        gh.clear()
+        if saved is not None:
+            gh.initialize(saved)
 
 
 def _flat_keys(value: Any, prefix: str) -> str:

@@ -325,14 +325,30 @@ class EvaluateSection(Section):
 
 
 class ExportSection(Section):
-    format: list[Literal["joblib"]] = Field(default_factory=lambda: ["joblib"],
-                                            description="artifact formats to write (onnx arrives with the export "
-                                                        "issue)")
+    format: Literal["auto"] | list[Literal["onnx", "joblib"]] = Field(
+        "auto", description="artifacts to write: onnx, joblib or a list of both; auto = joblib, plus onnx when the "
+                            "model can be exported (asking for onnx with a model that cannot be is a recipe error)")
+    verify: bool = Field(True, description="check model.onnx against the scikit-learn pipeline on the holdout rows; "
+                                           "a failed check fails the run (under auto: drops model.onnx, warns)")
+    opset: int = Field(17, ge=13, le=21, description="ONNX opset of the default domain (ai.onnx.ml is 5: float64 TreeEnsemble)")
+    tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
+                                                               "relative for regression predictions; labels must match "
+                                                               "exactly")
 
     @field_validator("format", mode="before")
     @classmethod
-    def _listify(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+    def _check_format(cls, v: Any) -> Any:
+        """One clear message (the union's per-branch errors would be noise)."""
+        if v == "auto":
+            return v
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"got {v!r}. Allowed: auto, onnx, joblib, or a list of onnx and joblib.")
+        for item in items:
+            if item not in ("onnx", "joblib"):
+                raise ValueError(unknown_name("export format", item, ("onnx", "joblib"))
+                                 + (" ('auto' stands alone, not in a list.)" if item == "auto" else ""))
+        return list(dict.fromkeys(items))
 
 
 class TrackingSection(Section):

@@ -214,4 +214,19 @@ def cross_checks(recipe: Any) -> list[Problem]:
     from mlengine.steps.checks import modelling_problems
 
     problems += modelling_problems(r, task)
+    problems += _export_checks(r, task)
     return problems
+
+
+def _export_checks(r: Any, task: str) -> list[Problem]:
+    """Asking for ONNX with a model that cannot be exported is refused before anything runs."""
+    from mlengine.export.support import onnx_blockers
+
+    if r.export.format == "auto" or "onnx" not in r.export.format:
+        return []
+    blockers = onnx_blockers(r, task)
+    if not blockers:
+        return []
+    return [Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. Use "
+                                     "export.format: joblib (or auto, which skips ONNX for such models), or "
+                                     "another model.")]

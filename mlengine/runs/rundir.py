@@ -25,9 +25,11 @@ def _slug(name: str) -> str:
 class RunDir:
     """A run directory being written."""
 
-    def __init__(self, runs_root: str | os.PathLike[str], name: str):
-        self.run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-        self.parent = Path(runs_root).resolve() / _slug(name)
+    def __init__(self, runs_root: str | os.PathLike[str], name: str, parent: str | os.PathLike[str] | None = None,
+                 prefix: str = ""):
+        """Under `<runs_root>/<name>/`, or directly under `parent` (sweep jobs), named `<prefix><timestamp>-<id>`."""
+        self.run_id = prefix + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        self.parent = Path(parent).resolve() if parent else Path(runs_root).resolve() / _slug(name)
         self.final = self.parent / self.run_id
         self.path = self.parent / f".{self.run_id}.incomplete"
         self.path.mkdir(parents=True, exist_ok=False)

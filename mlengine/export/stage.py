@@ -1,0 +1,92 @@
+"""Runner stage after `stage_save`: write model.onnx, check it against the fitted pipeline, record the result.
+
+The check runs the ONNX model (onnxruntime) and the scikit-learn pipeline on the holdout rows (a sample of the
+training rows when there is no holdout) and records max differences and mismatch counts in metrics.json
+(`export.onnx`), model.json (`onnx.parity`) and onnx_parity.json. When ONNX was asked for explicitly, a failed
+conversion or check raises ExportError naming the rows, and the run is marked failed; under `format: auto`, it
+logs a warning, removes model.onnx and the run completes with joblib only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from mlengine.errors import ExportError
+
+log = logging.getLogger("mlengine")
+NO_HOLDOUT_SAMPLE = 2000
+
+
+def stage_export_onnx(ctx: Any) -> None:
+    """Convert, verify and record model.onnx when the plan exports ONNX."""
+    from mlengine.export.joblib_bundle import sha256_file
+    from mlengine.export.support import is_explicit
+
+    if "onnx" not in ctx.plan.export:
+        return
+    recipe = ctx.recipe
+    explicit = is_explicit(recipe)
+    record: dict[str, Any] = {"file": "model.onnx", "opset": recipe.export.opset, "written": False}
+    ctx.report.setdefault("export", {})["onnx"] = record
+    try:
+        _export(ctx, record)
+    except Exception as exc:
+        record["error"] = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
+        (ctx.rd.path / "model.onnx").unlink(missing_ok=True)
+        ctx.artifacts.pop("model.onnx", None)
+        _update_bundle(ctx, record)
+        if explicit:  # an unexpected exception (a converter bug on an unforeseen structure) keeps its traceback
+            raise
+        log.warning("onnx not exported (export.format auto; joblib only): %s", record["error"])
+        return
+    path = ctx.rd.path / "model.onnx"
+    ctx.artifacts["model.onnx"] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    record["written"] = True
+    _update_bundle(ctx, record)
+    log.info("model.onnx written (%d KB)%s", path.stat().st_size // 1024,
+             "" if record.get("parity") else " (not verified: export.verify is false)")
+
+
+def _export(ctx: Any, record: dict[str, Any]) -> None:
+    from mlengine.export.onnx_convert import to_onnx
+    from mlengine.export.onnx_runtime import OnnxModel
+    from mlengine.export.parity import compare
+
+    recipe, data = ctx.recipe, ctx.data
+    try:
+        conv = to_onnx(ctx.model, opset=recipe.export.opset, name=recipe.name)
+    except ExportError as exc:
+        raise ExportError(f"model.onnx could not be written (export.format: {recipe.export.format}): {exc}") from None
+    raw = conv.model.SerializeToString()
+    (ctx.rd.path / "model.onnx").write_bytes(raw)
+    record["signature"] = conv.signature()
+    if not recipe.export.verify:
+        return
+    if len(ctx.y_te):
+        X, rows, where = ctx.X_te, ctx.test_idx, "holdout"
+    else:
+        n = min(NO_HOLDOUT_SAMPLE, len(ctx.X_tr))
+        X, rows, where = ctx.X_tr.iloc[:n], ctx.train_idx[:n], "training (no holdout)"
+    ids = None if data.ids is None else data.ids.iloc[rows].to_numpy()
+    onnx_model = OnnxModel(raw, [s.as_dict() for s in conv.inputs], conv.task, conv.classes)
+    report = compare(ctx.model, onnx_model, X, data.task, recipe.export.tolerance, rows=rows, ids=ids)
+    record["parity"] = {**report.as_dict(), "rows_from": where}
+    ctx.rd.write_json("onnx_parity.json", record["parity"])
+    log.info("onnx parity on %s rows: %s -> %s", where, report.summary(), "ok" if report.passed else "FAILED")
+    report.raise_if_failed()
+
+
+def _update_bundle(ctx: Any, record: dict[str, Any]) -> None:
+    """Add the ONNX artifact, its signature and its parity to model.json."""
+    from mlengine.export.joblib_bundle import BUNDLE_FILE, write_bundle
+
+    path = ctx.rd.path / BUNDLE_FILE
+    if not path.is_file():
+        return
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    bundle["artifacts"] = {k: v for k, v in ctx.artifacts.items() if k.startswith("model.")}
+    bundle["onnx"] = {k: v for k, v in record.items() if k != "file"}
+    bundle["formats"] = [f for f in bundle.get("formats", []) if f != "onnx" or record["written"]]
+    write_bundle(ctx.rd.path, bundle)

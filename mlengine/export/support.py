@@ -1,0 +1,76 @@
+"""Which export formats a recipe gets, decided at plan time from the recipe alone (no data, no heavy imports).
+
+`export.format: auto` (the default) writes joblib always and ONNX whenever the recipe's model can be exported;
+an explicit list writes exactly those formats, and asking for `onnx` with a model that cannot be exported is a
+recipe error at validate/plan time. The run itself converts the fitted pipeline and checks parity; a structure
+this table does not foresee fails there, loudly when ONNX was asked for and with a warning under `auto`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# registered models with an exact converter (mlengine/export/onnx_models.py)
+EXPORTABLE_MODELS = ("lightgbm", "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression",
+                     "ridge", "dummy")
+LGBM_CLASSIFICATION = ("binary", "multiclass", "softmax", "cross_entropy", "xentropy")
+LGBM_REGRESSION = ("regression", "regression_l2", "l2", "mean_squared_error", "mse", "regression_l1", "l1",
+                   "mean_absolute_error", "mae", "huber", "fair", "quantile", "mape",
+                   "mean_absolute_percentage_error", "poisson", "gamma", "tweedie")
+EXPORTABLE_CALIBRATION = ("none", "sigmoid", "isotonic")
+
+
+def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
+    """Reasons the recipe's model cannot be exported to ONNX (empty when it can)."""
+    name, params = recipe.model.name, dict(recipe.model.params)
+    out: list[str] = []
+    if name not in EXPORTABLE_MODELS:
+        return [f"model {name!r} has no ONNX converter (exportable models: {', '.join(EXPORTABLE_MODELS)})"]
+    classification = task in ("binary", "multiclass")
+    if name == "lightgbm":
+        if params.get("linear_tree"):
+            out.append("lightgbm with model.params.linear_tree: true (linear models in the leaves) has no ONNX "
+                       "tree-ensemble equivalent")
+        objective = params.get("objective")
+        if objective is not None:
+            allowed = (LGBM_CLASSIFICATION if classification else LGBM_REGRESSION if task == "regression"
+                       else (*LGBM_CLASSIFICATION, *LGBM_REGRESSION))
+            if objective not in allowed:
+                out.append(f"lightgbm objective {objective!r} (model.params.objective) cannot be exported; "
+                           f"exportable: {', '.join(allowed)}")
+    elif name == "dummy" and task != "regression" and params.get("strategy") in ("stratified", "uniform"):
+        out.append(f"dummy strategy {params['strategy']!r} (model.params.strategy) predicts at random; an ONNX "
+                   "graph cannot reproduce its draws (use 'prior' or 'most_frequent')")
+    elif name == "hist_gradient_boosting" and params.get("categorical_features") not in (None, "from_dtype"):
+        out.append("hist_gradient_boosting with model.params.categorical_features: its categorical splits have "
+                   "no exact ONNX equivalent (mlengine encodes categories before the model)")
+    method = getattr(getattr(recipe, "calibration", None), "method", "none")
+    if method not in EXPORTABLE_CALIBRATION:
+        out.append(f"calibration.method {method!r} cannot be exported (exportable: "
+                   f"{', '.join(EXPORTABLE_CALIBRATION)})")
+    return out
+
+
+def is_explicit(recipe: Any) -> bool:
+    return recipe.export.format != "auto"
+
+
+def resolve_export(recipe: Any, task: str = "auto") -> tuple[list[str], list[str]]:
+    """(formats the run writes, plan notes)."""
+    ex = recipe.export
+    blockers = onnx_blockers(recipe, task)
+    if is_explicit(recipe):
+        formats = list(dict.fromkeys(ex.format))
+    else:
+        formats = ["joblib"] if blockers else ["joblib", "onnx"]
+    notes: list[str] = []
+    if "onnx" in formats:
+        check = (f"verified against scikit-learn on the holdout rows: labels exact, "
+                 f"{'predictions within' if task == 'regression' else 'probabilities within'} {ex.tolerance:g} "
+                 f"{'relative' if task == 'regression' else 'absolute'}" if ex.verify else "NOT verified (export.verify: false)")
+        notes.append(f"onnx: model.onnx (opset {ex.opset}), {check}"
+                     + ("; under format auto a failed check drops model.onnx with a warning" if not is_explicit(recipe)
+                        else "; a failed check fails the run"))
+    elif blockers:
+        notes.append("onnx: this model cannot be exported to ONNX: " + "; ".join(blockers) + ". Writing joblib only.")
+    return formats, notes
