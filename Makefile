@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
 	$(BIN)/python benchmarks/inference.py
+	$(BIN)/python benchmarks/imbalance.py
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

@@ -235,7 +235,8 @@ def format_summary(result: Any) -> str:
     names = list((m.get("holdout") or {}).keys()) or list((m.get("cv") or {}).keys())
     header = f"{'metric':<20}{'cv mean':>10}{'cv std':>9}{'holdout':>10}"
     baselines = list((m.get("baselines") or {}).keys())
-    header += "".join(f"{b:>12}" for b in baselines)
+    widths = {b: max(12, len(b) + 2) for b in baselines}  # long rule-baseline names keep a gap
+    header += "".join(f"{b:>{widths[b]}}" for b in baselines)
     lines.append(header)
     for name in names:
         cv = (m.get("cv") or {}).get(name)
@@ -243,7 +244,7 @@ def format_summary(result: Any) -> str:
         row += f"{cv['mean']:>10.4f}{cv['std']:>9.4f}" if cv else f"{'-':>10}{'-':>9}"
         hold = (m.get("holdout") or {}).get(name)
         row += f"{hold:>10.4f}" if hold is not None else f"{'-':>10}"
-        row += "".join(f"{m['baselines'][b].get(name, float('nan')):>12.4f}" for b in baselines)
+        row += "".join(f"{m['baselines'][b].get(name, float('nan')):>{widths[b]}.4f}" for b in baselines)
         lines.append(row)
     lines.append(f"run directory: {result.run_dir}")
     return "\n".join(lines)
@@ -296,6 +297,10 @@ def check_data(loaded: Any) -> dict[str, Any]:
     def pick(s):
         return (None if s is None else s.iloc[train_idx])
     check_cv_feasible(plan.cv, data.task, data.y.iloc[train_idx], pick(data.groups), pick(data.times))
+    from mlengine.steps.checks import check_modelling_data
+
+    plan.classes = list(data.classes)
+    check_modelling_data(recipe, plan, data, train_idx)
     return {"rows": len(data.y), "features": len(data.columns.features), "task": data.task,
             "positive_class": data.pos_label, "classes": data.classes[:20], "notes": data.notes}
 

@@ -9,7 +9,7 @@ are bound at run time: `Plan.build_pipeline(candidate, columns)` returns the unf
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
@@ -22,6 +22,7 @@ PLACEMENTS = {
     "per_fold": "fitted inside each CV training fold, then on the whole training split",
     "fit_only": "acts only while fitting, inside each training fold; never on validation or holdout rows",
     "after_search": "fitted on out-of-fold predictions of the training split, after the search",
+    "training_split": "fitted once on the training split before CV (never on holdout rows)",
 }
 
 
@@ -67,6 +68,15 @@ class Plan:
     search: str = "none: the model is fitted with its fixed params"
     search_space: dict[str, dict[str, str]] = field(default_factory=dict)  # model or "pipeline" -> param -> domain
     notes: list[str] = field(default_factory=list)
+    modelling: dict[str, dict[str, Any]] = field(default_factory=dict)  # target/resample/select/reduce/... sections
+    classes: list[Any] = field(default_factory=list)  # the target's classes, once data is read
+
+    @property
+    def keeps_fold_models(self) -> bool:
+        """Calibration, a tuned threshold and selection records need the CV fold models."""
+        from mlengine.evaluate.finish import needs_fold_models
+
+        return needs_fold_models(self)
 
     # ------------------------------------------------------------------------------------------- building ---
     def build_pipeline(self, candidate: Candidate, columns: Any, task: str, n_jobs: int | None = None) -> Any:
@@ -81,7 +91,12 @@ class Plan:
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
         model = MODELS[candidate.model].build(task, candidate.params, self.seed, n_jobs or self.n_jobs)
-        pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
+        if self.modelling:
+            from mlengine.steps.assemble import assemble
+
+            pipe = assemble(self, adapter, pre, model, columns, task)
+        else:
+            pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
         if candidate.pipeline_params:
             pipe.set_params(**{k.replace(".", "__", 1): v for k, v in candidate.pipeline_params.items()})
         return pipe
@@ -145,12 +160,17 @@ def _describe_source(recipe: Any) -> str:
     return f"{where}; {', '.join(roles)}"
 
 
-def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
+def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | None = None) -> Plan:
     """Recipe -> plan. `task` is the resolved task once data is read (else the recipe's, possibly 'auto')."""
-    from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY
+    from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY, METRICS
+    from mlengine.steps.assemble import adjust_preprocess, modelling_steps
 
     task = task or recipe.task
     r = recipe
+    if task == "auto" and r.target.binning != "none":
+        from mlengine.steps.target import binned_task
+
+        task = binned_task(r.target)
     cv_kind = resolve_cv_kind(r.cv.kind, task, r.data.group, r.data.time)
     holdout = resolve_holdout(r.split.strategy, task, r.data.group, r.data.time)
     cv = CVSpec(kind=cv_kind, folds=r.cv.folds, repeats=r.cv.repeats, shuffle=r.cv.shuffle, gap=r.cv.gap,
@@ -159,10 +179,11 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
                     f"{r.split.holdout:.0%} of rows, {holdout} (seed {r.seed}); never used for fitting")
     from mlengine.search.config import pipeline_pins, plan_search
 
-    candidates = [Candidate(r.model.name, dict(r.model.params), resolve_preprocess(r.preprocess, r.model.name),
-                            pipeline_params=pipeline_pins(r))]
+    preprocess, notes = adjust_preprocess(r, resolve_preprocess(r.preprocess, r.model.name))
+    candidates = [Candidate(r.model.name, dict(r.model.params), preprocess, pipeline_params=pipeline_pins(r))]
     search = plan_search(r, task) if r.search.active else None
-    if search:
+    if search:  # each searched model gets the same adjustments (e.g. imputation before a kNN sampler)
+        search.candidates = [replace(c, preprocess=adjust_preprocess(r, c.preprocess)[0]) for c in search.candidates]
         candidates = search.candidates
     steps = [
         PlanStep("adapt", "FrameAdapter", "stateless",
@@ -171,6 +192,7 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
         PlanStep("preprocess", "ColumnTransformer", "per_fold", candidates[0].preprocess.describe()),
         PlanStep("model", r.model.name, "per_fold", MODELS[r.model.name].description),
     ]
+    steps, modelling = modelling_steps(r, task, steps, PlanStep)
     if search:
         steps = [search.restep(s) for s in steps]
     metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
@@ -179,12 +201,17 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Plan:
         metrics = [primary, *metrics]
     if search and search.metric and metrics and search.metric not in metrics:
         metrics = [*metrics, search.metric]  # trials are scored on the search metric too
+    if metrics:  # metrics a quality gate needs are reported too
+        metrics = list(dict.fromkeys([*metrics, *(q.metric for q in r.evaluate.require if q.metric in METRICS)]))
+    baselines = [b if isinstance(b, str) else f"{b.name or f'rule_{i}'} (rule: {b.rule})"
+                 for i, b in enumerate(r.evaluate.baselines)]
     n_jobs = r.model.n_jobs or os.cpu_count() or 1
     export, export_notes = resolve_export(r, task)
     return Plan(
         name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
-        primary_metric=primary, baselines=list(r.evaluate.baselines), export=export,
-        datetime_features=list(r.preprocess.datetime_features), notes=export_notes,
+        primary_metric=primary, baselines=baselines, export=export,
+        datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes], modelling=modelling,
+        classes=list(classes or []),
         **({"search": search.text, "search_space": search.space_text} if search else {}),
     )

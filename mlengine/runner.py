@@ -20,12 +20,16 @@ import numpy as np
 import pandas as pd
 
 from mlengine.errors import MlengineError, UserError
+from mlengine.evaluate.finish import stage_finish_model
+from mlengine.evaluate.judge import stage_gate, stage_judge
 from mlengine.export.stage import stage_export_onnx
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
 from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 from mlengine.search.stage import stage_search
+from mlengine.steps.checks import stage_check_modelling
+from mlengine.steps.target import stage_bin_target
 
 log = logging.getLogger("mlengine")
 
@@ -72,6 +76,7 @@ class RunContext:
     pred: np.ndarray | None = None  # holdout labels / values
     proba: np.ndarray | None = None  # holdout probabilities (classification)
     report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
+    bundle: dict[str, Any] = field(default_factory=dict)  # extra entries for model.json (bins, threshold, ...)
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
@@ -136,7 +141,7 @@ def stage_load(ctx: RunContext) -> None:
     log.info("  %d rows, %d features (%d numeric, %d categorical, %d boolean, %d datetime)", len(data.X),
              len(c.features), len(c.numeric), len(c.categorical), len(c.boolean), len(c.datetime))
     ctx.data = data
-    ctx.plan = compile_recipe(recipe, task=data.task)
+    ctx.plan = compile_recipe(recipe, task=data.task, classes=data.classes)
     ctx.rd.write_text("plan.txt", ctx.plan.to_text() + "\n")
     ctx.rd.write_json("plan.json", ctx.plan.to_dict())
 
@@ -171,12 +176,15 @@ def stage_fit(ctx: RunContext) -> None:
     ctx.candidate = ctx.candidate or plan.candidates[0]  # a search sets its best candidate, pipeline and CV result
     if ctx.pipeline is None:
         ctx.pipeline = plan.build_pipeline(ctx.candidate, data.columns, data.task)
-    if plan.cv.kind != "none" and ctx.cv_result is None:
-        log.info("cross-validating %s: %s", ctx.candidate.model, plan.cv.describe())
+    # a search hands over its best trial's CV result; calibration, thresholds and selection records also need the
+    # fold models, which trials do not keep (memory): then the best config is cross-validated again (same folds)
+    refold = ctx.cv_result is not None and plan.keeps_fold_models and not ctx.cv_result.models
+    if plan.cv.kind != "none" and (ctx.cv_result is None or refold):
+        log.info("cross-validating %s: %s", ctx.model_name or ctx.candidate.model, plan.cv.describe())
         ctx.cv_result = cross_validate(
             ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
             primary=plan.primary_metric, classes=data.classes, pos_label=data.pos_label, groups=ctx.groups_tr,
-            times=ctx.times_tr, label="  ")
+            times=ctx.times_tr, label="  ", keep_models=plan.keeps_fold_models)
     log.info("fitting %s on the whole training split", ctx.model_name or ctx.candidate.model)
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
 
@@ -212,7 +220,8 @@ def stage_save(ctx: RunContext) -> None:
     """Write the model bundle and the holdout predictions."""
     from mlengine.export.joblib_bundle import save_joblib
 
-    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data, model_name=ctx.model_name))
+    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data, model_name=ctx.model_name,
+                                     extra=ctx.bundle))
     if ctx.pred is not None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
@@ -225,9 +234,13 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
+# Modelling stages (issue 3): target bins fitted on the training split, data checks of the modelling sections
+# before any fit, sampler removal + calibration + threshold after the fit, rule baselines / value / slices / gate
+# after the holdout is scored, and the gate enforced last (exit 3) once every artifact is written.
 # stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
-STAGES: list[Stage] = [stage_load, stage_split, stage_search, stage_fit, stage_evaluate, stage_save,
-                       stage_export_onnx, stage_manifest, stage_finalize]
+STAGES: list[Stage] = [stage_load, stage_split, stage_bin_target, stage_check_modelling, stage_search, stage_fit,
+                       stage_finish_model, stage_evaluate, stage_judge, stage_save, stage_export_onnx,
+                       stage_manifest, stage_finalize, stage_gate]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

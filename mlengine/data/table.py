@@ -57,6 +57,8 @@ class PreparedData:
     groups: pd.Series | None
     times: pd.Series | None
     notes: list[str]
+    y_raw: pd.Series | None = None  # the numeric target before binning (target.binning), else None
+    raw: pd.DataFrame | None = None  # raw columns as read, kept only for rule baselines and slices
 
 
 def check_columns_exist(df: pd.DataFrame, data: Any) -> None:
@@ -157,7 +159,7 @@ def infer_task(y: pd.Series) -> tuple[str, str]:
 
 
 def choose_pos_label(y: pd.Series, requested: Any) -> tuple[Any, str]:
-    classes = sorted(y.unique(), key=str)
+    classes = sorted((c.item() if isinstance(c, np.generic) else c for c in y.unique()), key=str)  # plain values
     if requested is not None:
         for c in classes:
             if c == requested or str(c) == str(requested):
@@ -214,18 +216,26 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
     X = pd.DataFrame(typed)
 
     y, task, classes, pos_label = _prepare_target(df[data.target], recipe, notes)
+    from mlengine.evaluate.rules import needs_raw_columns
+
+    binned = recipe.target.binning != "none"
     times = to_datetime(df[data.time]) if data.time else None
     if times is not None and times.isna().any():
         raise DataError(f"data.time: {int(times.isna().sum())} rows of {data.time!r} are missing or not dates.")
     return PreparedData(
         X=X, y=y, columns=cols, task=task, classes=classes, pos_label=pos_label,
         ids=df[data.id] if data.id else None, groups=df[data.group] if data.group else None, times=times,
-        notes=notes,
+        notes=notes, y_raw=df[data.target].astype(float) if binned else None,
+        raw=df if needs_raw_columns(recipe) else None,
     )
 
 
 def _prepare_target(y: pd.Series, recipe: Any, notes: list[str]) -> tuple[pd.Series, str, list[Any], Any]:
     task = recipe.task
+    if recipe.target.binning != "none":
+        from mlengine.steps.target import prepare_binned_target
+
+        return prepare_binned_target(y, recipe, notes)
     if task == "auto":
         task, why = infer_task(y)
         notes.append(f"task {task}: {why}")

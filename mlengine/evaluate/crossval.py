@@ -28,6 +28,8 @@ class CVResult:
     oof_proba: np.ndarray | None  # classification: (n, n_classes)
     fold_seconds: list[float] = field(default_factory=list)
     validated: np.ndarray | None = None  # bool mask of rows that got an out-of-fold prediction
+    models: list[Any] = field(default_factory=list)  # fitted fold pipelines (first repeat), when kept
+    folds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # their (train, validation) rows
 
     def summary(self) -> dict[str, dict[str, Any]]:
         return {m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": [float(x) for x in v]}
@@ -73,16 +75,22 @@ def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.
     """Labels (or values) and, for classification, probabilities in model.classes_ order.
 
     Labels come from the probabilities in one pass: the most probable class, or the model's own decision rule
-    when it has one (`predict_from_proba`, e.g. a tuned threshold).
+    when it has one (`predict_from_proba`). A thresholded model (scikit-learn's FixedThresholdClassifier) gives
+    its labels by its own `predict`, i.e. by its threshold, never by argmax.
     """
+    from mlengine.evaluate.threshold import is_thresholded
     from mlengine.runs.determinism import ordered_prediction
 
     with ordered_prediction(model):  # forests: sum tree outputs in a fixed order (byte-identical reruns)
         if task == "regression":
             return np.asarray(model.predict(X), dtype=float), None
         proba = np.asarray(model.predict_proba(X), dtype=float)
+        thresholded = np.asarray(model.predict(X)) if is_thresholded(model) else None
     decide = getattr(model, "predict_from_proba", None)
-    pred = np.asarray(decide(proba)) if decide else np.asarray(model.classes_)[np.argmax(proba, axis=1)]
+    if thresholded is not None:
+        pred = thresholded
+    else:
+        pred = np.asarray(decide(proba)) if decide else np.asarray(model.classes_)[np.argmax(proba, axis=1)]
     return pred, proba
 
 
@@ -93,10 +101,11 @@ class FoldDeadline(Exception):
 def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, task: str, metrics: list[str],
                    primary: str, classes: list[Any], pos_label: Any, groups: pd.Series | None = None,
                    times: pd.Series | None = None, label: str = "", deadline: float | None = None,
-                   fold_log_level: int = logging.INFO) -> CVResult | None:
+                   fold_log_level: int = logging.INFO, keep_models: bool = False) -> CVResult | None:
     """Fit and score `pipeline` on each fold; None when cv.kind is 'none'.
 
-    `deadline` (a time.time() value) is checked before each fold: past it, FoldDeadline is raised.
+    `deadline` (a time.time() value) is checked before each fold: past it, FoldDeadline is raised. `keep_models`
+    keeps the fitted fold pipelines of the first repeat (calibration and selection records use them).
     """
     from sklearn.base import clone
 
@@ -110,6 +119,8 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
     oof_proba = np.full((n, len(classes)), np.nan) if task != "regression" else None
     validated = np.zeros(n, dtype=bool)
     seconds: list[float] = []
+    models: list[Any] = []
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
     folds = list(splitter.split(X, y, split_arg(cv, groups, times)))
     for i, (tr, va) in enumerate(folds, 1):
         if deadline is not None and time.time() > deadline:
@@ -128,10 +139,13 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
             if oof_proba is not None:
                 oof_proba[va] = proba
             validated[va] = True
+            if keep_models:
+                models.append(est)
+                kept.append((tr, va))
         seconds.append(time.perf_counter() - t)
         log.log(fold_log_level, "%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary],
                 seconds[-1])
-    return CVResult(scores, oof_pred, oof_proba, seconds, validated)
+    return CVResult(scores, oof_pred, oof_proba, seconds, validated, models, kept)
 
 
 def _align(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray:

@@ -94,8 +94,10 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None) -> dict[str, Any]:
-    """Write model.joblib (when the plan exports joblib) and model.json; return the artifact record."""
+def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write model.joblib (when the plan exports joblib) and model.json (plus `extra` entries, e.g. target bins,
+    threshold, calibration); return the artifact record."""
     import joblib
 
     artifacts: dict[str, Any] = {}
@@ -118,6 +120,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: st
         "recipe_sha256": sha256_file(recipe) if recipe.is_file() else None,
         "artifacts": artifacts,
         "versions": package_versions(),
+        **(extra or {}),
     }
     write_bundle(run_path, bundle)
     return artifacts

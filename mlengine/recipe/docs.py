@@ -77,7 +77,9 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, 
                     out += [(f"{key}.{k[len(key) + 1:]} ({_tag(s)})" if k.startswith(key) else k, t, d, desc)
                             for k, t, d, desc in rows(s, f"{key}.")]
             else:
-                out.append((key, "section", "", field.description or ""))
+                is_list = typing.get_origin(field.annotation) is list
+                out.append((key, "list of " + _type_name(typing.get_args(field.annotation)[0]) if is_list else "section",
+                            _default(field) if is_list else "", field.description or ""))
                 out += rows(subs[0], f"{key}.")
             continue
         out.append((key, _type_name(field.annotation), _default(field), field.description or ""))

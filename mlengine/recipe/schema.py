@@ -9,14 +9,32 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
-from mlengine.errors import unknown_name
+from mlengine.errors import did_you_mean, unknown_name
+from mlengine.evaluate.calibration import CALIBRATION_METHODS
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
+from mlengine.evaluate.threshold import THRESHOLD_OBJECTIVES
+from mlengine.steps.reduce import REDUCE_METHODS
+from mlengine.steps.resample import RESAMPLE_METHODS
+from mlengine.steps.select import SELECT_METHODS
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
+
+
+def _choices(names: dict[str, str]) -> str:
+    return "Methods: " + ", ".join(names) + "."
 
 
 class Section(BaseModel):
@@ -86,8 +104,20 @@ class DataSection(Section):
 
 # ----------------------------------------------------------------------------------------------- modelling ---
 class TargetSection(Section):
-    transform: Literal["none"] = Field("none", description="regression target transform (more arrive with the "
-                                                           "modelling sections)")
+    transform: Literal["none", "log", "log1p", "sqrt", "box_cox", "yeo_johnson"] = Field(
+        "none", description="regression: fit on a transformed target (TransformedTargetRegressor); predictions and "
+                            "metrics stay on the original scale")
+    binning: Literal["none", "edges", "quantiles", "threshold"] = Field(
+        "none", description="turn a numeric target into classes, bins [a, b): explicit edges, quantiles (edges "
+                            "fitted on the training split) or one threshold (two classes)")
+    edges: list[float] = Field(default_factory=list, description="binning edges: inner cut points, increasing "
+                                                                 "(k edges give k + 1 classes)")
+    quantiles: int | list[float] | None = Field(None, description="binning quantiles: number of equal-frequency "
+                                                                  "bins, or cut probabilities in (0, 1)")
+    threshold: float | None = Field(None, description="binning threshold: where the upper of two classes starts")
+    labels: list[str | int] = Field(default_factory=list,
+                                    description="one label per bin, lowest first (default: interval text such as "
+                                                "'< 5.5', '[5.5, 6.5)', '>= 6.5'; q1..qk for quantiles)")
 
 
 class SplitSection(Section):
@@ -125,35 +155,102 @@ class PreprocessSection(Section):
         description="calendar features derived from each datetime column")
 
 
-class MethodNone(Section):
-    method: str = Field("none", description="'none' (the methods arrive with the modelling sections)")
+class ResampleSection(Section):
+    method: str = Field("none", description="imbalance handling, fitted inside each training fold only. "
+                                            + _choices(RESAMPLE_METHODS))
+    sampling_strategy: dict[str | int, int] | float | str | None = Field(
+        None, description="samplers: auto (every class but the majority), minority, not minority, not majority, "
+                          "all; a minority/majority ratio in (0, 1] (binary); or class -> rows")
+    k_neighbors: int | None = Field(None, ge=1, description="smote, smotenc, borderline_smote, smoteenn, smotetomek: "
+                                                            "neighbours to interpolate from (default 5)")
+    m_neighbors: int | None = Field(None, ge=1, description="borderline_smote: neighbours that decide if a row is "
+                                                            "on the border (default 10)")
+    n_neighbors: int | None = Field(None, ge=1, description="adasyn: neighbours (default 5)")
+    kind: Literal["borderline-1", "borderline-2"] | None = Field(None, description="borderline_smote variant")
+    replacement: bool | None = Field(None, description="random_under: draw with replacement")
+    shrinkage: float | None = Field(None, ge=0, description="random_over: smoothed bootstrap spread (none = plain "
+                                                            "copies)")
+    weights: dict[str | int, float] | str | None = Field(
+        None, description="class_weight: 'balanced' (default) or class -> weight")
 
-    @field_validator("method")
+    _check_method = field_validator("method")(lambda v: _one_of(v, RESAMPLE_METHODS, "resample method"))
+
+    @field_validator("weights")
     @classmethod
-    def _only_none(cls, v: str) -> str:
-        if v != "none":
-            raise ValueError(f"method {v!r} is not supported yet; only 'none' is available in this version.")
+    def _weights(cls, v: Any) -> Any:
+        if isinstance(v, str) and v != "balanced":
+            raise ValueError(f"got {v!r}; allowed: balanced, or a mapping class -> weight.")
         return v
 
 
-class ResampleSection(MethodNone):
-    """Class imbalance handling."""
+class SelectSection(Section):
+    method: str = Field("none", description="feature selection after preprocessing, fitted inside each training "
+                                            "fold. " + _choices(SELECT_METHODS))
+    k: int | None = Field(None, ge=1, description="kbest: number of features to keep")
+    percentile: float | None = Field(None, gt=0, le=100, description="percentile: share of features to keep, in %")
+    score: Literal["f_test", "chi2", "mutual_info"] | None = Field(
+        None, description="kbest, percentile: univariate score (default f_test; chi2 needs non-negative inputs)")
+    threshold: float | str | None = Field(
+        None, description="variance: minimum variance (default 0); correlation: absolute correlation above which "
+                          "the later feature of a pair is dropped (default 0.95); from_model: importance cut-off, a number or "
+                          "'mean', 'median', '1.5*mean' (default: mean for trees, non-zero for linear)")
+    estimator: Literal["linear", "tree"] | None = Field(
+        None, description="from_model, rfe, rfecv: importances from a linear model (L1-penalised for from_model, "
+                          "on standardized inputs) or extra trees (default tree)")
+    C: float | None = Field(None, gt=0, description="from_model linear: inverse regularisation strength (smaller "
+                                                    "keeps fewer; default 0.1; regression: Lasso alpha = 1/C, "
+                                                    "default chosen by inner CV)")
+    max_features: int | None = Field(None, ge=1, description="from_model: keep at most this many features")
+    n_features: int | float | None = Field(None, gt=0, description="rfe: features to keep (count, or share in "
+                                                                   "(0, 1)); rfecv: the minimum to keep")
+    step: int | float | None = Field(None, gt=0, description="rfe, rfecv: features removed per round (count, or "
+                                                             "share in (0, 1); default 1)")
+    folds: int | None = Field(None, ge=2, description="rfecv: inner CV folds inside each training fold (default 3)")
+    correlation: Literal["pearson", "spearman"] | None = Field(None, description="correlation: coefficient "
+                                                                                 "(default pearson)")
+
+    _check_method = field_validator("method")(lambda v: _one_of(v, SELECT_METHODS, "select method"))
 
 
-class SelectSection(MethodNone):
-    """Feature selection."""
+class ReduceSection(Section):
+    method: str = Field("none", description="dimensionality reduction after selection, fitted inside each training "
+                                            "fold. " + _choices(REDUCE_METHODS))
+    n_components: int | float | None = Field(None, description="pca: count, or share of variance to keep in (0, 1) "
+                                                               "(default 0.95); truncated_svd: count (required)")
+    whiten: bool = Field(False, description="pca: scale components to unit variance")
+
+    _check_method = field_validator("method")(lambda v: _one_of(v, REDUCE_METHODS, "reduce method"))
 
 
-class ReduceSection(MethodNone):
-    """Dimensionality reduction."""
+class CalibrationSection(Section):
+    method: str = Field("none", description="probability calibration fitted on out-of-fold predictions of the "
+                                            "training split (never the holdout). " + _choices(CALIBRATION_METHODS))
+    bins: int = Field(10, ge=2, le=100, description="equal-width bins of the reliability curve in metrics.json")
+
+    _check_method = field_validator("method")(lambda v: _one_of(v, CALIBRATION_METHODS, "calibration method"))
 
 
-class CalibrationSection(MethodNone):
-    """Probability calibration."""
+class ValueMatrix(Section):
+    true_positive: float = Field(0.0, description="per true positive")
+    false_positive: float = Field(0.0, description="per false positive")
+    false_negative: float = Field(0.0, description="per false negative")
+    true_negative: float = Field(0.0, description="per true negative")
 
 
-class ThresholdSection(MethodNone):
-    """Decision threshold."""
+class ThresholdSection(Section):
+    objective: str = Field("none", description="binary decision threshold on P(positive), fixed or tuned on "
+                                               "out-of-fold predictions; predict applies it. "
+                                               + _choices(THRESHOLD_OBJECTIVES))
+    value: float | None = Field(None, gt=0, lt=1, description="fixed: the threshold")
+    beta: float | None = Field(None, gt=0, description="f_beta: weight of recall (required)")
+    min_recall: float | None = Field(None, gt=0, le=1, description="precision_at_recall: recall to keep (required)")
+    min_precision: float | None = Field(None, gt=0, le=1, description="recall_at_precision: precision to keep "
+                                                                      "(required)")
+    cost: ValueMatrix | None = Field(None, description="cost: cost of each outcome, minimised (default: "
+                                                       "evaluate.value, maximised)")
+
+    _check_objective = field_validator("objective")(
+        lambda v: _one_of(v, THRESHOLD_OBJECTIVES, "threshold objective"))
 
 
 class ModelSection(Section):
@@ -183,13 +280,52 @@ def _metric_name(v: str) -> str:
 MetricName = Annotated[str, AfterValidator(_metric_name)]
 
 
+class RuleBaseline(Section):
+    rule: str = Field(description="pandas expression over the raw columns, true = positive class (e.g. "
+                                  "\"pay_1 >= 2\")")
+    name: str | None = Field(None, description="name in metrics.json (default rule_<position>)")
+
+
+def _baseline(v: Any) -> Any:
+    if v != "no_skill":
+        raise ValueError(f"unknown baseline {v!r}.{did_you_mean(v, ['no_skill'])} Allowed: no_skill, or "
+                         "{rule: <pandas expression>, name: <name>}.")
+    return v
+
+
+# a baseline is the name `no_skill` or a mapping {rule: ..., name: ...}; the discriminator keeps errors to one
+Baseline = Annotated[
+    Annotated[Annotated[str, AfterValidator(_baseline)], Tag("name")] | Annotated[RuleBaseline, Tag("rule")],
+    Discriminator(lambda v: "rule" if isinstance(v, dict | RuleBaseline) else "name")]
+
+
+class Requirement(Section):
+    metric: str = Field(description="a reported metric, or value_per_1000 (needs evaluate.value)")
+    min: float | None = Field(None, description="the metric must be at least this")
+    max: float | None = Field(None, description="the metric must be at most this")
+    beats: str | None = Field(None, description="a baseline name the model must beat (direction-aware)")
+    by: float = Field(0.0, ge=0, description="beats: by at least this margin")
+    where: Literal["holdout", "cv"] = Field("holdout", description="judge the holdout score or the CV mean")
+
+
 class EvaluateSection(Section):
     metrics: list[MetricName] = Field(default_factory=list,
                                       description="metrics to report (default depends on the task)")
     metric: MetricName | None = Field(None, description="the metric the run is judged and sorted by (default: "
                                                         "roc_auc binary, log_loss multiclass, r2 regression)")
-    baselines: list[Literal["no_skill"]] = Field(default_factory=lambda: ["no_skill"],
-                                                 description="baselines scored on the same holdout")
+    baselines: list[Baseline] = Field(
+        default_factory=lambda: ["no_skill"],
+        description="baselines scored on the same holdout: no_skill (prior / most frequent / mean) and rule "
+                    "baselines {rule: <pandas expression>, name: ...} (binary)")
+    value: ValueMatrix | None = Field(None, description="binary: value of each outcome; metrics.json reports "
+                                                        "expected value per 1,000 predictions for the model and "
+                                                        "each baseline")
+    slices: list[str] = Field(default_factory=list, description="raw columns to score the holdout by, group by "
+                                                                "group (numeric ones in quantile bins)")
+    slice_bins: int = Field(4, ge=2, le=20, description="quantile bins for numeric slice columns")
+    require: list[Requirement] = Field(default_factory=list,
+                                       description="quality gate: when any requirement fails the run is marked "
+                                                   "failed, exit 3 (artifacts are still written)")
 
 
 def _model_name(v: str) -> str:

@@ -66,7 +66,11 @@ def _walk(loc: tuple[Any, ...]) -> tuple[Any, set[int]]:
         elif origin in (typing.Union, types.UnionType):
             variants = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
             match = [v for v in variants if _tag_of(v) == part]
-            if match:
+            tagged = [a for a in args if part in [getattr(m, "tag", None) for m in getattr(a, "__metadata__", ())]]
+            if tagged:  # a member of a union with a callable discriminator (pydantic Tag)
+                tags.add(i)
+                ann = tagged[0]
+            elif match:
                 tags.add(i)
                 ann = match[0]
             else:
@@ -210,6 +214,9 @@ def cross_checks(recipe: Any) -> list[Problem]:
     if r.preprocess.numeric_impute == "none" and r.model.name not in ("lightgbm", "hist_gradient_boosting"):
         problems.append(Problem("preprocess.numeric_impute", f"'none' needs a model that handles missing values "
                                 f"(lightgbm, hist_gradient_boosting); model is {r.model.name!r}."))
+    from mlengine.steps.checks import modelling_problems
+
+    problems += modelling_problems(r, task)
     problems += _export_checks(r, task)
     return problems
 

@@ -93,6 +93,7 @@ def _pinned_ensemble(ctx: Any) -> None:
 
     from mlengine.evaluate.crossval import cross_validate
     from mlengine.search.ensemble import build_ensemble
+    from mlengine.steps.assemble import adjust_preprocess
     from mlengine.steps.preprocess import resolve_preprocess
 
     e, plan, data = ctx.recipe.search.ensemble, ctx.plan, ctx.data
@@ -101,7 +102,8 @@ def _pinned_ensemble(ctx: Any) -> None:
     for i, m in enumerate(e.members):
         cand = replace(base, model=m.model, params=dict(m.params), pipeline_params={**base.pipeline_params,
                                                                                    **m.pipeline_params},
-                       preprocess=resolve_preprocess(ctx.recipe.preprocess, m.model))
+                       preprocess=adjust_preprocess(ctx.recipe, resolve_preprocess(ctx.recipe.preprocess,
+                                                                                  m.model))[0])
         pipes.append((f"member{i}_{m.model}", plan.build_pipeline(cand, data.columns, data.task)))
     ctx.pipeline = build_ensemble(e.method, pipes, data.task, plan.cv)
     ctx.candidate = replace(base, model=e.members[0].model, params=dict(e.members[0].params))

@@ -1,0 +1,169 @@
+"""After the fit: turn the refitted pipeline into the saved model, and record what each modelling step did.
+
+In order: remove the sampler (it only acts while fitting), record the selected features (and how often each
+was selected across the CV folds), calibrate on out-of-fold scores, set the decision threshold on out-of-fold
+probabilities. Nothing here reads holdout rows to fit anything; the holdout is only used to report calibration
+before/after. See mlengine.steps.assemble for the saved structure.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("mlengine")
+
+
+def needs_fold_models(plan: Any) -> bool:
+    m = plan.modelling or {}
+    return ((m.get("calibration") or {}).get("method", "none") != "none"
+            or (m.get("select") or {}).get("method", "none") != "none")
+
+
+def _in_order(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray:
+    from mlengine.evaluate.crossval import _align
+
+    return _align(proba, have, want)
+
+
+def _resample_record(fitted: Any, X_tr: Any, y_tr: Any, section: dict[str, Any]) -> dict[str, Any]:
+    """Class counts of the training split before and after the (fitted, seeded) sampler, replayed once."""
+    names = [n for n, _ in fitted.steps]
+    i = names.index("resample")
+    Xt = fitted[:i].transform(X_tr)
+    _, y_res = fitted.steps[i][1].fit_resample(Xt, np.asarray(y_tr))
+    params = {k: v for k, v in section.items() if k != "method" and v is not None}
+    return {"method": section["method"], "params": params, "placement": "fit_only",
+            "training_counts_before": counts(y_tr), "training_counts_after": counts(y_res),
+            "note": "validation folds and holdout rows are never resampled"}
+
+
+def counts(y: Any) -> dict[str, int]:
+    values, n = np.unique(np.asarray(y).astype(str), return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, n, strict=True)}
+
+
+def _selection_stability(cv_result: Any) -> dict[str, float] | None:
+    from mlengine.steps.select import selection_record
+
+    if not cv_result or not cv_result.models:
+        return None
+    picks: dict[str, int] = {}
+    for est in cv_result.models:
+        rec = selection_record(est)
+        for name in rec["selected"] if rec else []:
+            picks[name] = picks.get(name, 0) + 1
+    n = len(cv_result.models)
+    return {k: v / n for k, v in sorted(picks.items(), key=lambda kv: -kv[1])}
+
+
+def describe_structure(model: Any) -> list[str]:
+    """The saved estimator tree, outermost first, for metrics.json and model.json."""
+    from sklearn.pipeline import Pipeline
+
+    out = []
+    node = model
+    if type(node).__name__ == "FixedThresholdClassifier":
+        out.append(f"FixedThresholdClassifier(threshold={node.threshold:.6g}, pos_label={node.pos_label!r}, "
+                   "response_method='predict_proba')")
+        node = node.estimator
+    if isinstance(node, Pipeline):
+        out.append("Pipeline(" + ", ".join(f"{n}={type(s).__name__}" for n, s in node.steps) + ")")
+        last = node.steps[-1][1]
+        inner = getattr(last, "estimator", None) or getattr(last, "regressor", None)
+        if inner is not None:
+            out.append(f"model={type(last).__name__}({type(inner).__name__})")
+    return out
+
+
+def stage_finish_model(ctx: Any) -> None:
+    """Sampler removal, selection record, calibration and threshold: ctx.model becomes the model that is saved."""
+    from mlengine.steps.resample import strip_samplers
+    from mlengine.steps.select import selection_record
+
+    plan, data, recipe = ctx.plan, ctx.data, ctx.recipe
+    m = plan.modelling or {}
+    if not m:
+        return
+    model = ctx.model
+    if any(n == "resample" for n, _ in model.steps):
+        ctx.report["resample"] = _resample_record(model, ctx.X_tr, ctx.y_tr, m["resample"])
+        log.info("resample %s: training counts %s -> %s (fit only)", m["resample"]["method"],
+                 ctx.report["resample"]["training_counts_before"], ctx.report["resample"]["training_counts_after"])
+        model = strip_samplers(model)
+    elif m["resample"]["method"] == "class_weight":
+        ctx.report["resample"] = {"method": "class_weight", "class_weight": model.steps[-1][1].get_params().get(
+            "class_weight"), "note": "no rows resampled; weights passed to the estimator"}
+    selection = selection_record(model)
+    if selection:
+        selection["method"] = m["select"]["method"]
+        selection["selected_in_folds"] = _selection_stability(ctx.cv_result)
+        ctx.report["selection"] = selection
+        log.info("select %s: %d of %d features kept", selection["method"], selection["n_selected"], selection["n_in"])
+    if data.task == "regression" or (m["calibration"]["method"] == "none" and m["threshold"]["objective"] == "none"):
+        ctx.model = model
+        ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
+        return
+    classes = list(data.classes)
+    cv = ctx.cv_result
+    oof, oof_rows = None, None
+    if cv is not None:
+        oof_rows = cv.validated
+        oof = cv.oof_proba[oof_rows]
+    calibrated = False
+    if m["calibration"]["method"] != "none":
+        from mlengine.evaluate.calibration import calibrate
+
+        uncalibrated = model
+        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, m["calibration"]["method"],
+                                                   classes)
+        have = list(model.steps[-1][1].classes_)
+        oof_after = _in_order(oof_after, have, classes)
+        record.update(_calibration_report(ctx, uncalibrated, model, cv.oof_proba[mask], oof_after,
+                                          ctx.y_tr.to_numpy()[mask]))
+        ctx.report["calibration"] = record
+        ctx.bundle["calibration"] = {"method": record["method"], "response": record["response"]}
+        oof, oof_rows, calibrated = oof_after, mask, True
+    if m["threshold"]["objective"] != "none":
+        from mlengine.evaluate.threshold import set_threshold
+
+        y_oof = ctx.y_tr.to_numpy()[oof_rows] if oof_rows is not None else None
+        model, record = set_threshold(model, recipe.threshold, recipe.evaluate.value, oof, y_oof, classes,
+                                      data.pos_label, calibrated)
+        ctx.report["threshold"] = record
+        ctx.bundle["threshold"] = {"value": record["threshold"], "positive_class": record["positive_class"],
+                                   "objective": record["objective"], "applies_to": "predict_proba[:, positive]",
+                                   "rule": "positive when probability >= value"}
+    ctx.model = model
+    ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
+
+
+def _calibration_report(ctx: Any, before_model: Any, after_model: Any, oof_before: np.ndarray,
+                        oof_after: np.ndarray, y_oof: np.ndarray) -> dict[str, Any]:
+    from mlengine.evaluate.calibration import proba_quality, reliability
+
+    data = ctx.data
+    classes, pos = list(data.classes), data.pos_label
+    bins = ctx.recipe.calibration.bins
+    out: dict[str, Any] = {"oof": {"before": proba_quality(y_oof, oof_before, classes, pos),
+                                   "after": proba_quality(y_oof, oof_after, classes, pos),
+                                   "note": "'after' is in-sample for the calibrator; the holdout is the honest "
+                                           "comparison"}}
+    if len(ctx.y_te):
+        y = ctx.y_te.to_numpy()
+        before = _in_order(np.asarray(before_model.predict_proba(ctx.X_te)), list(before_model.classes_), classes)
+        after = _in_order(np.asarray(after_model.predict_proba(ctx.X_te)), list(after_model.classes_), classes)
+        out["holdout"] = {"before": proba_quality(y, before, classes, pos), "after": proba_quality(y, after, classes,
+                                                                                                  pos)}
+        out["reliability"] = {"on": "holdout", "before": reliability(y, before, classes, pos, bins),
+                              "after": reliability(y, after, classes, pos, bins)}
+        log.info("calibration on the holdout: brier %.4f -> %.4f, log_loss %.4f -> %.4f",
+                 out["holdout"]["before"]["brier"], out["holdout"]["after"]["brier"],
+                 out["holdout"]["before"]["log_loss"], out["holdout"]["after"]["log_loss"])
+    else:
+        out["reliability"] = {"on": "out-of-fold (no holdout)",
+                              "before": reliability(y_oof, oof_before, classes, pos, bins),
+                              "after": reliability(y_oof, oof_after, classes, pos, bins)}
+    return out

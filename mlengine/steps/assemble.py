@@ -1,0 +1,149 @@
+"""Where the modelling sections enter the plan and the pipeline.
+
+Pipeline steps, in order (names are the public parameter prefixes, e.g. `resample__k_neighbors`, `select__k`,
+`reduce__n_components`, `model__<param>`; with a target transform, `model__regressor__<param>`):
+
+    adapt -> preprocess -> [resample] -> [select] -> [reduce] -> model
+
+With a sampler the pipeline is an imbalanced-learn Pipeline (samplers act in fit only); otherwise a scikit-learn
+Pipeline. After the fit, calibration and the threshold wrap the refitted model (mlengine.evaluate.finish).
+
+SAVED model.joblib (the contract the ONNX export converts), a plain scikit-learn estimator tree, no samplers:
+
+    [FixedThresholdClassifier(estimator=                      # binary, threshold.objective != none; outermost
+        Pipeline([("adapt", FrameAdapter),
+                  ("preprocess", ColumnTransformer),          # imputers, scalers, one-hot / ordinal encoders
+                  ("select", <SelectorMixin>),                # optional: VarianceThreshold, SelectKBest,
+                                                              #   SelectPercentile, SelectFromModel, RFE, RFECV,
+                                                              #   mlengine.steps.correlation.CorrelationFilter
+                  ("reduce", PCA | TruncatedSVD),             # optional
+                  ("model", <estimator>                       # the registered estimator, or
+                            | CalibratedClassifierCV(estimator=<estimator>, ensemble=False)   # calibration
+                            | TransformedTargetRegressor(regressor=<estimator>))]),           # target.transform
+        threshold=t, pos_label=<positive class>, response_method="predict_proba")]
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from mlengine.steps.resample import SAMPLERS, is_sampler
+
+MODELLING_SECTIONS = ("target", "resample", "select", "reduce", "calibration", "threshold")
+
+
+def needs_finite(recipe: Any) -> list[str]:
+    """Recipe keys whose steps cannot take missing values."""
+    keys = []
+    if SAMPLERS[recipe.resample.method].needs_finite:
+        keys.append(f"resample.method: {recipe.resample.method}")
+    if recipe.select.method not in ("none", "variance", "correlation"):
+        keys.append(f"select.method: {recipe.select.method}")
+    if recipe.reduce.method != "none":
+        keys.append(f"reduce.method: {recipe.reduce.method}")
+    return keys
+
+
+def adjust_preprocess(recipe: Any, choice: Any) -> tuple[Any, list[str]]:
+    """Resolve `auto` preprocessing for the modelling steps: median imputation when a later step cannot take
+    missing values, ordinal codes (one column per categorical) for SMOTENC."""
+    notes = []
+    finite = needs_finite(recipe)
+    if finite and choice.impute == "none" and recipe.preprocess.numeric_impute == "auto":
+        choice = replace(choice, impute="median")
+        notes.append(f"numeric missing values are median-imputed because {finite[0]} cannot take them")
+    if recipe.resample.method == "smotenc" and recipe.preprocess.categorical == "auto" and choice.categorical != "ordinal":
+        choice = replace(choice, categorical="ordinal")
+        notes.append("categoricals are ordinal codes: smotenc needs one code column per categorical")
+    return choice, notes
+
+
+def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) -> tuple[list[Any], dict[str, Any]]:
+    """The plan's steps with the modelling sections inserted; the sections as plain data for the Plan."""
+    r = recipe
+    sections = {s: getattr(r, s).model_dump(mode="json") for s in MODELLING_SECTIONS}
+    head, model_step = steps[:-1], steps[-1]
+    before: list[Any] = []
+    if r.target.binning != "none":
+        from mlengine.steps.target import bin_labels
+
+        where = ("quantile edges fitted on the training split only" if r.target.binning == "quantiles"
+                 else "fixed edges, nothing fitted")
+        before.append(step_cls("target", f"bin target ({r.target.binning})", "training_split",
+                               f"classes {bin_labels(r.target)}; {where}"))
+    middle: list[Any] = []
+    method = r.resample.method
+    if is_sampler(method):
+        params = {k: v for k, v in r.resample.model_dump().items() if k != "method" and v is not None}
+        middle.append(step_cls("resample", SAMPLERS[method].path.split(":")[1], "fit_only",
+                               f"{method} {params or ''}".strip()))
+    if r.select.method != "none":
+        params = {k: v for k, v in r.select.model_dump().items() if k != "method" and v is not None}
+        middle.append(step_cls("select", f"select {r.select.method}", "per_fold", f"{params or ''}".strip()))
+    if r.reduce.method != "none":
+        params = {k: v for k, v in r.reduce.model_dump().items() if k != "method" and v not in (None, False)}
+        middle.append(step_cls("reduce", r.reduce.method, "per_fold", f"{params or ''}".strip()))
+    extra = []
+    if method == "class_weight":
+        extra.append(f"class_weight={r.resample.weights or 'balanced'}")
+    if r.target.transform != "none":
+        extra.append(f"inside TransformedTargetRegressor({r.target.transform}); metrics on the original scale")
+    if extra:
+        model_step = replace(model_step, detail="; ".join([model_step.detail, *extra]))
+    after: list[Any] = []
+    if r.calibration.method != "none":
+        after.append(step_cls("calibration", f"CalibratedClassifierCV({r.calibration.method})", "after_search",
+                              "around the model step; fitted on out-of-fold scores of the training split"))
+    if r.threshold.objective != "none":
+        how = (f"fixed at {r.threshold.value}" if r.threshold.objective == "fixed"
+               else f"tuned for {r.threshold.objective} on out-of-fold probabilities of the training split")
+        after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", how))
+    return [*before, *head, *middle, model_step, *after], sections
+
+
+def assemble(plan: Any, adapter: Any, pre: Any, model: Any, columns: Any, task: str) -> Any:
+    """The unfitted pipeline: adapt, preprocess, [resample], [select], [reduce], model."""
+    m = plan.modelling or {}
+    steps: list[tuple[str, Any]] = [("adapt", adapter), ("preprocess", pre)]
+    resample = m.get("resample") or {"method": "none"}
+    sampler = is_sampler(resample["method"])
+    if sampler:
+        from mlengine.steps.resample import build_sampler
+
+        n_num = len(adapter.numeric_outputs())
+        cat_idx = list(range(n_num, n_num + len(columns.categorical)))
+        steps.append(("resample", build_sampler(resample, plan.seed, list(plan.classes), cat_idx)))
+    select = m.get("select") or {"method": "none"}
+    if select["method"] != "none":
+        from mlengine.steps.select import build_selector
+
+        steps.append(("select", build_selector(select, task, plan.seed, plan.n_jobs)))
+    reduce = m.get("reduce") or {"method": "none"}
+    if reduce["method"] != "none":
+        from mlengine.steps.reduce import build_reducer
+
+        steps.append(("reduce", build_reducer(reduce, plan.seed)))
+    if resample["method"] == "class_weight":
+        from mlengine.steps.resample import class_weights
+
+        model.set_params(class_weight=class_weights(resample, list(plan.classes)))
+    target = m.get("target") or {}
+    if task == "regression" and target.get("transform", "none") != "none":
+        from mlengine.steps.target import wrap_target_transform
+
+        model = wrap_target_transform(model, target["transform"])
+    steps.append(("model", model))
+    if sampler:
+        from imblearn.pipeline import Pipeline as ImbPipeline
+
+        return ImbPipeline(steps)
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline(steps)
+
+
+def model_param_prefix(plan: Any, task: str) -> str:
+    """Where the estimator's own parameters are addressed in the pipeline (for a search over the pipeline)."""
+    target = (plan.modelling or {}).get("target") or {}
+    return "model__regressor__" if task == "regression" and target.get("transform", "none") != "none" else "model__"

@@ -1,0 +1,209 @@
+"""Checks for the modelling sections: across sections without data (`modelling_problems`, part of
+`cross_checks`), and against the data before anything is fitted (`check_modelling_data`, run by the runner and
+by `mlengine validate`).
+
+Leaky requests are refused here: calibration or a tuned threshold without cross-validation would be fitted on
+the model's own training predictions, so they need CV.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from mlengine.errors import DataError, Problem
+
+log = logging.getLogger("mlengine")
+
+_THRESHOLD_PARAMS = {"fixed": ("value",), "f_beta": ("beta",), "precision_at_recall": ("min_recall",),
+                     "recall_at_precision": ("min_precision",), "cost": ("cost",)}
+
+
+def effective_task(recipe: Any, task: str) -> str:
+    if recipe.target.binning != "none" and task in ("auto", "regression"):
+        from mlengine.steps.target import binned_task
+
+        return binned_task(recipe.target)
+    return task
+
+
+def modelling_problems(recipe: Any, task: str) -> list[Problem]:
+    """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
+    from mlengine.steps import reduce, resample, select, target
+    from mlengine.steps.models import MODELS
+    from mlengine.steps.preprocess import resolve_preprocess
+
+    r = recipe
+    problems = target.check_section(r)
+    task = effective_task(r, task)
+    spec = MODELS.get(r.model.name)
+    if spec is None:
+        return problems
+    problems += resample.check_section(r.resample, task, spec, r.model.params)
+    scale = resolve_preprocess(r.preprocess, r.model.name).scale
+    problems += select.check_section(r.select, task, scale)
+    problems += reduce.check_section(r.reduce)
+    if r.resample.method == "smotenc" and r.preprocess.categorical == "onehot":
+        problems.append(Problem("preprocess.categorical", "'onehot' with resample.method smotenc: SMOTENC needs one "
+                                                          "code column per categorical; use ordinal (or auto)."))
+    if r.preprocess.numeric_impute == "none":
+        from mlengine.steps.assemble import needs_finite
+
+        for key in needs_finite(r):
+            problems.append(Problem("preprocess.numeric_impute", f"'none' leaves missing values, which {key} cannot "
+                                                                 "take; use auto or an imputation."))
+    problems += _calibration_threshold(r, task)
+    problems += _evaluate(r, task)
+    return problems
+
+
+def _calibration_threshold(r: Any, task: str) -> list[Problem]:
+    problems: list[Problem] = []
+    cal, th = r.calibration.method, r.threshold
+    if cal != "none":
+        if task == "regression":
+            problems.append(Problem("calibration.method", f"{cal!r} calibrates class probabilities; task is "
+                                                          "regression. Use calibration.method: none."))
+        if r.cv.kind == "none":
+            problems.append(Problem("calibration.method", f"{cal!r} is fitted on out-of-fold predictions, and "
+                                                          "cv.kind is 'none': calibrating on the model's own training "
+                                                          "predictions would leak. Set cv.kind (e.g. stratified_kfold)."))
+    for key in ("value", "beta", "min_recall", "min_precision", "cost"):
+        if getattr(th, key) is not None and key not in _THRESHOLD_PARAMS.get(th.objective, ()):
+            users = [o for o, ps in _THRESHOLD_PARAMS.items() if key in ps]
+            problems.append(Problem(f"threshold.{key}", f"does not apply to objective {th.objective!r}; it is used by "
+                                                        f"{', '.join(users)}."))
+    if th.objective == "none":
+        return problems
+    if task in ("multiclass", "regression"):
+        problems.append(Problem("threshold.objective", f"{th.objective!r} sets a binary decision threshold; task is "
+                                                       f"{task}. Use threshold.objective: none."))
+    for key in _THRESHOLD_PARAMS.get(th.objective, ()):
+        if getattr(th, key) is None and not (key == "cost" and r.evaluate.value is not None):
+            need = {"cost": "threshold.cost (or evaluate.value)"}.get(key, f"threshold.{key}")
+            problems.append(Problem(f"threshold.{key}", f"objective {th.objective!r} needs {need}."))
+    if th.objective not in ("none", "fixed") and r.cv.kind == "none":
+        problems.append(Problem("threshold.objective", f"{th.objective!r} is tuned on out-of-fold predictions, and "
+                                                       "cv.kind is 'none': tuning on the model's own training "
+                                                       "predictions would leak. Set cv.kind, or use objective: fixed."))
+    return problems
+
+
+def _evaluate(r: Any, task: str) -> list[Problem]:
+    from mlengine.evaluate.gates import check_requirements
+    from mlengine.evaluate.rules import rule_baselines
+
+    problems: list[Problem] = []
+    rules = rule_baselines(r)
+    names = ["no_skill"] if "no_skill" in r.evaluate.baselines else []
+    for name, _, key in rules:
+        if task in ("multiclass", "regression"):
+            problems.append(Problem(key, f"rule baselines predict the positive class (binary); task is {task}."))
+        if name in names:
+            problems.append(Problem(key.removesuffix(".rule") + ".name", f"baseline name {name!r} is used twice."))
+        names.append(name)
+    if r.evaluate.value is not None and task in ("multiclass", "regression"):
+        problems.append(Problem("evaluate.value", f"a value matrix scores binary decisions; task is {task}."))
+    if r.split.holdout == 0:
+        used = [k for k, on in (("evaluate.slices", bool(r.evaluate.slices)), ("evaluate.value", r.evaluate.value
+                                is not None), (rules[0][2] if rules else "", bool(rules))) if on]
+        problems += [Problem(k, "is scored on the holdout, and split.holdout is 0; keep a holdout.") for k in used]
+    problems += check_requirements(r, task, names)
+    return problems
+
+
+# ------------------------------------------------------------------------------------------- data checks ---
+def training_fold_targets(plan: Any, y_tr: Any, groups: Any = None, times: Any = None) -> list[np.ndarray]:
+    """Targets of each CV training fold (first repeat), or the training split alone without CV."""
+    from mlengine.evaluate.crossval import split_arg
+
+    splitter = plan.cv.splitter()
+    y = np.asarray(y_tr, dtype=object)
+    if splitter is None:
+        return [y]
+    folds = list(splitter.split(np.zeros(len(y)), np.asarray(y_tr), split_arg(plan.cv, groups, times)))
+    folds = folds[: plan.cv.folds]
+    return [y[tr] for tr, _ in folds] or [y]
+
+
+def encoded_features(plan: Any, data: Any, X_tr: Any) -> list[str]:
+    """Names of the features after preprocessing, by fitting adapter + preprocessing on the training split (the
+    same two steps Plan.build_pipeline makes; the estimator is not built, so `validate` imports no model library)."""
+    from sklearn.pipeline import Pipeline
+
+    from mlengine.steps.adapter import FrameAdapter
+    from mlengine.steps.preprocess import build_preprocessor
+
+    c = data.columns
+    adapter = FrameAdapter(numeric=list(c.numeric), categorical=list(c.categorical), boolean=list(c.boolean),
+                           datetime=list(c.datetime), datetime_features=list(plan.datetime_features))
+    pre = build_preprocessor(plan.candidates[0].preprocess, adapter.numeric_outputs(), list(c.categorical))
+    head = Pipeline([("adapt", adapter), ("preprocess", pre)]).fit(X_tr)
+    return [str(n) for n in head.get_feature_names_out()]
+
+
+def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarray) -> None:
+    """Every data-dependent check of the modelling sections; raises DataError or RecipeError."""
+    from mlengine.errors import RecipeError
+    from mlengine.evaluate.rules import check_rules
+    from mlengine.evaluate.slices import check_slices
+
+    problems = modelling_problems(recipe, data.task)
+    if problems:
+        raise RecipeError(problems)
+    check_rules(recipe, data.raw)
+    check_slices(list(recipe.evaluate.slices), data.raw)
+    y_tr = data.y.iloc[train_idx]
+    if data.task == "regression" and recipe.target.transform != "none":
+        from mlengine.steps.target import check_transform_data
+
+        check_transform_data(recipe.target.transform, data.y, recipe.data.target)
+    m = plan.modelling
+    if m["resample"]["method"] not in ("none",):
+        from mlengine.steps.resample import check_ratio, check_sampler_data, class_weights, resolve_strategy
+
+        groups = data.groups.iloc[train_idx] if data.groups is not None else None
+        times = data.times.iloc[train_idx] if data.times is not None else None
+        folds = training_fold_targets(plan, y_tr, groups, times)
+        if m["resample"]["method"] == "class_weight":
+            class_weights(m["resample"], data.classes)
+        else:
+            resolve_strategy(m["resample"].get("sampling_strategy"), data.classes)
+            check_sampler_data(m["resample"], list(data.columns.categorical), folds, y_tr, data.classes)
+            check_ratio(m["resample"], y_tr, data.classes)
+    if m["select"]["method"] != "none" or m["reduce"]["method"] != "none":
+        _check_widths(plan, data, train_idx)
+
+
+def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
+    from mlengine.steps.reduce import check_width as reduce_width
+    from mlengine.steps.select import check_width as select_width
+
+    names = encoded_features(plan, data, data.X.iloc[train_idx])
+    m = plan.modelling
+    errors = select_width(m["select"], len(names), names) if m["select"]["method"] != "none" else []
+    if m["reduce"]["method"] != "none":
+        width = len(names)
+        sel = m["select"]
+        if sel["method"] == "kbest":
+            width = min(width, int(sel["k"]))
+        elif sel["method"] == "rfe" and isinstance(sel.get("n_features"), int):
+            width = min(width, int(sel["n_features"]))
+        elif sel["method"] == "from_model" and sel.get("max_features"):
+            width = min(width, int(sel["max_features"]))
+        rows = len(train_idx) * (plan.cv.folds - 1) // plan.cv.folds if plan.cv.kind != "none" else len(train_idx)
+        errors += reduce_width(m["reduce"], width, rows)
+    if errors:
+        raise DataError(" ".join(errors))
+
+
+def stage_check_modelling(ctx: Any) -> None:
+    """Before fitting: the modelling sections against the resolved task and the data."""
+    from mlengine.evaluate.crossval import check_cv_feasible
+
+    ctx.plan.classes = list(ctx.data.classes)
+    if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
+        check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
+    check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)
