@@ -1,7 +1,8 @@
 """Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Stages (in order): load -> split -> fit -> evaluate -> save -> finalize. Each stage is a function taking the
-context; capabilities add their own stage functions (in their own modules) to `STAGES`. Nothing is fitted on
+Stages (in order): read -> contract -> pii -> load -> split -> fit -> evaluate -> explain -> save -> report ->
+finalize. Each stage is a function taking the context; capabilities add their own stage functions (in their own
+modules) to `STAGES`. Nothing is fitted on
 holdout rows, and every fitted step is refitted inside each CV training fold. The run directory is complete or
 marked failed, never half-written.
 """
@@ -19,9 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlengine.data.contract import stage_contract
+from mlengine.data.pii import stage_pii
 from mlengine.errors import MlengineError, UserError
+from mlengine.evaluate.explain import stage_explain
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
+from mlengine.report.stage import stage_report
 from mlengine.runs.rundir import RunDir
 
 log = logging.getLogger("mlengine")
@@ -51,6 +56,8 @@ class RunContext:
 
     loaded: Any  # LoadedRecipe
     rd: RunDir
+    raw: Any = None  # the table as read, before roles and types (data checks look at it; may drop rows)
+    data_checks: dict[str, Any] = field(default_factory=dict)  # contract + PII decisions, stored in model.json
     plan: Plan | None = None
     data: Any = None  # PreparedData
     train_idx: np.ndarray | None = None
@@ -110,15 +117,21 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None) -> RunResult:
 
 
 # ------------------------------------------------------------------------------------------------ stages ---
-def stage_load(ctx: RunContext) -> None:
-    """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
+def stage_read(ctx: RunContext) -> None:
+    """Read the source table as it is (ctx.raw); the data checks that follow look at the raw values."""
     from mlengine.data.sources import read_source
+
+    ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
+    log.info("loading data: %s", ctx.recipe.data.source.kind)
+    ctx.raw = read_source(ctx.recipe.data.source, ctx.loaded.base_dir)
+
+
+def stage_load(ctx: RunContext) -> None:
+    """Apply roles and types to the checked table, resolve the task, compile the concrete plan."""
     from mlengine.data.table import prepare_table
 
     recipe = ctx.recipe
-    ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
-    log.info("loading data: %s", recipe.data.source.kind)
-    data = prepare_table(read_source(recipe.data.source, ctx.loaded.base_dir), recipe)
+    data = prepare_table(ctx.raw, recipe)
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
@@ -200,7 +213,7 @@ def stage_save(ctx: RunContext) -> None:
     """Write the model bundle and the holdout predictions."""
     from mlengine.export.joblib_bundle import save_joblib
 
-    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data))
+    ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data, data_checks=ctx.data_checks))
     if ctx.pred is not None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
@@ -213,7 +226,8 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
-STAGES: list[Stage] = [stage_load, stage_split, stage_fit, stage_evaluate, stage_save, stage_finalize]
+STAGES: list[Stage] = [stage_read, stage_contract, stage_pii, stage_load, stage_split, stage_fit, stage_evaluate,
+                       stage_explain, stage_save, stage_report, stage_finalize]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

@@ -53,8 +53,13 @@ def input_contract(data: Any, max_categories: int = 200) -> list[dict[str, Any]]
     return out
 
 
-def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, Any]:
-    """Write model.joblib and model.json; return the artifact record."""
+def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, data_checks: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+    """Write model.joblib and model.json; return the artifact record.
+
+    `data_checks` (the data contract, `data.on_violation` and the PII-hashed columns) is stored so that
+    `load_model(...).predict` checks and transforms new rows exactly as the run did.
+    """
     import joblib
 
     path = run_path / "model.joblib"
@@ -69,6 +74,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any) -> dict[str, A
         "id_column": None if data.ids is None else str(data.ids.name),
         "inputs": input_contract(data),
         "model": plan.candidates[0].model,
+        "data_checks": data_checks or {},
         "artifacts": artifacts,
         "versions": package_versions(),
     }
