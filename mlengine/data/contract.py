@@ -81,8 +81,8 @@ def contract_spec(data_section: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, col in data_section.schema_.items():
         rules = {k: v for k, v in col.model_dump(exclude={"description"}).items()
-                 if k in RULES and v not in (None, False) and not (k == "nullable" and v is True)}
-        if col.nullable is False:
+                 if k in RULES and v is not None and v is not False and not (k == "nullable" and v is True)}
+        if col.nullable is False:  # the one rule whose value is False
             rules["nullable"] = False
         if rules:
             out[name] = rules
@@ -204,10 +204,24 @@ def check_frame(df: pd.DataFrame, spec: dict[str, dict[str, Any]], columns: list
             examples = []
         rule = str(rule).split("(")[0]
         result.violations.append(Violation(str(col), rule, spec[str(col)].get(rule), len(group), examples))
+    _mask_personal(result, frame)
     order = {c: i for i, c in enumerate(spec)}
     result.violations.sort(key=lambda v: (order.get(v.column, 0), RULES.index(v.rule) if v.rule in RULES else 9))
     result.bad_rows = np.asarray(sorted(bad), dtype=int)
     return result
+
+
+def _mask_personal(result: ContractResult, frame: pd.DataFrame) -> None:
+    """Examples from columns that look like personal data are masked (the PII scan's rule holds here too)."""
+    from mlengine.data.pii import mask, scan_column
+
+    kinds: dict[str, str] = {}
+    for v in result.violations:
+        if v.column not in kinds:
+            found = scan_column(v.column, frame[v.column], min_share=0.01)
+            kinds[v.column] = found[0].kind if found else ""
+        if kinds[v.column] and v.examples:
+            v.examples = [e if e == "missing" else mask(e.strip("'"), kinds[v.column]) for e in v.examples]
 
 
 def _isna(v: Any) -> bool:

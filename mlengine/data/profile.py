@@ -177,11 +177,17 @@ def profile_table(df: pd.DataFrame, recipe: Any) -> dict[str, Any]:
     if y.notna().sum() == 0:
         raise DataError(f"data.target: column {data.target!r} has no values at all; nothing to profile against.")
     task = recipe.task if recipe.task != "auto" else infer_task(y.dropna())[0]
+    findings = scan_table(df, allow=data.pii.allow, min_share=data.pii.min_share)
+    for f in findings:
+        log.warning("pii: %s", f.describe())
+    personal = {f.column: f.kind for f in findings}
     columns, schema = [], {}
     for name in df.columns:
         s = df[name]
         kind = column_kind(s, name, data)
         info = {"name": str(name), "role": roles[name], **describe_column(s, kind)}
+        if name in personal:  # never show personal values in full, not even as top values or bounds
+            _mask_info(info, personal[name])
         desc = data.schema_[name].description if name in data.schema_ else ""
         info["description"] = desc
         if name != data.target and s.notna().any():
@@ -190,9 +196,8 @@ def profile_table(df: pd.DataFrame, recipe: Any) -> dict[str, Any]:
                 info["association"], info["association_measure"] = round(assoc[0], 4), assoc[1]
         columns.append(info)
         schema[str(name)] = infer_rules(s, info, desc)
-    findings = scan_table(df, allow=data.pii.allow, min_share=data.pii.min_share)
-    for f in findings:
-        log.warning("pii: %s", f.describe())
+        if name in personal:
+            schema[str(name)].pop("isin", None)
     spec = contract_spec(data)
     contract = check_frame(df, spec).to_dict() if spec else None
     leaks = [c["name"] for c in columns if c["role"] in ("feature",) and abs(c.get("association", 0)) >=
@@ -202,6 +207,17 @@ def profile_table(df: pd.DataFrame, recipe: Any) -> dict[str, Any]:
     return {"name": recipe.name, "rows": int(len(df)), "columns": columns, "task": task, "target": data.target,
             "target_balance": _balance(y, task), "time_column": time_col, "inferred_schema": schema,
             "pii": [f.to_dict() for f in findings], "contract": contract, "possible_leaks": leaks}
+
+
+def _mask_info(info: dict[str, Any], kind: str) -> None:
+    from mlengine.data.pii import mask
+
+    info["personal"] = kind
+    for key in ("min", "max", "mean", "median"):
+        if key in info:
+            info[key] = mask(str(info[key]), kind) if key in ("min", "max") else None
+    if "top" in info:
+        info["top"] = [[mask(v, kind), n] for v, n in info["top"]]
 
 
 def _balance(y: pd.Series, task: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mlengine.report import plots
 from mlengine.report.html import Block, badge, esc, figure, fmt, notes, pre, table, tiles
@@ -157,10 +158,14 @@ def search_section(run: RunData) -> Block | None:
         lb = lb.sort_values(score_col, ascending=not gib, na_position="last")
     top = lb.head(20)
     cols = list(top.columns)
-    numeric = [i for i, c in enumerate(cols) if np.issubdtype(top[c].dtype, np.number)]
+    numeric = [i for i, c in enumerate(cols) if pd.api.types.is_numeric_dtype(top[c])]
     rows = [[_cell(v) for v in r] for r in top.itertuples(index=False)]
     body += "<h3>Best trials</h3>" + table(cols, rows, numeric=numeric)
     return Block("search", "Search", body, "Every trial of the hyperparameter search (leaderboard.csv).")
+
+
+def _latency(v: Any) -> Any:
+    return f"{v:,.1f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
 def _cell(v: Any) -> Any:
@@ -188,13 +193,14 @@ def export_section(run: RunData) -> Block | None:
     if latency:
         runtimes = [k for k, v in latency.items() if isinstance(v, dict)]
         stats = sorted({s for k in runtimes for s in latency[k]})
-        body += "<h3>Latency</h3>" + table(["runtime", *stats], [[k, *(latency[k].get(s) for s in stats)]
+        body += "<h3>Latency</h3>" + table(["runtime", *stats], [[k, *(_latency(latency[k].get(s)) for s in stats)]
                                                                   for k in runtimes],
                                            numeric=tuple(range(1, len(stats) + 1)))
         p50 = next((s for s in stats if "p50" in s), None)
         if p50 and len(runtimes) > 1:
             vals = [float(latency[k].get(p50) or 0) for k in runtimes]
-            body += figure(plots.bars(runtimes, vals, f"Single-row latency ({p50})", p50), "latency")
+            body += figure(plots.bars(runtimes, vals, f"Single-row latency ({p50})", p50 + " (log scale)", log=True,
+                                      annotate=[_latency(v) for v in vals]), "latency")
     other = {k: v for k, v in onnx.items() if k not in ("parity", "latency") and not isinstance(v, (dict, list))}
     if other:
         body += table(["field", "value"], list(other.items()))

@@ -169,8 +169,9 @@ def threshold_curve(thresholds: Sequence[float], scores: dict[str, Sequence[floa
 
 
 def bars(labels: Sequence[Any], values: Sequence[float], title: str, xlabel: str,
-         errors: Sequence[float] | None = None, highlight: int | None = None, annotate: Sequence[str] = ()) -> str:
-    """Horizontal bars, first label on top."""
+         errors: Sequence[float] | None = None, highlight: int | None = None, annotate: Sequence[str] = (),
+         log: bool = False) -> str:
+    """Horizontal bars, first label on top (log: a log-scaled axis for positive values spanning decades)."""
     n = len(labels)
     fig, ax = figure(5.4, max(1.8, 0.6 + 0.28 * n))
     pos = np.arange(n)[::-1]
@@ -178,7 +179,10 @@ def bars(labels: Sequence[Any], values: Sequence[float], title: str, xlabel: str
     ax.barh(pos, values, xerr=errors, color=colors, alpha=0.85, height=0.65,
             error_kw={"ecolor": "#475569", "elinewidth": 1, "capsize": 2})
     ax.set_yticks(pos, [_short(label, 30) for label in labels])
-    ax.axvline(0, color="#475569", lw=0.8)
+    if log and min(values) > 0:
+        ax.set_xscale("log")
+    else:
+        ax.axvline(0, color="#475569", lw=0.8)
     for p, text in zip(pos, annotate, strict=False):
         ax.text(ax.get_xlim()[1], p, f" {text}", va="center", fontsize=7.5, color="#475569")
     ax.set_xlabel(xlabel)
@@ -221,7 +225,7 @@ def shap_summary(features: Sequence[str], shap: np.ndarray, values: np.ndarray, 
     ax.set_yticks(range(n)[::-1], [_short(f, 30) for f in features])
     ax.axvline(0, color="#475569", lw=0.8)
     ax.set_xlabel(f"SHAP value ({units})")
-    ax.set_title("SHAP summary (colour: feature value, blue low, red high)")
+    ax.set_title("SHAP values (colour: feature value, blue low, red high)", fontsize=9)
     ax.grid(axis="y", visible=False)
     return png(fig)
 

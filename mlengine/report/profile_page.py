@@ -94,7 +94,7 @@ def _distributions(df: pd.DataFrame, profile: dict[str, Any]) -> str:
     y = df[target].astype(str).where(df[target].notna())
     for ax, c in zip(axes.flat, cols, strict=False):
         s = df[c["name"]]
-        if c["kind"] == "numeric" and c["distinct"] > 12:
+        if c["kind"] == "numeric" and c["distinct"] > 12 and not c.get("personal"):
             v = pd.to_numeric(s, errors="coerce")
             lo, hi = np.nanpercentile(v, [0.5, 99.5]) if v.notna().any() else (0, 1)
             bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
@@ -106,8 +106,13 @@ def _distributions(df: pd.DataFrame, profile: dict[str, Any]) -> str:
                 ax.hist(v.dropna().clip(lo, hi), bins=bins, color=plots.BLUE, alpha=0.85)
         else:
             counts = s.astype(str).where(s.notna()).value_counts().head(10)
+            labels = [plots._short(k, 14) for k in counts.index]
+            if c.get("personal"):
+                from mlengine.data.pii import mask
+
+                labels = [mask(k, c["personal"]) for k in counts.index]
             ax.barh(range(len(counts))[::-1], counts.to_numpy(), color=plots.BLUE, alpha=0.85)
-            ax.set_yticks(range(len(counts))[::-1], [plots._short(k, 14) for k in counts.index])
+            ax.set_yticks(range(len(counts))[::-1], labels)
             ax.grid(axis="y", visible=False)
         ax.set_title(plots._short(c["name"], 30), fontsize=9)
         ax.tick_params(labelsize=7)
@@ -142,7 +147,7 @@ def _seasonality(df: pd.DataFrame, profile: dict[str, Any]) -> str:
     frame = pd.DataFrame({"t": t, "v": value}).dropna(subset=["t"])
     if len(frame) < 10:
         return ""
-    parts = [("hour", frame["t"].dt.hour, "hour of day"), ("dayofweek", frame["t"].dt.dayofweek, "day of week"),
+    parts = [("hour", frame["t"].dt.hour, "hour of day"), ("dayofweek", frame["t"].dt.day_of_week, "day of week"),
              ("month", frame["t"].dt.month, "month")]
     parts = [p for p in parts if p[1].nunique() > 1]
     span_days = (frame["t"].max() - frame["t"].min()).days
