@@ -103,42 +103,77 @@ def test_report_of_regression_and_multiclass_runs(cli, runs_dir, recipe, section
 
 
 # ------------------------------------------------------------------- sections fed by other stages ---
-def _fixtures(run: Path) -> None:
-    """Small synthetic outputs in the shapes `mlengine.report` documents for the stages other issues add."""
+def _fixtures(run: Path, shape: str = "stages") -> None:
+    """Small synthetic outputs for the stages other issues add, in the shapes `mlengine.report` documents: the
+    shapes those stages write ("stages") or the simpler documented alternatives ("simple")."""
     m = read_json(run / "metrics.json")
     bins = np.linspace(0.05, 0.95, 10)
-    m["calibration"] = {"method": "isotonic", "before": {"brier": 0.15, "log_loss": 0.48},
-                        "after": {"brier": 0.13, "log_loss": 0.43},
-                        "reliability": {"before": {"mean_predicted": bins.tolist(),
-                                                   "fraction_positive": (bins ** 1.4).tolist()},
-                                        "after": {"mean_predicted": bins.tolist(),
-                                                  "fraction_positive": (bins * 0.98).tolist()}}}
     ts = np.linspace(0.05, 0.95, 19)
-    m["threshold"] = {"method": "tuned", "objective": "f1", "value": 0.41,
-                      "curve": {"metric": "f1", "thresholds": ts.tolist(), "scores": (0.8 - (ts - 0.41) ** 2).tolist()}}
-    m["business_value"] = {"per": 1000, "threshold": 0.41, "matrix": {"tp": 50, "fp": -10, "fn": -40, "tn": 0},
-                           "model": 8150.0, "baselines": {"no_skill": -15400.0, "rule": 2100.0}}
-    m["slices"] = {"sex": [{"value": "female", "rows": 64, "metrics": {"roc_auc": 0.82, "f1": 0.81}},
-                           {"value": "male", "rows": 115, "metrics": {"roc_auc": 0.77, "f1": 0.42}}]}
-    m["export"] = {"onnx": {"parity": {"passed": True, "rows": 179, "max_abs_diff": 2.4e-7, "label_mismatches": 0,
-                                       "tolerance": 1e-5},
-                            "latency": {"onnx": {"p50_us": 92.0, "p99_us": 160.0},
-                                        "joblib": {"p50_us": 15800.0, "p99_us": 21000.0}},
-                            "opset": 17}}
-    (run / "metrics.json").write_text(json.dumps(m))
     rng = np.random.default_rng(0)
-    pd.DataFrame({"trial": range(1, 13), "estimator": ["lightgbm", "random_forest", "logistic_regression"] * 4,
-                  "score": rng.uniform(0.78, 0.87, 12), "score_std": rng.uniform(0.01, 0.05, 12),
-                  "seconds": rng.uniform(0.2, 2, 12), "status": ["ok"] * 11 + ["failed: out of memory"],
-                  "config": ['{"num_leaves": 15}'] * 12}).to_csv(run / "leaderboard.csv", index=False)
-    (run / "manifest.json").write_text(json.dumps({"recipe_hash": "ab12cd34", "data": {"fingerprint": "ff00aa11"},
-                                                   "git": {"commit": "96d395b", "dirty": False}}))
+    if shape == "stages":
+        m["calibration"] = {
+            "method": "isotonic", "oof": {"before": {"brier": 0.16, "log_loss": 0.5}, "after": {"brier": 0.14,
+                                                                                            "log_loss": 0.45}},
+            "holdout": {"before": {"brier": 0.15, "log_loss": 0.48}, "after": {"brier": 0.13, "log_loss": 0.43}},
+            "reliability": {"on": "holdout", **{
+                when: {"bins": 10, "expected_calibration_error": ece, "points": [
+                    {"bin": [b - 0.05, b + 0.05], "count": 18, "mean_predicted": b, "observed": f(b)} for b in bins]}
+                for when, ece, f in (("before", 0.06, lambda b: b ** 1.4), ("after", 0.01, lambda b: b * 0.98))}}}
+        m["threshold"] = {"objective": "f1", "positive_class": 1, "threshold": 0.41, "chosen_on": "out-of-fold",
+                          "objective_value": 0.8, "at_threshold": {"precision": 0.78, "recall": 0.74},
+                          "curve": [{"threshold": t, "precision": 0.4 + t / 2, "recall": 1 - t ** 2,
+                                     "objective": 0.8 - (t - 0.41) ** 2} for t in ts]}
+        m["value"] = {"matrix": {"true_positive": 50, "false_positive": -10, "false_negative": -40,
+                                 "true_negative": 0}, "rows": 179,
+                      "per_1000": {"model": 8150.0, "no_skill": -15400.0, "rule": 2100.0},
+                      "references": {"all_positive": 12800.0, "all_negative": -15400.0}}
+        m["slices"] = {"sex": {"kind": "categorical", "groups": [
+            {"value": "male", "rows": 115, "share": 0.64, "positive_rate": 0.2, "roc_auc": 0.77, "f1": 0.42},
+            {"value": "female", "rows": 64, "share": 0.36, "positive_rate": 0.7, "roc_auc": 0.82, "f1": 0.81}],
+            "gap": {"roc_auc": 0.05, "f1": 0.39}}}
+        m["search"] = {"metric": "roc_auc", "greater_is_better": True}
+        lb = pd.DataFrame({"trial": range(1, 13), "status": ["ok"] * 11 + ["failed"],
+                           "model": ["lightgbm", "random_forest", "logistic_regression"] * 4,
+                           "roc_auc_mean": rng.uniform(0.78, 0.87, 12), "roc_auc_std": rng.uniform(0.01, 0.05, 12),
+                           "roc_auc_folds": ["[0.8, 0.9]"] * 12, "seconds": rng.uniform(0.2, 2, 12),
+                           "error": [None] * 11 + ["MemoryError"], "config": ['{"num_leaves": 15}'] * 12,
+                           "param.num_leaves": rng.integers(8, 64, 12)})
+        lb.insert(0, "rank", lb["roc_auc_mean"].rank(ascending=False).astype(int))
+        man = {"recipe": {"sha256": "ab12cd34"}, "data": {"content_sha256": "ff00aa11", "rows": 891},
+               "git": {"commit": "96d395b", "dirty": False}, "predictions": {"sha256": "0badc0de"}}
+    else:
+        m["calibration"] = {"method": "isotonic", "before": {"brier": 0.15, "log_loss": 0.48},
+                            "after": {"brier": 0.13, "log_loss": 0.43},
+                            "reliability": {"before": {"mean_predicted": bins.tolist(),
+                                                       "fraction_positive": (bins ** 1.4).tolist()},
+                                            "after": {"prob_pred": bins.tolist(), "prob_true": (bins * 0.98).tolist()}}}
+        m["threshold"] = {"method": "tuned", "objective": "f1", "value": 0.41,
+                          "curve": {"metric": "f1", "thresholds": ts.tolist(),
+                                    "scores": (0.8 - (ts - 0.41) ** 2).tolist()}}
+        m["business_value"] = {"per": 1000, "threshold": 0.41, "matrix": {"tp": 50, "fp": -10, "fn": -40, "tn": 0},
+                               "model": 8150.0, "baselines": {"no_skill": -15400.0, "rule": 2100.0}}
+        m["slices"] = {"sex": [{"value": "female", "rows": 64, "metrics": {"roc_auc": 0.82, "f1": 0.81}},
+                               {"value": "male", "rows": 115, "metrics": {"roc_auc": 0.77, "f1": 0.42}}]}
+        lb = pd.DataFrame({"trial": range(1, 13), "estimator": ["lightgbm", "random_forest"] * 6,
+                           "score": rng.uniform(0.78, 0.87, 12), "status": ["ok"] * 11 + ["failed"]})
+        man = {"recipe_hash": "ab12cd34", "data": {"fingerprint": "ff00aa11"}}
+    m["export"] = {"onnx": {"file": "model.onnx", "opset": 17, "written": True,
+                            "signature": {"inputs": [], "outputs": []},
+                            "parity": {"rows_checked": 179, "tolerance": 1e-5, "task": "binary",
+                                       "max_abs_diff": 2.4e-7, "label_mismatches": 0, "value_mismatches": 0,
+                                       "failing_rows": [], "passed": True, "rows_from": "holdout"},
+                            "latency": {"onnx": {"p50_us": 92.0, "p99_us": 160.0},
+                                        "joblib": {"p50_us": 15800.0, "p99_us": 21000.0}}}}
+    (run / "metrics.json").write_text(json.dumps(m))
+    lb.to_csv(run / "leaderboard.csv", index=False)
+    (run / "manifest.json").write_text(json.dumps(man))
 
 
-def test_sections_other_stages_feed_render_from_their_documented_shapes(titanic_run, tmp_path):
+@pytest.mark.parametrize("shape", ["stages", "simple"])
+def test_sections_other_stages_feed_render_from_their_documented_shapes(titanic_run, tmp_path, shape):
     run = tmp_path / titanic_run.name
     shutil.copytree(titanic_run, run)
-    _fixtures(run)
+    _fixtures(run, shape)
     result = render_report(run)
     assert result.errors == {}
     assert result.sections == ["overview", "recipe", "data", "plan", "search", "metrics", "confusion", "curves",
@@ -146,10 +181,12 @@ def test_sections_other_stages_feed_render_from_their_documented_shapes(titanic_
     html = result.path.read_text(encoding="utf-8")
     _check_self_contained(html)
     assert len(_images(html)) == 8 + 5  # + trials, threshold curve, business value, slices, latency
-    assert "before calibration" not in html  # curve labels live inside the PNG; the table says before/after
-    assert "12 trials, 11 finished, 1 failed" in html and "parity passed" in html
+    assert "12 trials, 11 finished, 1 failed or stopped" in html and "parity passed" in html
     assert f"mlengine replay {run}\nmlengine replay {run} --level search" in html and "ff00aa11" in html
-    assert "At threshold 0.4100" in html
+    assert "decision threshold 0.4100" in html and "0.4300" in html  # threshold; log loss after calibration
+    if shape == "stages":
+        assert "Largest gap between slices" in html and "expected calibration error, after" in html
+        assert "roc_auc_folds" not in html and "0badc0de" in html
 
 
 def test_a_broken_section_is_a_notice_not_a_lost_report(titanic_run, tmp_path):
@@ -228,7 +265,7 @@ def chromium() -> str:
 def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):
     run = tmp_path / titanic_run.name
     shutil.copytree(titanic_run, run)
-    _fixtures(run)
+    _fixtures(run, "stages")
     page = render_report(run).path
     n = len(_images(page.read_text()))
     rendered, console = _rendered(tmp_path, page)
@@ -243,3 +280,11 @@ def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):
     blank = tmp_path / "blank.html"
     blank.write_text(re.sub(r'src="data:image/png;base64,[^"]*"', 'src=""', page.read_text()))
     assert _colourful_pixels(tmp_path, blank) < 15_000  # and the pixel measure tells plots from no plots
+
+
+def test_a_model_that_ignores_its_inputs_has_no_top_features(write_recipe, runs_dir):
+    result = mlengine.run(write_recipe(TITANIC), overrides=["model=dummy", "cv.kind=none", "report.html=false"],
+                          runs_dir=runs_dir)
+    perm = result.metrics["explain"]["permutation"]
+    assert all(f["mean"] == 0 for f in perm["features"]) and result.metrics["explain"]["top_features"] == []
+    assert "shap" not in result.metrics["explain"]

@@ -171,6 +171,21 @@ def build_schema(spec: dict[str, dict[str, Any]]) -> Any:
     return pa.DataFrameSchema(columns, strict=False)
 
 
+_SCHEMAS: dict[str, Any] = {}
+
+
+def _schema(spec: dict[str, dict[str, Any]]) -> Any:
+    """build_schema, cached by content: predict checks every call and should not rebuild it each time."""
+    import json
+
+    key = json.dumps(spec, sort_keys=True, default=str)
+    if key not in _SCHEMAS:
+        if len(_SCHEMAS) > 64:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = build_schema(spec)
+    return _SCHEMAS[key]
+
+
 # -------------------------------------------------------------------------------------- validation ---
 def check_frame(df: pd.DataFrame, spec: dict[str, dict[str, Any]], columns: list[str] | None = None
                 ) -> ContractResult:
@@ -185,7 +200,7 @@ def check_frame(df: pd.DataFrame, spec: dict[str, dict[str, Any]], columns: list
         return result
     frame = df[list(spec)].reset_index(drop=True)
     try:
-        build_schema(spec).validate(frame, lazy=True)
+        _schema(spec).validate(frame, lazy=True)
         return result
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases

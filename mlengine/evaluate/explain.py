@@ -98,7 +98,8 @@ def explain(ctx: Any) -> dict[str, Any]:
         out["permutation"] = {"metric": plan.primary_metric, "rows": int(len(X)), "source": source,
                               "repeats": settings.importance_repeats, "seconds": round(time.perf_counter() - t, 3),
                               "features": feats}
-        out["top_features"] = [f["feature"] for f in feats[: settings.top_features]]
+        # features the model relies on: shuffling them makes the metric worse (ties at zero are not "top")
+        out["top_features"] = [f["feature"] for f in feats if f["mean"] > 0][: settings.top_features]
     shap = lightgbm_shap(ctx.model, X, data.task, data.classes, data.pos_label)
     if shap is not None:
         values, inputs = shap
@@ -122,7 +123,8 @@ def explain(ctx: Any) -> dict[str, Any]:
             pd.DataFrame(sample).to_parquet(ctx.rd.file(SHAP_FILE), index=False)
             shap_rec["file"] = SHAP_FILE
         out["shap"] = shap_rec
-        out.setdefault("top_features", [inputs.columns[j] for j in order[: settings.top_features]])
+        out.setdefault("top_features", [inputs.columns[j] for j in order if per_feature[j] > 0]
+                       [: settings.top_features])
     return out
 
 

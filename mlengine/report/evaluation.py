@@ -89,6 +89,15 @@ def curves_section(run: RunData) -> Block | None:
     return Block("curves", "ROC and precision-recall", body, lead)
 
 
+def _reliability_points(r: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """(mean predicted, observed) from {points: [{mean_predicted, observed}]}, {mean_predicted, fraction_positive}
+    or scikit-learn's {prob_pred, prob_true}."""
+    if r.get("points") is not None:
+        return [q["mean_predicted"] for q in r["points"]], [q["observed"] for q in r["points"]]
+    return (list(r.get("mean_predicted", r.get("prob_pred")) or []),
+            list(r.get("fraction_positive", r.get("prob_true")) or []))
+
+
 def calibration_section(run: RunData) -> Block | None:
     """metrics.json["calibration"] (before/after, from the calibration step), else the final model's curve."""
     cal = run.metrics.get("calibration")
@@ -96,15 +105,27 @@ def calibration_section(run: RunData) -> Block | None:
     body = ""
     proba = None
     if isinstance(cal, dict) and cal.get("reliability"):
+        rel = cal["reliability"]
         for when in ("before", "after"):
-            r = cal["reliability"].get(when)
-            if r:
-                curves[f"{when} calibration" + (f" ({cal.get('method')})" if when == "after" and cal.get("method")
-                                                 else "")] = (r["mean_predicted"], r["fraction_positive"])
-        scores = [(k, (cal.get("before") or {}).get(k), (cal.get("after") or {}).get(k))
-                  for k in sorted(set(cal.get("before") or {}) | set(cal.get("after") or {}))]
-        if scores:
-            body += table(["metric", "before", "after"], scores, numeric=(1, 2))
+            if rel.get(when):
+                label = f"{when} calibration" + (f" ({cal['method']})" if when == "after" and cal.get("method") else "")
+                curves[label] = _reliability_points(rel[when])
+        rows = []
+        for source in ("holdout", "oof", None):  # {holdout|oof: {before: {...}, after: {...}}} or top-level
+            part = cal.get(source) if source else cal
+            if isinstance(part, dict) and isinstance(part.get("before"), dict):
+                for k in sorted(set(part["before"]) | set(part.get("after") or {})):
+                    rows.append((k + (f" ({source})" if source else ""), part["before"].get(k),
+                                 (part.get("after") or {}).get(k)))
+                break
+        for when in ("before", "after"):
+            ece = (rel.get(when) or {}).get("expected_calibration_error")
+            if ece is not None:
+                rows.append((f"expected calibration error, {when}", ece, None))
+        if rows:
+            body += table(["metric", "before", "after"], rows, numeric=(1, 2))
+        if rel.get("on"):
+            body += f'<p class="note">Reliability measured on: {esc(rel["on"])}.</p>'
     preds, cols = run.predictions, run.proba_columns()
     pos = run.metrics.get("positive_class")
     if run.task == "binary" and preds is not None and pos in cols:
@@ -131,66 +152,105 @@ def calibration_section(run: RunData) -> Block | None:
 
 
 def threshold_section(run: RunData) -> Block | None:
-    """metrics.json["threshold"] = {method, value, curve: {metric, thresholds, scores | <name>: [...]}}."""
+    """metrics.json["threshold"]: {objective|method, threshold|value, ...scalars, at_threshold: {...}, curve}, the
+    curve as [{threshold, <name>: v, ...}] or {thresholds: [], scores | <name>: [...], metric}."""
     th = run.metrics.get("threshold")
     if not isinstance(th, dict):
         return None
+    chosen = th.get("threshold", th.get("value"))
+    rows = [(k, v) for k, v in th.items() if not isinstance(v, (dict, list))]
+    rows += [(f"{k} at the threshold", v) for k, v in (th.get("at_threshold") or {}).items()]
+    body = table(["setting", "value"], rows)
     curve = th.get("curve") or {}
-    body = table(["setting", "value"], [(k, v) for k, v in th.items() if not isinstance(v, (dict, list))])
-    xs = curve.get("thresholds")
-    if xs:
+    metric = th.get("objective") or th.get("method") or "score"
+    if isinstance(curve, list) and curve:
+        xs = [c["threshold"] for c in curve]
+        series = {("objective: " + str(metric) if k == "objective" else k): [c.get(k) for c in curve]
+                  for k in curve[0] if k != "threshold"}
+    elif isinstance(curve, dict) and curve.get("thresholds"):
+        xs = curve["thresholds"]
         series = {k: v for k, v in curve.items() if isinstance(v, list) and k != "thresholds" and len(v) == len(xs)}
         if "scores" in series:
-            series[curve.get("metric") or th.get("objective") or "score"] = series.pop("scores")
-        if series:
-            chosen = th.get("value", th.get("threshold"))
-            fig = figure(plots.threshold_curve(xs, series, chosen, curve.get("metric") or "score"), "threshold curve",
-                         "Tuned on out-of-fold predictions of the training split; the dashed line is the threshold "
-                         "the model applies.")
-            body = grid(fig, body)
+            series[curve.get("metric") or metric] = series.pop("scores")
+    else:
+        xs, series = [], {}
+    series = {k: [np.nan if v is None else v for v in vals] for k, vals in series.items()}
+    if xs and series:
+        fig = figure(plots.threshold_curve(xs, series, chosen, "value"), "threshold curve",
+                     "Tuned on out-of-fold predictions of the training split; the dashed line is the threshold "
+                     "the model applies.")
+        body = grid(fig, body)
     return Block("threshold", "Decision threshold", body, "The probability above which the positive class is "
                                                           "predicted.")
 
 
 def business_section(run: RunData) -> Block | None:
-    """metrics.json["business_value"] = {per, threshold, matrix: {tp, fp, fn, tn}, model, baselines: {name: v}}."""
-    bv = run.metrics.get("business_value")
-    if not isinstance(bv, dict) or "model" not in bv:
+    """metrics.json["value"] = {matrix: {outcome: value}, per_1000: {model, <baseline>: v}, references: {...}}
+    (or metrics.json["business_value"] = {per, threshold, matrix, model, baselines: {name: v}})."""
+    m = run.metrics
+    bv = m.get("value") if isinstance(m.get("value"), dict) and "per_1000" in m["value"] else m.get("business_value")
+    if not isinstance(bv, dict):
         return None
-    per = bv.get("per", 1000)
-    values = {"model": bv["model"], **{f"baseline: {k}": v for k, v in (bv.get("baselines") or {}).items()}}
-    fig = figure(plots.bars(list(values), [float(v) for v in values.values()],
-                            f"Expected value per {per:,} predictions", "value", highlight=0,
-                            annotate=[fmt(v) for v in values.values()]), "business value")
+    if "per_1000" in bv:
+        values = {("model" if k == "model" else f"baseline: {k}"): v for k, v in bv["per_1000"].items()}
+        values.update({f"reference: {k.replace('_', ' ')}": v for k, v in (bv.get("references") or {}).items()})
+        per = 1000
+        threshold = (m.get("threshold") or {}).get("threshold")
+    elif "model" in bv:
+        per = bv.get("per", 1000)
+        values = {"model": bv["model"], **{f"baseline: {k}": v for k, v in (bv.get("baselines") or {}).items()}}
+        threshold = bv.get("threshold")
+    else:
+        return None
+    labels = list(values)
+    hi = labels.index("model") if "model" in labels else None
+    fig = figure(plots.bars(labels, [float(v) for v in values.values()], f"Expected value per {per:,} predictions",
+                            "value", highlight=hi, annotate=[fmt(float(v)) for v in values.values()]),
+                 "business value")
     matrix = bv.get("matrix") or {}
     body = table(["outcome", "value each"], list(matrix.items()), numeric=(1,)) if matrix else ""
-    if bv.get("threshold") is not None:
-        body += f'<p class="note">At threshold {fmt(bv["threshold"])}.</p>'
+    if threshold is not None:
+        body += f'<p class="note">The model at decision threshold {fmt(threshold)}.</p>'
     return Block("business", "Business value", grid(fig, body), "The value matrix applied to the holdout "
                                                                "predictions of the model and each baseline.")
 
 
+_SLICE_INFO = ("value", "rows", "share", "metrics")
+
+
 def slices_section(run: RunData) -> Block | None:
-    """metrics.json["slices"] = {column: [{value, rows, metrics: {name: v}}]}."""
+    """metrics.json["slices"] = {column: {kind, groups: [{value, rows, share, <metric>: v, ...}], gap: {m: v}}}
+    (or {column: [{value, rows, metrics: {name: v}}]})."""
     slices = run.metrics.get("slices")
     if not isinstance(slices, dict) or not slices:
         return None
     primary = run.primary
     body = ""
-    for col, groups in slices.items():
+    for col, spec in slices.items():
+        groups = spec.get("groups") if isinstance(spec, dict) else spec
         if not groups:
             continue
-        names = list(dict.fromkeys(k for g in groups for k in (g.get("metrics") or {})))
-        rows = [[g.get("value"), g.get("rows"), *[(g.get("metrics") or {}).get(n) for n in names]] for g in groups]
+        rows_of = [{**(g.get("metrics") or {}), **{k: v for k, v in g.items() if k not in _SLICE_INFO}}
+                   for g in groups]
+        names = list(dict.fromkeys(k for r in rows_of for k in r))
+        rows = [[g.get("value"), g.get("rows"), *[r.get(n) for n in names]] for g, r in zip(groups, rows_of,
+                                                                                           strict=True)]
         tab = table([col, "rows", *names], rows, numeric=tuple(range(1, len(names) + 2)))
-        metric = primary if primary in names else (names[0] if names else None)
+        gap = spec.get("gap") if isinstance(spec, dict) else None
+        if gap:
+            tab += '<p class="note">Largest gap between slices of at least 30 rows: ' + ", ".join(
+                f"{esc(k)} {fmt(v)}" for k, v in gap.items()) + ".</p>"
+        metric = primary if primary in names else next((n for n in names if n not in ("positive_rate",
+                                                                                        "predicted_positive_rate")),
+                                                       None)
         fig = ""
         if metric:
-            vals = [(g.get("metrics") or {}).get(metric) for g in groups]
-            if all(v is not None for v in vals):
-                fig = figure(plots.bars([str(g.get("value")) for g in groups], [float(v) for v in vals],
+            vals = [r.get(metric) for r in rows_of]
+            keep = [i for i, v in enumerate(vals) if v is not None]
+            if keep:
+                fig = figure(plots.bars([str(groups[i].get("value")) for i in keep], [float(vals[i]) for i in keep],
                                         f"{metric} by {col}", metric,
-                                        annotate=[f"n={g.get('rows')}" for g in groups]), f"slices by {col}")
+                                        annotate=[f"n={groups[i].get('rows')}" for i in keep]), f"slices by {col}")
         body += f"<h3>By {esc(col)}</h3>" + grid(fig, tab)
     return Block("slices", "Slice metrics", body, "Holdout metrics per value of a column: where the model works "
                                                   "less well.") if body else None
@@ -218,7 +278,7 @@ def importance_section(run: RunData) -> Block | None:
     if ex.get("error"):
         return Block("importance", "Feature importance", f"<p>{badge('not computed', 'warn')} {esc(ex['error'])}"
                                                          "</p>")
-    top_n = max(1, len(ex.get("top_features") or []) or 15)
+    top_n = int((run.recipe.get("report") or {}).get("top_features", 15))
     cells = []
     perm = ex.get("permutation")
     if perm:

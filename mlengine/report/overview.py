@@ -133,34 +133,39 @@ def plan_section(run: RunData) -> Block | None:
 
 
 def search_section(run: RunData) -> Block | None:
-    """leaderboard.csv: trial, score (+ estimator, status, score_std, seconds; other columns shown as they are)."""
+    """leaderboard.csv, one row per trial: `trial`; the score `<search metric>_mean` (or `score`, or the first
+    `*_mean` column); optional `rank`, `model` (or `estimator`), `status` (`ok` = finished), `<metric>_std`,
+    `seconds`, `error`, `param.*`; metrics.json["search"] gives {metric, greater_is_better}."""
     lb = run.leaderboard
     if lb is None or not len(lb):
         return None
-    score_col = next((c for c in ("score", f"{run.primary}_mean", "mean") if c in lb.columns), None)
-    if score_col is None:
-        score_col = next((c for c in lb.columns if c.endswith("_mean")), None)
     search = run.metrics.get("search") or {}
-    metric = search.get("metric") or run.primary or score_col
+    metric = search.get("metric") or run.primary
+    candidates = (f"{metric}_mean", "score", f"{run.primary}_mean", "mean")
+    score_col = next((c for c in candidates if c in lb.columns), None) or next(
+        (c for c in lb.columns if c.endswith("_mean")), None)
     gib = search.get("greater_is_better", run.greater_is_better)
-    ok = lb["status"].astype(str).str.lower().isin(["ok", "success", "done", "complete", "completed"]) \
-        if "status" in lb.columns else np.ones(len(lb), dtype=bool)
+    status = lb["status"].astype(str).str.lower() if "status" in lb.columns else None
+    ok = status.isin(["ok", "success", "done", "complete", "completed"]).to_numpy() if status is not None \
+        else np.ones(len(lb), dtype=bool)
     body = (f"<p>{len(lb)} trials, {int(np.sum(ok))} finished"
-            + (f", {len(lb) - int(np.sum(ok))} failed" if not np.all(ok) else "") + ".</p>")
+            + (f", {len(lb) - int(np.sum(ok))} failed or stopped" if not np.all(ok) else "") + ".</p>")
+    group_col = next((c for c in ("model", "estimator") if c in lb.columns), None)
     if score_col is not None and np.any(ok):
-        good = lb[np.asarray(ok)].copy()
+        good = lb[ok].copy()
+        good = good.sort_values("trial") if "trial" in good.columns else good
         trial = good["trial"].to_numpy() if "trial" in good.columns else np.arange(1, len(good) + 1)
         score = good[score_col].astype(float).to_numpy()
         best = np.maximum.accumulate(score) if gib else np.minimum.accumulate(score)
-        est = good["estimator"].astype(str).tolist() if "estimator" in good.columns else ["trial"] * len(good)
-        body += figure(plots.trials(trial, score, est, best, metric), "search trials",
-                       f"{metric}, {'higher' if gib else 'lower'} is better")
+        groups = good[group_col].astype(str).tolist() if group_col else ["trial"] * len(good)
+        body += figure(plots.trials(trial, score, groups, best, metric or score_col), "search trials",
+                       f"{metric or score_col}, {'higher' if gib else 'lower'} is better; failed trials left out")
         lb = lb.sort_values(score_col, ascending=not gib, na_position="last")
-    top = lb.head(20)
-    cols = list(top.columns)
-    numeric = [i for i, c in enumerate(cols) if pd.api.types.is_numeric_dtype(top[c])]
+    shown = [c for c in lb.columns if c != "config" and not c.endswith("_folds")]  # in the CSV, too wide here
+    top = lb[shown].head(20)
+    numeric = [i for i, c in enumerate(shown) if pd.api.types.is_numeric_dtype(top[c])]
     rows = [[_cell(v) for v in r] for r in top.itertuples(index=False)]
-    body += "<h3>Best trials</h3>" + table(cols, rows, numeric=numeric)
+    body += "<h3>Best trials</h3>" + table(shown, rows, numeric=numeric)
     return Block("search", "Search", body, "Every trial of the hyperparameter search (leaderboard.csv).")
 
 
@@ -182,6 +187,8 @@ def export_section(run: RunData) -> Block | None:
     if not onnx:
         return None
     body = ""
+    if onnx.get("error"):
+        body += f"<p>{badge('not exported', 'fail')} {esc(onnx['error'])}</p>"
     parity = onnx.get("parity") or {}
     if parity:
         passed = parity.get("passed")
@@ -209,16 +216,22 @@ def export_section(run: RunData) -> Block | None:
 
 
 def replay_section(run: RunData) -> Block:
-    """manifest.json (issue 7) means the run can be replayed; without it, show how to re-run the recipe."""
+    """manifest.json (its presence) means the run can be replayed; without it, show how to re-run the recipe."""
     path = str(run.final)
-    if run.manifest is not None:
-        man = run.manifest
+    man = run.manifest
+    if man is not None:
         cmd = f"mlengine replay {path}"
         body = pre(cmd + ("\n" + cmd + " --level search" if run.leaderboard is not None else ""))
+        recipe = man.get("recipe") if isinstance(man.get("recipe"), dict) else {}
         data = man.get("data") if isinstance(man.get("data"), dict) else {}
-        facts = [("recipe hash", man.get("recipe_hash")), ("data fingerprint",
-                                                            data.get("fingerprint") or man.get("data_fingerprint")),
-                 ("git commit", (man.get("git") or {}).get("commit") if isinstance(man.get("git"), dict) else None)]
+        git = man.get("git") if isinstance(man.get("git"), dict) else {}
+        preds = man.get("predictions") if isinstance(man.get("predictions"), dict) else {}
+        facts = [("recipe sha256", recipe.get("sha256") or man.get("recipe_hash")),
+                 ("data fingerprint", data.get("content_sha256") or data.get("fingerprint")
+                  or man.get("data_fingerprint")),
+                 ("data rows", data.get("rows")),
+                 ("holdout predictions sha256", preds.get("sha256")),
+                 ("git commit", (git.get("commit") or "") + (" (uncommitted changes)" if git.get("dirty") else ""))]
         body += table(["recorded", "value"], [(k, v) for k, v in facts if v])
         return Block("replay", "Replay", body, "Re-fits the recorded configuration and checks the data fingerprint, "
                                                "metrics, predictions and artifact hashes against this run.")

@@ -182,6 +182,9 @@ def bars(labels: Sequence[Any], values: Sequence[float], title: str, xlabel: str
     if log and min(values) > 0:
         ax.set_xscale("log")
     else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.axvline(0, color="#475569", lw=0.8)
     for p, text in zip(pos, annotate, strict=False):
         ax.text(ax.get_xlim()[1], p, f" {text}", va="center", fontsize=7.5, color="#475569")
