@@ -132,6 +132,7 @@ def stage_load(ctx: RunContext) -> None:
 
     recipe = ctx.recipe
     data = prepare_table(ctx.raw, recipe)
+    ctx.raw = None  # the typed copy is what the run uses from here; free the raw table (large data)
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns

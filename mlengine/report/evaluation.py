@@ -78,8 +78,8 @@ def curves_section(run: RunData) -> Block | None:
         fpr, tpr, _ = roc_curve(truth, p)
         prec, rec, _ = precision_recall_curve(truth, p)
         label = f"class {c}" if run.task == "binary" else str(c)
-        roc[label] = (fpr, tpr, float(auc(fpr, tpr)))
-        pr[label] = (rec, prec, float(average_precision_score(truth, p)), float(truth.mean()))
+        roc[label] = (*_thin(fpr, tpr), float(auc(fpr, tpr)))
+        pr[label] = (*_thin(rec, prec), float(average_precision_score(truth, p)), float(truth.mean()))
     if not roc:
         return None
     body = grid(figure(plots.roc_curves(roc), "ROC curve"), figure(plots.pr_curves(pr), "precision-recall curve"))
@@ -96,6 +96,14 @@ def _reliability_points(r: dict[str, Any]) -> tuple[list[float], list[float]]:
         return [q["mean_predicted"] for q in r["points"]], [q["observed"] for q in r["points"]]
     return (list(r.get("mean_predicted", r.get("prob_pred")) or []),
             list(r.get("fraction_positive", r.get("prob_true")) or []))
+
+
+def _thin(x: np.ndarray, y: np.ndarray, points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """At most `points` vertices of a curve (a picture needs no more; large holdouts have one per row)."""
+    if len(x) <= points:
+        return x, y
+    keep = np.unique(np.linspace(0, len(x) - 1, points).astype(int))
+    return x[keep], y[keep]
 
 
 def calibration_section(run: RunData) -> Block | None:
