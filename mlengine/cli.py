@@ -84,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="list the DATA columns the model ignores")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
+    p = sub.add_parser("profile", help="profile the recipe's data: data dictionary, PII scan, plots",
+                       description="Read the recipe's data and write a data dictionary (profile.html, "
+                                   "data_dictionary.md, profile.json): types, missing values, distinct counts, "
+                                   "ranges, target balance, associations with the target, distributions, "
+                                   "seasonality, the PII scan and an inferred data.schema. Fits nothing.",
+                       epilog=EPILOG)
+    _recipe_args(p)
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: profiles/<recipe name>)")
+    p.add_argument("--write-schema", action="store_true",
+                   help="also write the inferred data.schema block to DIR/schema.yaml and print it")
+    p.add_argument("--json", action="store_true", help="print the profile as JSON on stdout")
+
+    p = sub.add_parser("report", help="(re)draw report.html of a run directory",
+                       description="Render the run report (report.html) from a run directory's files.",
+                       epilog=EPILOG)
+    p.add_argument("run_dir", help="a run directory")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default: RUN_DIR/report.html)")
+
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
     _reproducibility_parsers(sub)
@@ -158,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
                "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict, "replay": cmd_replay,
-               "init": cmd_init, "runs": cmd_runs}[args.command]
+               "init": cmd_init, "runs": cmd_runs, "profile": cmd_profile, "report": cmd_report}[args.command]
     return _guarded(handler, args)
 
 
@@ -275,6 +293,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def check_data(loaded: Any) -> dict[str, Any]:
     """Read the data and run every data-dependent check a run would, without fitting."""
+    from mlengine.data.contract import apply_contract
+    from mlengine.data.pii import apply_pii
     from mlengine.data.sources import read_source
     from mlengine.data.table import prepare_table
     from mlengine.evaluate.crossval import check_cv_feasible
@@ -282,7 +302,10 @@ def check_data(loaded: Any) -> dict[str, Any]:
     from mlengine.plan import compile_recipe
 
     recipe = loaded.recipe
-    data = prepare_table(read_source(recipe.data.source, loaded.base_dir), recipe)
+    raw = read_source(recipe.data.source, loaded.base_dir)
+    raw, contract, _ = apply_contract(raw, recipe.data)
+    raw, recipe, pii = apply_pii(raw, recipe)
+    data = prepare_table(raw, recipe)
     plan = compile_recipe(recipe, task=data.task)
     from mlengine.recipe.validate import cross_checks
 
@@ -301,8 +324,17 @@ def check_data(loaded: Any) -> dict[str, Any]:
 
     plan.classes = list(data.classes)
     check_modelling_data(recipe, plan, data, train_idx)
+    notes = list(data.notes)
+    if contract.get("checks"):
+        notes.append(f"data contract: {contract['checks']} checks, " + (
+            "all passed" if contract["passed"] else f"{len(contract['violations'])} failed "
+            f"(data.on_violation: {contract['on_violation']}, {contract['rows_dropped']} rows dropped)"))
+    if pii["findings"]:
+        notes.append(f"personal data: {', '.join(sorted({f['column'] for f in pii['findings']}))} "
+                     f"(data.pii.action: {pii['action']})")
     return {"rows": len(data.y), "features": len(data.columns.features), "task": data.task,
-            "positive_class": data.pos_label, "classes": data.classes[:20], "notes": data.notes}
+            "positive_class": data.pos_label, "classes": data.classes[:20], "notes": notes,
+            "contract": contract, "pii": pii}
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -349,6 +381,52 @@ def cmd_predict(args: argparse.Namespace) -> int:
                           "ignored_columns": result.ignored_columns, "notes": result.notes}, default=str))
     else:
         print(f"{result.rows} predictions ({result.format}) -> {result.output}")
+    return EXIT_OK
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlengine.api import load_recipe
+    from mlengine.data.profile import write_profile
+    from mlengine.log import setup_console
+
+    setup_console(quiet=args.json)
+    loaded = load_recipe(args.recipe, args.overrides)
+    out = Path(args.output) if args.output else Path("profiles") / loaded.recipe.name
+    result = write_profile(loaded, out, write_schema=args.write_schema)
+    prof = result["profile"]
+    if args.json:
+        print(json.dumps({"files": result["files"], **prof}, default=str))
+        return EXIT_OK
+    print(f"profile of {loaded.recipe.name!r}: {prof['rows']:,} rows, {len(prof['columns'])} columns, target "
+          f"{prof['target']!r} ({prof['task']})")
+    for f in prof["pii"]:
+        print(f"  personal data? {f['column']}: {f['evidence']}", file=sys.stderr)
+    if prof["possible_leaks"]:
+        print(f"  possible leaks: {', '.join(prof['possible_leaks'])}", file=sys.stderr)
+    for kind, path in result["files"].items():
+        print(f"  {kind:<9}{path}")
+    if args.write_schema:
+        print(result["schema_block"], end="")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlengine.errors import UserError
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "metrics.json").is_file():
+        raise UserError(f"{str(run_dir)!r} is not a complete run directory (no metrics.json); give a directory "
+                        "that `mlengine run` wrote.")
+    from mlengine.report import render_report
+
+    result = render_report(run_dir, out=args.output)
+    for name, err in result.errors.items():
+        print(f"warning: section {name} could not be drawn: {err}", file=sys.stderr)
+    print(result.path)
     return EXIT_OK
 
 

@@ -12,6 +12,21 @@ LOGGER = logging.getLogger("mlengine")
 _CONSOLE_TAG = "_mlengine_console"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (it may be replaced, e.g. by a test's capture)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass
+
+
 def setup_console(quiet: bool = False, verbose: bool = False) -> None:
     """Progress lines on stderr; --quiet keeps warnings only."""
     LOGGER.setLevel(logging.DEBUG)
@@ -19,7 +34,7 @@ def setup_console(quiet: bool = False, verbose: bool = False) -> None:
     for h in list(LOGGER.handlers):
         if getattr(h, _CONSOLE_TAG, False):
             LOGGER.removeHandler(h)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     setattr(handler, _CONSOLE_TAG, True)
     handler.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -1,9 +1,11 @@
 """Execution: a fixed sequence of stages over one RunContext, writing one run directory.
 
-Stages (in order): load -> split -> search (when the recipe searches) -> fit -> evaluate -> save ->
-export_onnx -> manifest -> finalize. Each stage is a function taking the context; capabilities add their own
-stage functions (in their own modules) to `STAGES`. Nothing is fitted on holdout rows, and every fitted step
-is refitted inside each CV training fold. The run directory is complete or marked failed, never half-written.
+Stages (in order): read -> contract -> pii -> load -> split -> bin target -> modelling checks -> search (when
+the recipe searches) -> fit -> finish (samplers stripped, calibration, threshold) -> evaluate -> judge (rule
+baselines, value, slices) -> explain -> save -> export_onnx -> manifest -> report -> finalize -> gate. Each stage
+is a function taking the context; capabilities add their own stage functions (in their own modules) to `STAGES`.
+Nothing is fitted on holdout rows, and every fitted step is refitted inside each CV training fold. The run
+directory is complete or marked failed, never half-written.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlengine.data.contract import stage_contract
+from mlengine.data.pii import stage_pii
 from mlengine.errors import MlengineError, UserError
+from mlengine.evaluate.explain import stage_explain
 from mlengine.evaluate.finish import stage_finish_model
 from mlengine.evaluate.judge import stage_gate, stage_judge
 from mlengine.export.stage import stage_export_onnx
 from mlengine.log import run_log
 from mlengine.plan import Plan, compile_recipe
+from mlengine.report.stage import stage_report
 from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 from mlengine.search.stage import stage_search
@@ -58,6 +64,8 @@ class RunContext:
 
     loaded: Any  # LoadedRecipe
     rd: RunDir
+    raw: Any = None  # the table as read, before roles and types (data checks look at it; may drop rows)
+    data_checks: dict[str, Any] = field(default_factory=dict)  # contract + PII decisions, stored in model.json
     plan: Plan | None = None
     data: Any = None  # PreparedData
     train_idx: np.ndarray | None = None
@@ -122,19 +130,25 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
 
 
 # ------------------------------------------------------------------------------------------------ stages ---
-def stage_load(ctx: RunContext) -> None:
-    """Read the source, apply roles and types, resolve the task, compile the concrete plan."""
+def stage_read(ctx: RunContext) -> None:
+    """Read the source table as it is (ctx.raw) and fingerprint it; the data checks that follow look at the raw
+    values."""
     from mlengine.data.sources import read_source
-    from mlengine.data.table import prepare_table
     from mlengine.runs.fingerprint import fingerprint_table
 
-    recipe = ctx.recipe
     ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
-    log.info("loading data: %s", recipe.data.source.kind)
-    raw = read_source(recipe.data.source, ctx.loaded.base_dir)
-    ctx.data_fingerprint = fingerprint_table(raw, recipe.data.source)
-    data = prepare_table(raw, recipe)
-    del raw
+    log.info("loading data: %s", ctx.recipe.data.source.kind)
+    ctx.raw = read_source(ctx.recipe.data.source, ctx.loaded.base_dir)
+    ctx.data_fingerprint = fingerprint_table(ctx.raw, ctx.recipe.data.source)
+
+
+def stage_load(ctx: RunContext) -> None:
+    """Apply roles and types to the checked table, resolve the task, compile the concrete plan."""
+    from mlengine.data.table import prepare_table
+
+    recipe = ctx.recipe
+    data = prepare_table(ctx.raw, recipe)
+    ctx.raw = None  # the typed copy is what the run uses from here; free the raw table (large data)
     for note in data.notes:
         log.info("  %s", note)
     c = data.columns
@@ -221,7 +235,7 @@ def stage_save(ctx: RunContext) -> None:
     from mlengine.export.joblib_bundle import save_joblib
 
     ctx.artifacts.update(save_joblib(ctx.rd.path, ctx.model, ctx.plan, ctx.data, model_name=ctx.model_name,
-                                     extra=ctx.bundle))
+                                     extra=ctx.bundle, data_checks=ctx.data_checks))
     if ctx.pred is not None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
@@ -234,13 +248,15 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
-# Modelling stages (issue 3): target bins fitted on the training split, data checks of the modelling sections
-# before any fit, sampler removal + calibration + threshold after the fit, rule baselines / value / slices / gate
-# after the holdout is scored, and the gate enforced last (exit 3) once every artifact is written.
-# stage_manifest hashes every artifact file, so it stays the last stage before stage_finalize.
-STAGES: list[Stage] = [stage_load, stage_split, stage_bin_target, stage_check_modelling, stage_search, stage_fit,
-                       stage_finish_model, stage_evaluate, stage_judge, stage_save, stage_export_onnx,
-                       stage_manifest, stage_finalize, stage_gate]
+# Data checks (issue 8) run on the raw table before types are applied. Modelling stages (issue 3): target bins
+# fitted on the training split, data checks of the modelling sections before any fit, sampler removal +
+# calibration + threshold after the fit, rule baselines / value / slices after the holdout is scored, and the gate
+# enforced last (exit 3) once every artifact is written. stage_manifest hashes every artifact file written before
+# it; the report comes after it so it can show the record (the report itself is a view, not an artifact).
+STAGES: list[Stage] = [stage_read, stage_contract, stage_pii, stage_load, stage_split, stage_bin_target,
+                       stage_check_modelling, stage_search, stage_fit, stage_finish_model, stage_evaluate,
+                       stage_judge, stage_explain, stage_save, stage_export_onnx, stage_manifest, stage_report,
+                       stage_finalize, stage_gate]
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

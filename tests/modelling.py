@@ -75,7 +75,7 @@ def error_of(cli, path, *overrides, command: str = "validate") -> str:
     """stderr of a command that must fail as a user error (exit 2, no traceback)."""
     code, _, err = cli(command, path, *overrides)
     assert code == 2, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     return err
 
 

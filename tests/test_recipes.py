@@ -17,3 +17,6 @@ def test_recipe_runs_and_beats_no_skill(cli, runs_dir, recipe):
     primary = metrics["primary_metric"]
     model, floor = metrics["holdout"][primary], metrics["baselines"]["no_skill"][primary]
     assert (model > floor) if metrics["greater_is_better"] else (model < floor)
+    assert metrics["report"]["section_errors"] == {} and "metrics" in metrics["report"]["sections"]
+    assert (__import__("pathlib").Path(summary["run_dir"]) / "report.html").is_file()
+    assert metrics["explain"]["top_features"]

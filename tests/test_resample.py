@@ -142,9 +142,9 @@ def test_smote_k_neighbors_larger_than_minority_allows(cli, write_recipe):
 
 def test_smote_on_categorical_data_needs_smotenc(cli, write_recipe):
     err = error_of(cli, write_recipe(TITANIC_M + "resample: {method: smote}\n"))
-    assert "resample.method" in err and "'sex'" in err and "smotenc" in err
+    assert "resample.method" in err and "'sex'" in err and "smotenc" in err, err
     err = error_of(cli, write_recipe(MAMMO + "resample: {method: smotenc}\n", files=("mammography.csv",)))
-    assert "has none" in err and "smote" in err
+    assert "has none" in err and "smote" in err, err
 
 
 def test_resample_recipe_checks(cli, write_recipe):

@@ -95,9 +95,13 @@ def _plain(v: Any) -> Any:
 
 
 def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None,
-                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                extra: dict[str, Any] | None = None, data_checks: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write model.joblib (when the plan exports joblib) and model.json (plus `extra` entries, e.g. target bins,
-    threshold, calibration); return the artifact record."""
+    threshold, calibration); return the artifact record.
+
+    `data_checks` (the data contract, `data.on_violation` and the PII-hashed columns) is stored so that
+    `load_model(...).predict` checks and transforms new rows exactly as the run did.
+    """
     import joblib
 
     artifacts: dict[str, Any] = {}
@@ -118,6 +122,7 @@ def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: st
         "model": model_name or plan.candidates[0].model,
         "formats": list(plan.export),
         "recipe_sha256": sha256_file(recipe) if recipe.is_file() else None,
+        "data_checks": data_checks or {},
         "artifacts": artifacts,
         "versions": package_versions(),
         **(extra or {}),

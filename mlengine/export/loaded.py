@@ -52,19 +52,43 @@ class LoadedModel:
             raise UserError("predict got no rows.")
         return frame
 
+    def check(self, rows: Any) -> Any:
+        """The data contract (`data.schema` of the run) on the input columns: a ContractResult, never raises."""
+        from mlengine.data.contract import check_frame
+
+        return check_frame(self._frame(rows), self.bundle.get("data_checks", {}).get("contract") or {},
+                           columns=self._checked_columns())
+
+    def _checked_columns(self) -> list[str]:
+        return [*self.input_columns, *([self.bundle["id_column"]] if self.bundle.get("id_column") else [])]
+
+    def prepare(self, rows: Any) -> Any:
+        """Raw rows -> the frame the model takes: contract checked (data.on_violation: fail raises, warn and
+        drop_rows warn; rows are never dropped from a prediction) and PII columns hashed as in training."""
+        checks = self.bundle.get("data_checks") or {}
+        if not checks.get("contract") and not checks.get("pii_hashed"):
+            # nothing to check: ONNX takes dicts as they are (its fast path), joblib a DataFrame
+            return rows if self.format == "onnx" else self._frame(rows)
+        from mlengine.data.contract import enforce
+        from mlengine.data.pii import hash_columns
+
+        frame = self._frame(rows)
+        if checks.get("contract"):
+            frame, _ = enforce(frame, checks["contract"], checks.get("on_violation", "fail"), where="predict input",
+                               columns=self._checked_columns())
+        if checks.get("pii_hashed"):
+            frame = hash_columns(frame, checks["pii_hashed"])
+        return frame
+
     def predict(self, rows: Any) -> Any:
         """Predicted labels (classification) or values (regression), one per row."""
-        if self.format == "onnx":
-            return self.estimator.predict(rows)
-        return self.estimator.predict(self._frame(rows))
+        return self.estimator.predict(self.prepare(rows))
 
     def predict_proba(self, rows: Any) -> Any:
         """Class probabilities, columns in `classes` order (classification only)."""
         if self.task == "regression":
             raise UserError("predict_proba is for classification; this model is a regression model.")
-        if self.format == "onnx":
-            return self.estimator.predict_proba(rows)
-        return self.estimator.predict_proba(self._frame(rows))
+        return self.estimator.predict_proba(self.prepare(rows))
 
 
 def load_model(run_dir: str | Path, format: str = "joblib", threads: int | None = None) -> LoadedModel:

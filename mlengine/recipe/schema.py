@@ -79,9 +79,50 @@ ColumnDtype = Literal["float", "int", "bool", "category", "str", "datetime"]
 
 
 class ColumnSchema(Section):
+    """One column of the data contract (checked on the raw table at load and again at predict)."""
+
     dtype: ColumnDtype | None = Field(None, description="force the column's type: float, int, bool, category, "
-                                                        "str (categorical) or datetime")
+                                                        "str (categorical) or datetime; values that cannot be "
+                                                        "read as it are contract violations")
+    nullable: bool = Field(True, description="false: missing values are contract violations")
+    ge: float | None = Field(None, description="every value must be >= this")
+    le: float | None = Field(None, description="every value must be <= this")
+    isin: list[str | int | float | bool] | None = Field(None, description="the only values allowed")
+    regex: str | None = Field(None, description="every value (as text) must match this regular expression "
+                                                "in full")
+    unique: bool = Field(False, description="true: no value may repeat (missing values excepted)")
     description: str = Field("", description="what the column means (data dictionary)")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            import re
+
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"{v!r} is not a valid regular expression ({exc}).") from None
+        return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ColumnSchema:
+        if self.ge is not None and self.le is not None and self.ge > self.le:
+            raise ValueError(f"ge ({self.ge:g}) is greater than le ({self.le:g}); no value could pass.")
+        if (self.ge is not None or self.le is not None) and self.dtype in ("bool", "category", "str"):
+            raise ValueError(f"ge/le apply to numbers and dates; dtype is {self.dtype!r}.")
+        return self
+
+
+class PiiSection(Section):
+    """What to do with columns that look like personal data (the PII scan runs on every load)."""
+
+    action: Literal["fail", "drop", "hash", "allow"] = Field(
+        "fail", description="when a column looks like personal data: fail the run (default), drop the column, "
+                            "hash its values (a BLAKE2b digest, applied again at predict), or allow it")
+    allow: list[str] = Field(default_factory=list, description="columns known to be fine: never flagged")
+    min_share: float = Field(0.05, gt=0.0, le=1.0, description="share of sampled values that must look like "
+                                                                "personal data for a column to be flagged")
 
 
 class DataSection(Section):
@@ -97,9 +138,14 @@ class DataSection(Section):
     time: str | None = Field(None, description="time column: drives time-ordered splits; expanded into calendar "
                                                "features")
     schema_: dict[str, ColumnSchema] = Field(default_factory=dict, alias="schema",
-                                             description="per-column types and descriptions (data dictionary)")
+                                             description="per-column types, rules (the data contract, checked at load "
+                                                         "and at predict) and descriptions (data dictionary)")
     missing_target: Literal["fail", "drop"] = Field("fail", description="rows whose target is missing: fail "
                                                                         "(with their count) or drop them")
+    on_violation: Literal["fail", "warn", "drop_rows"] = Field(
+        "fail", description="data.schema contract violations: fail (every violation listed), warn, or drop the "
+                            "offending rows (at predict, drop_rows warns: rows are never dropped silently)")
+    pii: PiiSection = Field(default_factory=PiiSection, description="personal data found by the PII scan")
 
 
 # ----------------------------------------------------------------------------------------------- modelling ---
@@ -443,6 +489,17 @@ class ExportSection(Section):
         return list(dict.fromkeys(items))
 
 
+class ReportSection(Section):
+    html: bool = Field(True, description="write report.html: one self-contained page with plots that opens "
+                                         "offline (a failure to write it is recorded, never fails the run)")
+    explain: bool = Field(True, description="feature importance: permutation importance on the holdout (every "
+                                            "model) and SHAP values (LightGBM), in metrics.json `explain`")
+    importance_rows: int = Field(1000, ge=50, description="holdout rows (a seeded sample) used for permutation "
+                                                          "importance and SHAP")
+    importance_repeats: int = Field(5, ge=1, description="shuffles per column for permutation importance")
+    top_features: int = Field(15, ge=1, description="features listed in `explain.top_features` and plotted")
+
+
 class TrackingSection(Section):
     runs_dir: str = Field("runs", description="root of run directories (relative to the working directory); "
                                               "--runs-dir overrides")
@@ -470,6 +527,7 @@ class Recipe(Section):
     threshold: ThresholdSection = Field(default_factory=ThresholdSection, description="decision threshold (binary)")
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection, description="metrics and baselines")
     export: ExportSection = Field(default_factory=ExportSection, description="model artifacts")
+    report: ReportSection = Field(default_factory=ReportSection, description="run report and explainability")
     tracking: TrackingSection = Field(default_factory=TrackingSection, description="where runs are recorded")
 
 
