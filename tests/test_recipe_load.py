@@ -33,7 +33,7 @@ def test_group_override_switch_drops_recipe_params_of_the_other_model(write_reci
     text = "defaults:\n  - model: lightgbm\n  - _self_\n" + TITANIC.replace("  name: lightgbm\n", "")
     loaded = load_recipe(write_recipe(text), ["model=logistic_regression"])
     assert loaded.recipe.model.name == "logistic_regression"
-    assert loaded.recipe.model.params == {}
+    assert loaded.recipe.model.params == {"max_iter": 2000, "C": 1.0}  # the option's own params, none of lightgbm's
     assert any("n_estimators" in n for n in loaded.notes)
 
 

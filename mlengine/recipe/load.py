@@ -28,7 +28,9 @@ import yaml
 
 from mlengine.errors import Problem, RecipeError
 
-# Field that names the chosen option inside each group's section, used to detect a switch.
+# Field that names the chosen option inside each group's section, used to detect a switch to another option
+# (the recipe's own keys for that section are then dropped). Groups without one (search, export) are presets:
+# an override merges the preset and keeps the recipe's other keys (e.g. search=quick keeps search.estimators).
 OPTION_FIELD = {"model": "name", "cv": "kind", "resample": "method", "select": "method", "reduce": "method",
                 "calibration": "method", "threshold": "objective", "search": None, "export": None}
 
@@ -153,7 +155,7 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
         if ov.type == OverrideType.ADD and key in groups and "." not in key and ov.package is None:
             section = raw.get(key) if isinstance(raw.get(key), dict) else {}
             current = section.get(OPTION_FIELD.get(key) or "", None) if section else None
-            if section and str(ov.value()) != str(current):
+            if section and OPTION_FIELD.get(key) and str(ov.value()) != str(current):
                 switched.append(key)
             out.append(line)
         elif ov.type == OverrideType.CHANGE and key in groups and "." not in key and ov.package is None:
@@ -166,7 +168,7 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
                 continue
             section = raw.get(key) if isinstance(raw.get(key), dict) else {}
             current = chosen.get(key) or (section.get(OPTION_FIELD.get(key) or "", None) if section else None)
-            if any(str(v) != str(current) for v in values) and section:
+            if any(str(v) != str(current) for v in values) and section and OPTION_FIELD.get(key):
                 switched.append(key)
             out.append(line if key in chosen else "+" + line)
         elif ov.type == OverrideType.CHANGE:
