@@ -11,7 +11,7 @@ help:
 	@echo "make test   - create .venv, install, run the whole test suite (slow cases included)"
 	@echo "make test-fast - the suite without the slow end-to-end cases"
 	@echo "make lint   - ruff over the package, tests and benchmarks"
-	@echo "make bench  - benchmark scripts (print tables)"
+	@echo "make bench  - benchmark scripts (print tables; about 40 minutes on 2 cores)"
 	@echo "make lock   - refresh requirements.lock from a clean venv of pyproject.toml"
 	@echo "make reference-run - regenerate examples/ci/reference-run (the run CI replays)"
 
@@ -38,7 +38,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
 	$(BIN)/python benchmarks/inference.py
+	$(BIN)/python benchmarks/sweep_launchers.py
+	$(BIN)/python benchmarks/reproducibility_cost.py
 	$(BIN)/python benchmarks/imbalance.py
+	$(BIN)/python benchmarks/search_quality.py --quick
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
