@@ -36,9 +36,10 @@ OPTION_FIELD = {"model": "name", "cv": "kind", "resample": "method", "select": "
 
 
 def configs_dir() -> Path:
-    """The packaged config groups: the repo's top-level `configs/` (source or editable install)."""
+    """The packaged config groups: mlengine/configs (a link to the repo's top-level `configs/` in a checkout, a copy
+    in a wheel); the top-level folder itself if the link was lost (e.g. a checkout without symlinks)."""
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "configs", here / "configs"):
+    for candidate in (here / "configs", here.parent / "configs"):
         if candidate.is_dir():
             return candidate
     raise RecipeError(f"mlengine's config groups were not found next to the package ({here.parent / 'configs'}); "
