@@ -145,6 +145,11 @@ def test_plan_refuses_onnx_for_a_model_that_cannot_be_exported(cli, write_recipe
     assert code == 2 and "export.format: 'onnx' is not possible" in err and "strategy 'uniform'" in err
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "++model.params.linear_tree=true", "export.format=onnx")
     assert code == 2 and "linear_tree" in err and not runs_dir.exists()
+    # an ensemble (kept only if better, so known only after the search) with ONNX asked for: refused up front
+    code, out, err = cli("plan", path, "+search.trials=4", "+search.ensemble.method=voting", "export.format=onnx")
+    assert code == 2 and "search.ensemble.method" in err and "auto" in err
+    code, out, err = cli("plan", path, "+search.trials=4", "+search.ensemble.method=voting")
+    assert code == 0 and "export    joblib, onnx" in out
 
 
 def test_failed_parity_fails_the_run_and_names_rows(cli, write_recipe, runs_dir):

@@ -227,9 +227,18 @@ def _export_checks(r: Any, task: str) -> list[Problem]:
 
     if r.export.format == "auto" or "onnx" not in r.export.format:
         return []
+    problems = []
+    ensemble = r.search.ensemble
+    if ensemble.method != "none" and (r.search.trials or r.search.time_budget or ensemble.members):
+        # a kept ensemble (voting/stacking of several pipelines) has no ONNX converter: refuse before the search
+        # rather than fail the run after it; under `auto` ONNX is written when the single best is kept
+        problems.append(Problem("search.ensemble.method", f"{ensemble.method!r} cannot be combined with "
+                                "export.format including 'onnx': an ensemble of pipelines has no ONNX converter. "
+                                "Use export.format: auto (ONNX when the single best is kept, joblib otherwise) "
+                                "or joblib, or search.ensemble.method: none."))
     blockers = onnx_blockers(r, task)
-    if not blockers:
-        return []
-    return [Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. Use "
-                                     "export.format: joblib (or auto, which skips ONNX for such models), or "
-                                     "another model.")]
+    if blockers:
+        problems.append(Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. "
+                                "Use export.format: joblib (or auto, which skips ONNX for such models), or "
+                                "another model."))
+    return problems
