@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlengine.errors import DataError, Problem
+from mlengine.steps.options import foreign_params
 
 log = logging.getLogger("mlengine")
 
@@ -70,11 +71,7 @@ def _calibration_threshold(r: Any, task: str) -> list[Problem]:
             problems.append(Problem("calibration.method", f"{cal!r} is fitted on out-of-fold predictions, and "
                                                           "cv.kind is 'none': calibrating on the model's own training "
                                                           "predictions would leak. Set cv.kind (e.g. stratified_kfold)."))
-    for key in ("value", "beta", "min_recall", "min_precision", "cost"):
-        if getattr(th, key) is not None and key not in _THRESHOLD_PARAMS.get(th.objective, ()):
-            users = [o for o, ps in _THRESHOLD_PARAMS.items() if key in ps]
-            problems.append(Problem(f"threshold.{key}", f"does not apply to objective {th.objective!r}; it is used by "
-                                                        f"{', '.join(users)}."))
+    problems += foreign_params(th, "threshold", "objective", _THRESHOLD_PARAMS)
     if th.objective == "none":
         return problems
     if task in ("multiclass", "regression"):

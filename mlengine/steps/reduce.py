@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlengine.errors import Problem
+from mlengine.steps.options import foreign_params
 
 REDUCE_METHODS = {
     "none": "no reduction",
@@ -33,12 +34,7 @@ def build_reducer(section: dict[str, Any], seed: int) -> Any:
 
 def check_section(section: Any) -> list[Problem]:
     method = section.method
-    problems: list[Problem] = []
-    for key in sorted(section.model_fields_set - {"method"}):
-        if getattr(section, key) not in (None, False) and key not in _PARAMS[method]:
-            users = [m for m, ps in _PARAMS.items() if key in ps]
-            problems.append(Problem(f"reduce.{key}", f"does not apply to method {method!r}; it is a parameter of "
-                                                     f"{', '.join(users)}."))
+    problems = foreign_params(section, "reduce", "method", _PARAMS, unset=(None, False))
     n = section.n_components
     if method == "truncated_svd":
         if n is None:

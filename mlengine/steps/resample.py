@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from mlengine.errors import DataError, Problem
+from mlengine.steps.options import foreign_params
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,7 @@ def strip_samplers(pipeline: Any) -> Any:
 def check_section(section: Any, task: str, model_spec: Any, model_params: dict[str, Any]) -> list[Problem]:
     """Checks without data: parameters that belong to another method, task, class_weight support."""
     method = section.method
-    spec = SAMPLERS[method]
-    problems: list[Problem] = []
-    for key in sorted(section.model_fields_set - {"method"}):
-        if getattr(section, key) is not None and key not in spec.params:
-            users = [n for n, s in SAMPLERS.items() if key in s.params]
-            problems.append(Problem(f"resample.{key}", f"does not apply to method {method!r}; it is a parameter of "
-                                                       f"{', '.join(users)}."))
+    problems = foreign_params(section, "resample", "method", {n: s.params for n, s in SAMPLERS.items()})
     if method == "none":
         return problems
     if task == "regression":

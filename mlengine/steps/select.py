@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlengine.errors import Problem
+from mlengine.steps.options import foreign_params
 
 
 @dataclass(frozen=True)
@@ -124,13 +125,7 @@ def build_selector(section: dict[str, Any], task: str, seed: int, n_jobs: int) -
 def check_section(section: Any, task: str, scale: str) -> list[Problem]:
     """Checks without data: parameters of another method, required parameters, chi2 vs task and scaling."""
     method = section.method
-    spec = SELECTORS[method]
-    problems: list[Problem] = []
-    for key in sorted(section.model_fields_set - {"method"}):
-        if getattr(section, key) is not None and key not in spec.params:
-            users = [n for n, s in SELECTORS.items() if key in s.params]
-            problems.append(Problem(f"select.{key}", f"does not apply to method {method!r}; it is a parameter of "
-                                                     f"{', '.join(users)}."))
+    problems = foreign_params(section, "select", "method", {n: s.params for n, s in SELECTORS.items()})
     if method == "kbest" and section.k is None:
         problems.append(Problem("select.k", "method 'kbest' needs k, the number of features to keep."))
     if method == "percentile" and section.percentile is None:
