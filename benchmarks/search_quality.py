@@ -61,9 +61,12 @@ VARIANTS = {
     "mlengine+zero_shot": {"warm_start": "zero_shot"},
     "mlengine+zero_shot+voting": {"warm_start": "zero_shot", "ensemble": {"method": "voting", "top_k": 3}},
     "mlengine+sigmoid": {"warm_start": "defaults"},
+    "mlengine+greedy": {"warm_start": "defaults", "ensemble": {"method": "greedy", "top_k": 10}},
+    "mlengine+greedy+sigmoid": {"warm_start": "defaults", "ensemble": {"method": "greedy", "top_k": 10}},
 }
 # recipe sections a variant adds besides search.* (classification only: the "calibration helps" lever)
-VARIANT_SECTIONS = {"mlengine+sigmoid": {"calibration": {"method": "sigmoid"}}}
+VARIANT_SECTIONS = {"mlengine+sigmoid": {"calibration": {"method": "sigmoid"}},
+                    "mlengine+greedy+sigmoid": {"calibration": {"method": "sigmoid"}}}
 
 
 def find_data(name: str) -> Path | None:

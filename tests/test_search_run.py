@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,18 +46,19 @@ def test_declared_space_runs_end_to_end(cli, write_recipe, runs_dir):
     run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir)
     s = m["search"]
     board = pd.read_csv(f"{run_dir}/leaderboard.csv")
-    assert len(board) == s["trials_run"] == 6 and set(board["status"]) == {"ok"}
+    assert len(board) == s["trials_run"] == 6 and set(board["status"]) <= {"ok", "pruned"}
     assert pd.read_parquet(f"{run_dir}/leaderboard.parquet")["trial"].tolist() == board["trial"].tolist()
-    assert board["roc_auc_mean"].is_monotonic_decreasing  # best first
+    assert board[board["status"] == "ok"]["roc_auc_mean"].is_monotonic_decreasing  # best first
     assert set(board["model"]) == {"lightgbm", "logistic_regression"}
     lgbm = board[board["model"] == "lightgbm"]
     assert (lgbm["param.reg_alpha"] == 0.01).all() and (lgbm["param.num_leaves"] <= 32).all()
     assert lgbm["param.subsample"].between(0.5, 1.0).all()
     lr = board[board["model"] == "logistic_regression"]
     assert lr["param.C"].between(0.01, 100).all() and lr["param.num_leaves"].isna().all()
-    for _, row in board.iterrows():  # per-fold scores, mean and config are all there
+    for _, row in board.iterrows():  # per-fold scores, mean and config are all there (pruned: the folds done)
         folds = json.loads(row["roc_auc_folds"])
-        assert len(folds) == 3 and abs(sum(folds) / 3 - row["roc_auc_mean"]) < 1e-12
+        assert (len(folds) == 3) == (row["status"] == "ok")
+        assert abs(sum(folds) / len(folds) - row["roc_auc_mean"]) < 1e-12
         assert json.loads(row["config"])["model"] == row["model"]
     best = s["best"]
     assert best["trial"] == int(board.iloc[0]["trial"]) and best["mean"] == board.iloc[0]["roc_auc_mean"]
@@ -131,6 +133,47 @@ def test_a_failing_configuration_does_not_stop_the_search(cli, write_recipe, run
     assert m["search"]["best"]["model"] == "lightgbm" and m["search"]["trials_run"] == 6
 
 
+def test_pruning_races_each_trial_against_the_best_on_the_same_folds(cli, write_recipe, runs_dir):
+    from mlengine.search.trial import should_prune
+
+    path = write_recipe(SEARCH)
+    run_dir, m = _run(cli, path, runs_dir, "search.trials=12", "cv.folds=5")
+    board = pd.read_csv(f"{run_dir}/leaderboard.csv").sort_values("trial")
+    pruned = board[board["status"] == "pruned"]
+    assert len(pruned) >= 1 and m["search"]["trials_pruned"] == len(pruned)
+    assert pruned["rank"].isna().all() and pruned["error"].str.contains("pruned after").all()
+    best_folds = None
+    for _, row in board.iterrows():  # in-process trials: the bar is the best ok trial before this one
+        folds = json.loads(row["roc_auc_folds"])
+        if row["status"] == "pruned":
+            assert best_folds is not None and len(folds) < 5
+            assert should_prune(folds, best_folds, True)  # pruned at the first fold the rule allows
+            assert not any(should_prune(folds[:i], best_folds, True) for i in range(1, len(folds)))
+        elif row["status"] == "ok":
+            assert len(folds) == 5
+            if best_folds is not None:
+                assert not any(should_prune(folds[:i], best_folds, True) for i in range(1, 5))
+            if best_folds is None or sum(folds) > sum(best_folds):
+                best_folds = folds
+    assert m["search"]["best"]["status"] == "ok" and m["search"]["best"]["trial"] not in set(pruned["trial"])
+    # prune off: every trial runs all its folds
+    off_dir, off = _run(cli, path, runs_dir, "search.trials=12", "cv.folds=5", "search.prune=false")
+    assert set(pd.read_csv(f"{off_dir}/leaderboard.csv")["status"]) == {"ok"} and off["search"]["trials_pruned"] == 0
+
+
+def test_pruning_rule():
+    from mlengine.search.trial import should_prune
+
+    bar = [0.80, 0.90, 0.85]  # std 0.041
+    assert not should_prune([0.78], bar, True)  # 0.02 behind on fold 1: within one std
+    assert should_prune([0.70], bar, True)  # 0.10 behind
+    assert should_prune([0.78, 0.86], bar, True)  # 0.03 behind after 2 folds: margin 0.041 / sqrt(2) = 0.029
+    assert not should_prune([0.95, 0.80], bar, True)  # ahead on average
+    assert not should_prune([0.1, 0.1, 0.1], bar, True)  # never after the last fold: the trial is complete
+    assert should_prune([1.0], [0.5, 0.6], False) and not should_prune([0.52], [0.5, 0.6], False)  # lower is better
+    assert not should_prune([0.5], [], True)
+
+
 def test_early_stop_and_progress_lines(cli, write_recipe, runs_dir):
     path = write_recipe(SEARCH)
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "search.trials=40", "search.early_stop=2",
@@ -140,7 +183,7 @@ def test_early_stop_and_progress_lines(cli, write_recipe, runs_dir):
     m = read_json(next(runs_dir.rglob("metrics.json")))
     s = m["search"]
     assert s["stopped_by"] == "early_stop" and s["trials_run"] < 40
-    assert all(h["mean"] <= s["best"]["mean"] for h in s["history"][-2:])
+    assert all(h["mean"] <= s["best"]["mean"] for h in s["history"][-2:] if h["status"] == "ok")
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "search.trials=2", "--quiet")
     assert code == 0 and "trial 1/2" not in err
 
@@ -164,6 +207,30 @@ def test_voting_ensemble_is_kept_only_if_better(cli, write_recipe, runs_dir):
         assert bundle["model"] == best["model"] and m["cv"]["roc_auc"]["mean"] == best["mean"]
 
 
+def test_greedy_ensemble_selects_on_out_of_fold_predictions_and_replays_identically(cli, write_recipe, runs_dir,
+                                                                                     tmp_path):
+    path = write_recipe(SEARCH)
+    run_dir, m = _run(cli, path, runs_dir, "search.trials=20", "cv.folds=5", "search.ensemble.method=greedy",
+                      "search.ensemble.top_k=8", "search.estimators=[lightgbm,random_forest,logistic_regression]")
+    e, best = m["search"]["ensemble"], m["search"]["best"]
+    assert e["method"] == "greedy" and e["kept"] and len(e["members"]) >= 2  # this seed's search gains from it
+    assert e["cv_mean"] > best["mean"] and m["cv"]["roc_auc"]["mean"] == e["cv_mean"]
+    assert len(e["weights"]) == len(e["members"]) and all(w >= 1 for w in e["weights"])
+    board = pd.read_csv(f"{run_dir}/leaderboard.csv")
+    assert set(e["members"]) <= set(board[board["status"] == "ok"]["trial"])
+    model = json.load(open(f"{run_dir}/model.json"))["model"]
+    assert model.startswith("greedy(") and model.count(",") == len(e["members"]) - 1
+    pins = m["search"]["best_overrides"]["search.ensemble.members"]
+    assert [p["weight"] for p in pins] == e["weights"]
+    # the selection scored blended out-of-fold predictions; cross-validating the weighted vote (what a replay
+    # does with the pinned members) gives the same fold scores, bit for bit
+    code, out, err = cli("replay", run_dir, "--json", "--runs-dir", tmp_path / "replay")
+    report = json.loads(out)
+    assert code == 0, [c for c in report["checks"] if c["result"] not in ("identical", "differs (not checked)")]
+    replayed = read_json(Path(report["replay_dir"]) / "metrics.json")
+    assert replayed["cv"]["roc_auc"]["folds"] == m["cv"]["roc_auc"]["folds"]
+
+
 @pytest.mark.slow
 def test_stacking_ensemble_on_regression(cli, write_recipe, runs_dir):
     recipe = write_recipe("name: wage\nseed: 1\ndata:\n  source: {kind: csv, path: data/wage_panel.csv}\n"
@@ -185,7 +252,7 @@ def test_two_concurrent_trials_share_the_cores_and_stay_deterministic(cli, write
     s = m1["search"]
     cores = os.cpu_count()
     assert s["n_concurrent"] == min(2, cores) and s["threads_per_trial"] * s["n_concurrent"] <= max(cores, 1)
-    assert s["trials_run"] == 6 and s["trials_ok"] == 6
+    assert s["trials_run"] == 6 and s["trials_ok"] + s["trials_pruned"] == 6
     # results are told to the searcher in start order, so parallel trials give the same sequence too
     keep = ["trial", "model", "roc_auc_mean", "config"]
     b1, b2 = (pd.read_csv(f"{d}/leaderboard.csv")[keep].sort_values("trial").reset_index(drop=True) for d in (d1, d2))

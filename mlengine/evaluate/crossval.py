@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,11 +102,13 @@ class FoldDeadline(Exception):
 def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, task: str, metrics: list[str],
                    primary: str, classes: list[Any], pos_label: Any, groups: pd.Series | None = None,
                    times: pd.Series | None = None, label: str = "", deadline: float | None = None,
-                   fold_log_level: int = logging.INFO, keep_models: bool = False) -> CVResult | None:
+                   fold_log_level: int = logging.INFO, keep_models: bool = False,
+                   after_fold: Callable[[int, int, dict[str, list[float]]], None] | None = None) -> CVResult | None:
     """Fit and score `pipeline` on each fold; None when cv.kind is 'none'.
 
     `deadline` (a time.time() value) is checked before each fold: past it, FoldDeadline is raised. `keep_models`
     keeps the fitted fold pipelines of the first repeat (calibration and selection records use them).
+    `after_fold(i, n_folds, scores so far)` runs after each fold; a search uses it to stop a losing trial early.
     """
     from sklearn.base import clone
 
@@ -145,6 +148,8 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
         seconds.append(time.perf_counter() - t)
         log.log(fold_log_level, "%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary],
                 seconds[-1])
+        if after_fold is not None:
+            after_fold(i, len(folds), scores)
     return CVResult(scores, oof_pred, oof_proba, seconds, validated, models, kept)
 
 

@@ -408,15 +408,18 @@ class EnsembleMember(Section):
     params: dict[str, Any] = Field(default_factory=dict, description="the member's hyperparameters")
     pipeline_params: dict[str, Any] = Field(default_factory=dict,
                                             description="the member's pipeline parameters (<step>.<param>: value)")
+    weight: float = Field(1.0, gt=0.0, description="the member's weight in the soft vote (greedy ensembles "
+                                                   "record how often selection picked it)")
 
 
 class EnsembleSection(Section):
-    method: Literal["none", "voting", "stacking"] = Field(
-        "none", description="combine the best distinct trials: voting (soft, averaged probabilities or values) or "
-                            "stacking (a linear model over their out-of-fold predictions); kept only if its CV "
-                            "score beats the single best")
-    top_k: int = Field(3, ge=2, description="how many distinct configurations to combine: the best of each model "
-                                            "first, then the next best")
+    method: Literal["none", "voting", "stacking", "greedy"] = Field(
+        "none", description="combine the best distinct trials: voting (soft, averaged probabilities or values), "
+                            "stacking (a linear model over their out-of-fold predictions) or greedy (Caruana "
+                            "ensemble selection: a weighted soft vote chosen on the trials' own out-of-fold "
+                            "predictions, no extra fits); kept only if its CV score beats the single best")
+    top_k: int = Field(3, ge=2, description="how many distinct configurations to combine (greedy: the pool it "
+                                            "selects from): the best of each model first, then the next best")
     members: list[EnsembleMember] = Field(
         default_factory=list, description="pinned members (recorded by a search that kept its ensemble): with "
                                           "search.trials 0 this ensemble is fitted as it is, without a search "
@@ -438,6 +441,10 @@ class SearchSection(Section):
                            "global search)")
     seed: int | None = Field(None, description="seed of the search algorithm (default: the recipe's seed)")
     early_stop: int | None = Field(None, ge=1, description="stop after this many trials without improvement")
+    prune: bool = Field(True, description="race each trial against the best so far: stop its CV after a fold "
+                                          "when its mean on the folds done is behind the best trial's on the same "
+                                          "folds by more than the best's fold std / sqrt(folds done); logged as "
+                                          "pruned, never chosen")
     n_concurrent: int = Field(1, ge=1, description="trials run at once; estimator threads are divided so that "
                                                    "threads x trials <= cores")
     backend: Literal["local", "ray"] = Field(
@@ -472,6 +479,10 @@ class ExportSection(Section):
     tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
                                                                "relative for regression predictions; labels must match "
                                                                "exactly")
+    auto_onnx_max_mb: float = Field(200.0, gt=0.0, description="under format auto, model.onnx is skipped (with a "
+                                                               "warning) when the fitted forests would make it larger "
+                                                               "than this (estimated from their node counts); an "
+                                                               "explicit onnx format always writes it")
 
     @field_validator("format", mode="before")
     @classmethod

@@ -148,8 +148,11 @@ def search_section(run: RunData) -> Block | None:
     status = lb["status"].astype(str).str.lower() if "status" in lb.columns else None
     ok = status.isin(["ok", "success", "done", "complete", "completed"]).to_numpy() if status is not None \
         else np.ones(len(lb), dtype=bool)
+    pruned = int(np.sum(status == "pruned")) if status is not None else 0
+    rest = len(lb) - int(np.sum(ok)) - pruned
     body = (f"<p>{len(lb)} trials, {int(np.sum(ok))} finished"
-            + (f", {len(lb) - int(np.sum(ok))} failed or stopped" if not np.all(ok) else "") + ".</p>")
+            + (f", {pruned} pruned (behind the best on their first folds)" if pruned else "")
+            + (f", {rest} failed or stopped" if rest else "") + ".</p>")
     group_col = next((c for c in ("model", "estimator") if c in lb.columns), None)
     if score_col is not None and np.any(ok):
         good = lb[ok].copy()

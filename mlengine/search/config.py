@@ -88,6 +88,8 @@ def plan_search(recipe: Any, task: str) -> SearchPlan:
     parts.append(f"seed {s.seed if s.seed is not None else recipe.seed}")
     if s.early_stop:
         parts.append(f"stops after {s.early_stop} trials without improvement")
+    if s.prune:
+        parts.append("prunes trials that fall behind the best on the same folds")
     parts.append(f"{s.n_concurrent} trial{'s' if s.n_concurrent > 1 else ''} at a time ({s.backend})")
     parts.append(f"warm start: {s.warm_start}")
     if s.ensemble.method != "none":

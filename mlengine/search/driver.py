@@ -66,13 +66,18 @@ def make_searcher(algorithm: str, space: Any, points: list[dict], *, mode: str, 
 
 def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, trials: int | None,
                time_budget: float | None, early_stop: int | None, n_concurrent: int, backend: str,
-               greater_is_better: bool, keep: int) -> SearchOutcome:
-    """Run trials until the trial count, the time budget, early stopping or the space is exhausted."""
+               greater_is_better: bool, keep: int, prune: bool = True) -> SearchOutcome:
+    """Run trials until the trial count, the time budget, early stopping or the space is exhausted.
+
+    With `prune`, each trial races the best trial known when it starts (`trial.should_prune`): a trial that falls
+    clearly behind on the folds it has finished skips the rest, and the searcher is told its partial mean.
+    """
     from mlengine.search.executors import make_executor
 
     metric = setup.metric
     t0 = time.time()
     setup.deadline = t0 + time_budget if time_budget else None
+    setup.greater_is_better = greater_is_better
     searcher = make_searcher(algorithm, setup.space, points, mode="max" if greater_is_better else "min",
                              seed=seed, trials=trials, time_budget=time_budget)
     executor = make_executor(backend, setup, n_concurrent)
@@ -104,16 +109,17 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
                     continue
                 empty = 0
                 started += 1
-                pending.append((started, trial_id, config,
-                                executor.submit(config, label=f"  trial {started} ")))
+                bar = best.folds if prune and best is not None else None
+                pending.append((started, trial_id, config, bar,
+                                executor.submit(config, label=f"  trial {started} ", bar=bar)))
             if not pending:
                 break
-            number, trial_id, config, future = pending.popleft()
+            number, trial_id, config, bar, future = pending.popleft()
             outcome = future.result()
             rec = record_of(number, outcome, metric)
             records.append(rec)
-            if rec.ok:
-                result = {"score": rec.mean, "time_total_s": outcome.seconds, "training_iteration": 0,
+            if rec.ok or rec.status == "pruned":
+                result = {"score": rec.mean if rec.ok else _paired_estimate(rec.folds, bar), "time_total_s": outcome.seconds, "training_iteration": 0,
                           "config": config, **{f"config/{k}": v for k, v in config.items()}}
                 searcher.on_trial_result(trial_id, result)
                 searcher.on_trial_complete(trial_id, result)
@@ -141,17 +147,24 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     return SearchOutcome(records, best, cv_results, stopped_by, seconds, n_concurrent, setup.n_jobs)
 
 
+def _paired_estimate(partial: list[float], bar: list[float]) -> float:
+    """A pruned trial's full-CV mean as the searcher sees it: the bar's mean shifted by the trial's gap on the
+    folds both finished (its raw partial mean could look better than the bar when the first folds are easy)."""
+    i = len(partial)
+    return sum(bar) / len(bar) + (sum(partial) - sum(bar[:i])) / i
+
+
 def _keep_best(cv_results: dict[int, Any], records: list[TrialRecord], rec: TrialRecord, cv: Any, keep: int,
                greater_is_better: bool) -> None:
-    """Hold out-of-fold results only for the `keep` best distinct configs (memory stays bounded)."""
+    """Hold out-of-fold results only for the `keep` distinct configs an ensemble would take (the best of each
+    model first, then by rank; keep 1 = the best trial), so memory stays bounded."""
+    from mlengine.search.ensemble import ensemble_members
+
     cv_results[rec.number] = cv
-    seen, top = set(), []
-    for r in ranked([r for r in records if r.number in cv_results], greater_is_better):
-        if r.key() not in seen:
-            seen.add(r.key())
-            top.append(r.number)
+    top = {r.number for r in ensemble_members(ranked([r for r in records if r.number in cv_results],
+                                                     greater_is_better), keep)}
     for number in list(cv_results):
-        if number not in top[:keep]:
+        if number not in top:
             del cv_results[number]
 
 
@@ -160,6 +173,8 @@ def _log_trial(rec: TrialRecord, best: TrialRecord | None, trials: int | None, t
     head = f"trial {rec.number}/{trials} {rec.model:<22}" if trials else f"trial {rec.number} {rec.model:<22}"
     if rec.ok:
         score = f"{metric} {rec.mean:.4f} +/- {rec.std:.4f}"
+    elif rec.status == "pruned":
+        score = f"{metric} {rec.mean:.4f} on {len(rec.folds)} fold(s), pruned: behind the best on the same folds"
     else:
         score = f"{rec.status}: {rec.error}"
     tail = f" | best {best.mean:.4f} (trial {best.number}, {best.model})" if best else " | no trial finished yet"

@@ -1,6 +1,11 @@
 """Ensembles of the best distinct trials: soft voting or stacking, kept only if they beat the single best.
 
 Members: the best trial of each model first (best first), then further distinct configurations by rank.
+`greedy` (Caruana et al. 2004, ensemble selection) needs no fits at all: the search keeps the out-of-fold
+predictions of those top_k trials, and for GREEDY_ROUNDS rounds adds (with replacement) the member whose inclusion
+in the averaged predictions gives the best mean fold score; the best prefix's selection counts are the weights of
+a soft vote. Its fold scores are exactly what cross-validating that weighted vote gives (each member is fitted on
+the same training folds), so nothing is fitted twice.
 
 Members are the trials' whole pipelines without the shared, stateless adapter: `Pipeline([adapt, VotingClassifier(
 [preprocess + model, ...])])`, so each member keeps its own preprocessing (and samplers, which act only while that
@@ -17,6 +22,9 @@ from typing import Any
 log = logging.getLogger("mlengine")
 
 
+GREEDY_ROUNDS = 25  # selection rounds (with replacement), as AutoGluon's weighted ensemble; the best prefix wins
+
+
 @dataclass
 class EnsembleOutcome:
     method: str
@@ -27,9 +35,11 @@ class EnsembleOutcome:
     mean: float | None = None
     std: float | None = None
     reason: str = ""
+    weights: list[float] | None = None  # greedy: selection counts per member
 
     def to_dict(self, best_mean: float) -> dict[str, Any]:
-        return {"method": self.method, "members": self.members, "kept": self.kept, "cv_mean": self.mean,
+        return {"method": self.method, "members": self.members, "weights": self.weights, "kept": self.kept,
+                "cv_mean": self.mean,
                 "cv_std": self.std, "best_single_cv_mean": best_mean, "reason": self.reason}
 
 
@@ -47,8 +57,10 @@ def ensemble_members(ranked_ok: list[Any], k: int) -> list[Any]:
     return sorted(chosen, key=ranked_ok.index)
 
 
-def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv: Any) -> Any:
-    """An unfitted ensemble pipeline over `(name, full pipeline)` members sharing their first step (the adapter)."""
+def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv: Any,
+                   weights: list[float] | None = None) -> Any:
+    """An unfitted ensemble pipeline over `(name, full pipeline)` members sharing their first step (the adapter).
+    `greedy` is a soft vote with `weights` (how often selection picked each member)."""
     from sklearn import ensemble as E
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.pipeline import Pipeline
@@ -56,8 +68,10 @@ def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv:
     adapt = pipelines[0][1].steps[0]
     members = [(name, type(p)(p.steps[1:])) for name, p in pipelines]
     classify = task != "regression"
-    if method == "voting":
-        combiner = E.VotingClassifier(members, voting="soft") if classify else E.VotingRegressor(members)
+    if method in ("voting", "greedy"):
+        w = weights if method == "greedy" else None
+        combiner = (E.VotingClassifier(members, voting="soft", weights=w) if classify
+                    else E.VotingRegressor(members, weights=w))
     else:
         inner = (StratifiedKFold if classify else KFold)(n_splits=cv.folds, shuffle=True, random_state=cv.seed)
         combiner = (E.StackingClassifier(members, cv=inner) if classify else E.StackingRegressor(members, cv=inner))
@@ -98,3 +112,89 @@ def try_ensemble(setup: Any, method: str, top: list[Any], best: Any, greater_is_
               + ("better" if better else "not better"))
     log.info("ensemble (%s of %d): %s; %s", method, len(top), reason, verdict)
     return EnsembleOutcome(method, numbers, better, pipe if better else None, cv, mean, std, reason)
+
+
+def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], best: Any, greater_is_better: bool,
+                    n_jobs: int) -> EnsembleOutcome:
+    """Ensemble selection over the kept out-of-fold predictions of `top`; kept only if strictly better."""
+    import numpy as np
+
+    from mlengine.evaluate.crossval import CVResult, split_arg
+    from mlengine.evaluate.metrics import score_all
+
+    top = [r for r in top if r.number in cv_results]
+    numbers = [r.number for r in top]
+    if len(top) < 2:
+        reason = f"only {len(top)} distinct successful configuration(s) with predictions; an ensemble needs 2"
+        log.info("ensemble (greedy): skipped, %s", reason)
+        return EnsembleOutcome("greedy", numbers, False, reason=reason)
+    cv = setup.plan.cv
+    splits = list(cv.splitter().split(setup.X, setup.y, split_arg(cv, setup.groups, setup.times)))[:cv.folds]
+    y = setup.y.to_numpy()
+    classify = setup.task != "regression"
+    preds = [cv_results[n].oof_proba if classify else cv_results[n].oof_pred.astype(float) for n in numbers]
+    classes = np.asarray(setup.classes) if classify else None
+
+    def blend(weights: list[float]) -> np.ndarray:  # as VotingClassifier / VotingRegressor average
+        used = [i for i, w in enumerate(weights) if w > 0]
+        return np.average(np.asarray([preds[i] for i in used]), axis=0, weights=[weights[i] for i in used])
+
+    def fold_scores(blended: np.ndarray, metrics: list[str]) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {m: [] for m in metrics}
+        for _, va in splits:
+            proba = blended[va] if classify else None
+            pred = classes[np.argmax(proba, axis=1)] if classify else blended[va]
+            for m, v in score_all(metrics, y[va], pred=pred, proba=proba, classes=setup.classes,
+                                  pos_label=setup.pos_label).items():
+                out[m].append(float(v))
+        return out
+
+    def objective(weights: list[float]) -> float:
+        folds = fold_scores(blend(weights), [setup.metric])[setup.metric]
+        return sum(folds) / len(folds)
+
+    better = (lambda a, b: a > b) if greater_is_better else (lambda a, b: a < b)
+    counts = [0.0] * len(top)
+    history: list[tuple[float, list[float]]] = []
+    for _ in range(GREEDY_ROUNDS):
+        choice, value = None, None
+        for j in range(len(top)):
+            trial = counts.copy()
+            trial[j] += 1
+            v = objective(trial)
+            if value is None or better(v, value):
+                choice, value = j, v
+        counts[choice] += 1
+        history.append((value, counts.copy()))
+    single = history[0][0]  # round 1 picks the best single member on these folds
+    best_value, weights = history[0]
+    for value, w in history[1:]:
+        if better(value, best_value):
+            best_value, weights = value, w
+    members = [i for i, w in enumerate(weights) if w > 0]
+    kept = len(members) > 1 and better(best_value, single)
+    reason = (f"cv {setup.metric} {best_value:.4f} ({len(members)} of {len(top)} trials, weights "
+              f"{', '.join(f'{numbers[i]}:{weights[i]:g}' for i in members)}) vs single best {single:.4f} "
+              f"(trial {numbers[int(np.argmax(history[0][1]))]}): " + ("better" if kept else "not better"))
+    log.info("ensemble (greedy over the out-of-fold predictions of trials %s): %s; %s", numbers, reason,
+             "kept" if kept else "not kept")
+    if not kept:
+        return EnsembleOutcome("greedy", numbers, False, reason=reason, mean=best_value)
+    chosen = [top[i] for i in members]
+    w = [weights[i] for i in members]
+    blended = blend(weights)
+    scores = fold_scores(blended, setup.plan.metrics)
+    validated = np.logical_and.reduce([cv_results[r.number].validated for r in chosen])
+    pred = np.empty(len(y), dtype=object if classify else float)
+    pred[:] = None if classify else np.nan
+    pred[validated] = classes[np.argmax(blended[validated], axis=1)] if classify else blended[validated]
+    result = CVResult(scores, pred, blended if classify else None, [], validated)
+    pipes = []
+    for i, r in enumerate(chosen):
+        cand = setup.candidate(r.model, r.params, r.pipeline_params)
+        pipes.append((f"member{i}_{r.model}", setup.pipeline(cand, n_jobs=n_jobs)))
+    pipe = build_ensemble("greedy", pipes, setup.task, cv, weights=w)
+    folds = scores[setup.metric]
+    mean = sum(folds) / len(folds)
+    std = (sum((v - mean) ** 2 for v in folds) / len(folds)) ** 0.5
+    return EnsembleOutcome("greedy", [r.number for r in chosen], True, pipe, result, mean, std, reason, w)

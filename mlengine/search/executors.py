@@ -1,6 +1,6 @@
 """Where trials run: in this process, in local worker processes, or on a Ray cluster.
 
-Each executor takes a trial's config and returns a `concurrent.futures.Future` of its TrialOutcome. The trial data
+Each executor takes a trial's config (and the pruning bar, the best trial's fold scores) and returns a `concurrent.futures.Future` of its TrialOutcome. The trial data
 (`TrialSetup`) travels once per worker (process initializer, or Ray's object store), not once per trial. Worker
 processes are spawned, not forked: forking a process whose OpenMP runtime (LightGBM) already started threads can
 hang the child.
@@ -22,9 +22,9 @@ def _init_worker(setup: TrialSetup) -> None:
     _SETUP = setup
 
 
-def _worker_trial(config: dict[str, Any], label: str) -> Any:
+def _worker_trial(config: dict[str, Any], label: str, bar: list[float] | None) -> Any:
     assert _SETUP is not None, "worker not initialised"
-    return run_trial(_SETUP, config, label)
+    return run_trial(_SETUP, config, label, bar)
 
 
 class InProcess:
@@ -33,9 +33,9 @@ class InProcess:
     def __init__(self, setup: TrialSetup):
         self.setup = setup
 
-    def submit(self, config: dict[str, Any], label: str = "") -> Future:
+    def submit(self, config: dict[str, Any], label: str = "", bar: list[float] | None = None) -> Future:
         fut: Future = Future()
-        fut.set_result(run_trial(self.setup, config, label))
+        fut.set_result(run_trial(self.setup, config, label, bar))
         return fut
 
     def close(self) -> None:
@@ -52,8 +52,8 @@ class LocalProcesses:
         self.pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_init_worker, initargs=(setup,))
 
-    def submit(self, config: dict[str, Any], label: str = "") -> Future:
-        return self.pool.submit(_worker_trial, config, label)
+    def submit(self, config: dict[str, Any], label: str = "", bar: list[float] | None = None) -> Future:
+        return self.pool.submit(_worker_trial, config, label, bar)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -78,16 +78,16 @@ class RayTasks:
         self.setup_ref = ray.put(setup)
         self.remote = ray.remote(num_cpus=setup.n_jobs)(_ray_trial)
 
-    def submit(self, config: dict[str, Any], label: str = "") -> Future:
-        return self.remote.remote(self.setup_ref, config, label).future()
+    def submit(self, config: dict[str, Any], label: str = "", bar: list[float] | None = None) -> Future:
+        return self.remote.remote(self.setup_ref, config, label, bar).future()
 
     def close(self) -> None:
         if self.started:
             self.ray.shutdown()
 
 
-def _ray_trial(setup: TrialSetup, config: dict[str, Any], label: str) -> Any:
-    return run_trial(setup, config, label)
+def _ray_trial(setup: TrialSetup, config: dict[str, Any], label: str, bar: list[float] | None) -> Any:
+    return run_trial(setup, config, label, bar)
 
 
 def make_executor(backend: str, setup: TrialSetup, n_concurrent: int) -> Any:

@@ -25,7 +25,7 @@ def stage_search(ctx: Any) -> None:
     from mlengine.evaluate.metrics import METRICS
     from mlengine.search.config import declared_spaces
     from mlengine.search.driver import plan_threads, run_search
-    from mlengine.search.ensemble import ensemble_members, try_ensemble
+    from mlengine.search.ensemble import ensemble_members, greedy_ensemble, try_ensemble
     from mlengine.search.flaml_space import build_space, start_points
     from mlengine.search.trial import TrialSetup, check_pipeline_params
     from mlengine.search.trials import leaderboard, ranked, write_leaderboard
@@ -52,11 +52,13 @@ def stage_search(ctx: Any) -> None:
     log.info("search: %s over %s, %s, %s (%s), %d trial(s) at a time x %d thread(s), %s cv", s.algorithm,
              ", ".join(space.estimators), budget, metric, "higher is better" if greater else "lower is better",
              n_concurrent, threads, plan.cv.describe())
-    keep = 1  # out-of-fold results of the best trial only: an ensemble is cross-validated as a whole
+    # out-of-fold results of the best trial only (voting/stacking are cross-validated as a whole); greedy selects
+    # from the kept out-of-fold predictions of its pool
+    keep = s.ensemble.top_k if s.ensemble.method == "greedy" else 1
     try:
         result = run_search(setup, algorithm=s.algorithm, points=points, seed=seed, trials=s.trials,
                             time_budget=s.time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
-                            backend=s.backend, greater_is_better=greater, keep=keep)
+                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune)
     except Exception as exc:
         if getattr(exc, "records", None):
             write_leaderboard(leaderboard(exc.records, metric, greater), ctx.rd.path)
@@ -69,21 +71,27 @@ def stage_search(ctx: Any) -> None:
     ctx.cv_result = result.cv_results[best.number]
     ctx.model_name = best.model
     n_ok = sum(r.ok for r in result.records)
+    n_pruned = sum(r.status == "pruned" for r in result.records)
     why = {"trials": "the trial count", "time_budget": "the time budget", "early_stop": "early stopping",
            "exhausted": "an exhausted space (no new configuration to try)"}[result.stopped_by]
-    log.info("search done: %d trial(s) (%d ok) in %.0fs, stopped by %s; best trial %d: %s %s=%.4f +/- %.4f",
-             len(result.records), n_ok, result.seconds, why, best.number, best.model, metric, best.mean, best.std)
-    failed = len(result.records) - n_ok
+    log.info("search done: %d trial(s) (%d ok, %d pruned) in %.0fs, stopped by %s; best trial %d: %s %s=%.4f "
+             "+/- %.4f", len(result.records), n_ok, n_pruned, result.seconds, why, best.number, best.model, metric,
+             best.mean, best.std)
+    failed = len(result.records) - n_ok - n_pruned
     if failed:
         log.warning("%d of %d trials did not finish (failed or stopped at the budget); see leaderboard.csv",
                     failed, len(result.records))
     ensemble = None
     if s.ensemble.method != "none":
         top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.top_k)
-        ensemble = try_ensemble(setup, s.ensemble.method, top, best, greater, plan.n_jobs)
+        if s.ensemble.method == "greedy":
+            ensemble = greedy_ensemble(setup, top, result.cv_results, best, greater, plan.n_jobs)
+        else:
+            ensemble = try_ensemble(setup, s.ensemble.method, top, best, greater, plan.n_jobs)
         if ensemble.kept:
             ctx.pipeline, ctx.cv_result = ensemble.pipeline, ensemble.cv
-            ctx.model_name = f"{s.ensemble.method}({', '.join(r.model for r in top)})"
+            by_number = {r.number: r for r in result.records}
+            ctx.model_name = f"{s.ensemble.method}({', '.join(by_number[n].model for n in ensemble.members)})"
     ctx.report["search"] = _summary(ctx, result, space, metric, greater, seed, n_concurrent, ensemble)
 
 
@@ -105,7 +113,7 @@ def _pinned_ensemble(ctx: Any) -> None:
                        preprocess=adjust_preprocess(ctx.recipe, resolve_preprocess(ctx.recipe.preprocess,
                                                                                   m.model))[0])
         pipes.append((f"member{i}_{m.model}", plan.build_pipeline(cand, data.columns, data.task)))
-    ctx.pipeline = build_ensemble(e.method, pipes, data.task, plan.cv)
+    ctx.pipeline = build_ensemble(e.method, pipes, data.task, plan.cv, weights=[m.weight for m in e.members])
     ctx.candidate = replace(base, model=e.members[0].model, params=dict(e.members[0].params))
     ctx.model_name = f"{e.method}({', '.join(m.model for m in e.members)})"
     log.info("ensemble: %s of %d pinned members (search.ensemble.members), no search", e.method, len(e.members))
@@ -126,7 +134,8 @@ def _summary(ctx: Any, result: Any, space: Any, metric: str, greater: bool, seed
         "trials_requested": s.trials, "time_budget": s.time_budget, "early_stop": s.early_stop,
         "n_concurrent": n_concurrent, "threads_per_trial": result.threads_per_trial, "backend": s.backend,
         "warm_start": s.warm_start, "trials_run": len(result.records),
-        "trials_ok": sum(r.ok for r in result.records), "stopped_by": result.stopped_by,
+        "trials_ok": sum(r.ok for r in result.records), "prune": s.prune,
+        "trials_pruned": sum(r.status == "pruned" for r in result.records), "stopped_by": result.stopped_by,
         "seconds": round(result.seconds, 3), "estimators": space.estimators,
         "space": {m: {k: v.to_dict() for k, v in p.items()} for m, p in space.models.items()}
         | ({"pipeline": {k: v.to_dict() for k, v in space.pipeline.items()}} if space.pipeline else {}),
@@ -144,6 +153,9 @@ def _ensemble_pins(result: Any, ensemble: Any) -> dict[str, Any]:
     if not ensemble or not ensemble.kept:
         return {}
     by_number = {r.number: r for r in result.records}
+    weights = ensemble.weights or [1.0] * len(ensemble.members)
     members = [{"model": by_number[n].model, "params": by_number[n].params,
-                "pipeline_params": by_number[n].pipeline_params} for n in ensemble.members]
+                "pipeline_params": by_number[n].pipeline_params}
+               | ({"weight": w} if ensemble.weights else {}) for n, w in
+               zip(ensemble.members, weights, strict=True)]
     return {"search.ensemble.method": ensemble.method, "search.ensemble.members": members}

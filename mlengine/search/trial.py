@@ -37,6 +37,7 @@ class TrialSetup:
     metric: str
     n_jobs: int  # estimator threads per trial
     deadline: float | None = None  # time.time() after which no new fold starts
+    greater_is_better: bool = True  # direction of `metric`, for pruning
 
     def candidate(self, model: str, params: dict[str, Any], pipeline_params: dict[str, Any]) -> Any:
         base = next(c for c in self.plan.candidates if c.model == model)
@@ -46,9 +47,32 @@ class TrialSetup:
         return self.plan.build_pipeline(candidate, self.columns, self.task, n_jobs=n_jobs or self.n_jobs)
 
 
+class FoldPruned(Exception):
+    """A trial's folds so far are clearly worse than the best trial's same folds: its remaining folds are skipped."""
+
+
+def should_prune(partial: list[float], bar: list[float], greater_is_better: bool) -> bool:
+    """Racing rule: after i of the folds, stop when the trial's mean over those folds is worse than the best
+    trial's mean over the same folds (same splits) by more than the best's fold-to-fold std / sqrt(i).
+
+    The margin shrinks as folds accumulate and scales with how noisy the folds are, so a trial that could still
+    tie the best finishes; one that cannot is stopped after a fold or two. Scores only, never time: the decision
+    is the same on every run.
+    """
+    i = len(partial)
+    if not bar or i >= len(bar):
+        return False
+    mean_b = sum(bar) / len(bar)
+    std_b = math.sqrt(sum((v - mean_b) ** 2 for v in bar) / len(bar))
+    gap = sum(bar[:i]) / i - sum(partial) / i
+    if not greater_is_better:
+        gap = -gap
+    return gap > std_b / math.sqrt(i)
+
+
 @dataclass
 class TrialOutcome:
-    status: str  # ok | failed | timeout
+    status: str  # ok | failed | timeout | pruned
     model: str
     params: dict[str, Any]
     pipeline_params: dict[str, Any]
@@ -58,8 +82,13 @@ class TrialOutcome:
     cv: Any = None  # CVResult (out-of-fold predictions included)
 
 
-def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "") -> TrialOutcome:
-    """Cross-validate the pipeline of `config`; never raises for a failing configuration."""
+def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
+              bar: list[float] | None = None) -> TrialOutcome:
+    """Cross-validate the pipeline of `config`; never raises for a failing configuration.
+
+    `bar` is the best trial's per-fold scores when this trial started: with it, the trial is pruned (status
+    `pruned`, its completed folds kept) as soon as `should_prune` says it cannot catch up.
+    """
     from threadpoolctl import threadpool_limits
 
     from mlengine.evaluate.crossval import FoldDeadline, cross_validate
@@ -67,6 +96,13 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "") -> Tri
     t = time.perf_counter()
     model, params, pipeline_params = setup.space.decode(config)
     out = TrialOutcome("ok", model, params, pipeline_params, 0.0)
+    partial: dict[str, list[float]] = {}
+
+    def race(i: int, n: int, scores: dict[str, list[float]]) -> None:
+        partial.update({m: list(v) for m, v in scores.items()})
+        if bar and should_prune(scores[setup.metric], bar, setup.greater_is_better):
+            raise FoldPruned(f"after {i} of {n} folds")
+
     try:
         pipe = setup.pipeline(setup.candidate(model, params, pipeline_params))
         with threadpool_limits(setup.n_jobs), warnings.catch_warnings():
@@ -74,11 +110,14 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "") -> Tri
             cv = cross_validate(pipe, setup.X, setup.y, setup.plan.cv, task=setup.task, metrics=setup.plan.metrics,
                                 primary=setup.metric, classes=setup.classes, pos_label=setup.pos_label,
                                 groups=setup.groups, times=setup.times, label=label, deadline=setup.deadline,
-                                fold_log_level=logging.DEBUG)
+                                fold_log_level=logging.DEBUG, after_fold=race if bar else None)
         out.scores, out.cv = cv.scores, cv
         mean = sum(cv.scores[setup.metric]) / len(cv.scores[setup.metric])
         if not math.isfinite(mean):
             out.status, out.error = "failed", f"{setup.metric} is not finite ({mean})"
+    except FoldPruned as exc:
+        out.status, out.scores = "pruned", partial
+        out.error = f"pruned {exc}: clearly worse than the best trial on the same folds"
     except FoldDeadline as exc:
         out.status, out.error = "timeout", f"stopped at the time budget ({exc})"
     except Exception as exc:  # any estimator error: record it, the search goes on
