@@ -171,6 +171,73 @@ def test_failed_parity_fails_the_run_and_names_rows(cli, write_recipe, runs_dir)
     assert read_json(run / "metrics.json")["export"]["onnx"]["written"] is False
 
 
+def test_auto_skips_an_onnx_file_larger_than_its_cap_and_explicit_onnx_writes_it(cli, write_recipe, runs_dir):
+    from mlengine.export.stage import estimated_onnx_mb
+
+    path = write_recipe(TITANIC)
+    args = ("run", path, "--runs-dir", runs_dir, "--json", "model=random_forest", "model.n_jobs=1", "cv.kind=none",
+            "model.params.n_estimators=40")
+    code, out, err = cli(*args, "export.auto_onnx_max_mb=0.05")
+    assert code == 0, err
+    run = Path(json.loads(out)["run_dir"])
+    estimate = estimated_onnx_mb(mlengine.load_model(run, format="joblib").estimator)
+    assert estimate > 0.05 and "onnx not exported" in err and "export.auto_onnx_max_mb" in err
+    assert not (run / "model.onnx").exists() and read_json(run / "model.json")["formats"] == ["joblib"]
+    assert "over export.auto_onnx_max_mb" in read_json(run / "metrics.json")["export"]["onnx"]["skipped"]
+    code, out, err = cli(*args, "export.auto_onnx_max_mb=0.05", "export.format=[onnx,joblib]")
+    assert code == 0, err
+    written = Path(json.loads(out)["run_dir"]) / "model.onnx"
+    assert written.exists() and 0.5 < written.stat().st_size / 1e6 / estimate < 1.5  # the estimate is close
+
+
+ENSEMBLE = """
+name: e
+seed: 2
+data:
+  source: {kind: csv, path: data/DATA}
+  target: TARGET
+model: {name: lightgbm, n_jobs: 1}
+cv: {folds: 3}
+export: {format: [onnx, joblib]}
+search:
+  trials: 0
+  ensemble:
+    method: greedy
+    members:
+      - {model: lightgbm, params: {n_estimators: 40, num_leaves: 8}, weight: 3}
+      - {model: random_forest, params: {n_estimators: 25, max_depth: 6}, weight: 1}
+      - {model: LINEAR, weight: 2}
+"""
+
+
+@pytest.mark.parametrize("data,target,linear", [("titanic.csv", "survived", "logistic_regression"),
+                                                ("penguins.csv", "species", "logistic_regression"),
+                                                ("wage_panel.csv", "lwage", "ridge")])
+def test_weighted_soft_vote_of_different_models_exports_to_onnx_with_parity(cli, write_recipe, runs_dir, data,
+                                                                           target, linear):
+    text = ENSEMBLE.replace("DATA", data).replace("TARGET", target).replace("LINEAR", linear)
+    if data == "titanic.csv":
+        text = text.replace("target: survived", "target: survived\n  drop: [alive, who, adult_male, class, embark_town]")
+    code, out, err = cli("run", write_recipe(text, files=(data,)), "--runs-dir", runs_dir, "--json")
+    assert code == 0, err
+    run = Path(json.loads(out)["run_dir"])
+    parity = read_json(run / "onnx_parity.json")
+    assert parity["passed"] and parity["rows_checked"] > 0
+    model = mlengine.load_model(run, format="joblib").estimator
+    vote = model.named_steps["model"]
+    assert type(vote).__name__.startswith("Voting") and list(vote.weights) == [3.0, 1.0, 2.0]
+    onnx = mlengine.load_model(run, format="onnx")
+    raw = pd.read_csv(DATA / data).drop(columns=[target]).head(50)
+    if target == "survived":
+        raw = raw.drop(columns=["alive", "who", "adult_male", "class", "embark_town"])
+    a = mlengine.load_model(run, format="joblib")
+    if data == "wage_panel.csv":
+        assert np.allclose(onnx.predict(raw), a.predict(raw), rtol=1e-9)
+    else:
+        assert np.allclose(onnx.predict_proba(raw), a.predict_proba(raw), atol=1e-9)
+        assert (np.asarray(onnx.predict(raw)) == np.asarray(a.predict(raw))).all()
+
+
 def test_onnx_only_run_has_no_joblib(cli, write_recipe, runs_dir, tmp_path):
     text = TITANIC.replace("survived\n", "survived\n  schema: {fare: {dtype: float}}\n")
     data = pd.read_csv(DATA / "titanic.csv").rename(columns={"fare": "prediction"})  # a column named like an output

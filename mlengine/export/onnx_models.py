@@ -53,11 +53,13 @@ def predictor(g: Graph, est: Any, data: Any) -> Pred:
         return _calibrated(g, est, data)
     if name == "TransformedTargetRegressor":
         return _target_transformed(g, est, data)
+    if name in ("VotingClassifier", "VotingRegressor"):
+        return _voting(g, est, data)
     handler = LEAVES.get(name)
     if handler is None:
         raise ExportError(f"model {name} has no ONNX converter in mlengine; supported: {', '.join(sorted(LEAVES))}, "
                           "wrapped in CalibratedClassifierCV, FixedThresholdClassifier, TunedThresholdClassifierCV "
-                          "or TransformedTargetRegressor.")
+                          "or TransformedTargetRegressor, or combined in a soft VotingClassifier or VotingRegressor.")
     if isinstance(data, Columns):
         raise ExportError(f"model {name} receives raw columns; a ColumnTransformer must come before it.")
     return handler(g, est, data)
@@ -224,6 +226,27 @@ def _response(g: Graph, inner: Any, pred: Pred, method: str, classes: np.ndarray
     if len(classes) == 2:
         return g.columns(pred.proba, [1])
     return pred.proba
+
+
+def _voting(g: Graph, est: Any, data: Any) -> Pred:
+    """Soft voting (mlengine's voting and greedy ensembles): each member pipeline converted on the same input
+    columns, then scikit-learn's `np.average(..., weights=...)` of their probabilities or predictions."""
+    classify = type(est).__name__ == "VotingClassifier"
+    if classify and est.voting != "soft":
+        raise ExportError("a VotingClassifier with voting='hard' (majority of labels) cannot be exported; "
+                          "mlengine's ensembles vote softly.")
+    weights = est._weights_not_none or [1.0] * len(est.estimators_)
+    total = None
+    for member, w in zip(est.estimators_, weights, strict=True):
+        pred = predictor(g, member, data)
+        out = pred.proba if classify else pred.value
+        if out is None:
+            raise ExportError(f"ensemble member {type(member).__name__} gives no "
+                              f"{'probabilities' if classify else 'prediction'} in ONNX.")
+        term = g.op("Mul", [out, g.const(np.float64(w))])
+        total = term if total is None else g.op("Add", [total, term])
+    avg = g.op("Div", [total, g.const(np.float64(sum(weights)))])
+    return Pred(np.asarray(est.classes_), proba=avg) if classify else Pred(value=avg)
 
 
 def _calibrated(g: Graph, cal: Any, data: Any) -> Pred:

@@ -229,13 +229,13 @@ def _export_checks(r: Any, task: str) -> list[Problem]:
         return []
     problems = []
     ensemble = r.search.ensemble
-    if ensemble.method != "none" and (r.search.trials or r.search.time_budget or ensemble.members):
-        # a kept ensemble (voting/stacking of several pipelines) has no ONNX converter: refuse before the search
-        # rather than fail the run after it; under `auto` ONNX is written when the single best is kept
-        problems.append(Problem("search.ensemble.method", f"{ensemble.method!r} cannot be combined with "
-                                "export.format including 'onnx': an ensemble of pipelines has no ONNX converter. "
-                                "Use export.format: auto (ONNX when the single best is kept, joblib otherwise) "
-                                "or joblib, or search.ensemble.method: none."))
+    if ensemble.method == "stacking" and (r.search.trials or r.search.time_budget or ensemble.members):
+        # a kept stacking ensemble (a meta-model over inner-CV predictions) has no ONNX converter: refuse before
+        # the search rather than fail the run after it; voting and greedy (soft votes) convert
+        problems.append(Problem("search.ensemble.method", "'stacking' cannot be combined with export.format "
+                                "including 'onnx': a stacked ensemble has no ONNX converter. Use export.format: "
+                                "auto (ONNX when the single best is kept, joblib otherwise) or joblib, or "
+                                "search.ensemble.method: voting or greedy (soft votes, which convert)."))
     blockers = onnx_blockers(r, task)
     if blockers:
         problems.append(Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. "
