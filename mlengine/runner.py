@@ -190,9 +190,13 @@ def stage_fit(ctx: RunContext) -> None:
     ctx.candidate = ctx.candidate or plan.candidates[0]  # a search sets its best candidate, pipeline and CV result
     if ctx.pipeline is None:
         ctx.pipeline = plan.build_pipeline(ctx.candidate, data.columns, data.task)
-    # a search hands over its best trial's CV result; calibration, thresholds and selection records also need the
-    # fold models, which trials do not keep (memory): then the best config is cross-validated again (same folds)
-    refold = ctx.cv_result is not None and plan.keeps_fold_models and not ctx.cv_result.models
+    # a search hands over its best trial's CV result; selection records and calibration of a decision_function
+    # also need the fold models, which trials do not keep (memory): then the best config is cross-validated again
+    # (same folds). Calibrating probabilities uses the out-of-fold probabilities the search already has.
+    from mlengine.evaluate.finish import needs_fold_models
+
+    refold = (ctx.cv_result is not None and not ctx.cv_result.models
+              and needs_fold_models(plan, ctx.pipeline))
     if plan.cv.kind != "none" and (ctx.cv_result is None or refold):
         log.info("cross-validating %s: %s", ctx.model_name or ctx.candidate.model, plan.cv.describe())
         ctx.cv_result = cross_validate(

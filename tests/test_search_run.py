@@ -231,6 +231,20 @@ def test_greedy_ensemble_selects_on_out_of_fold_predictions_and_replays_identica
     assert replayed["cv"]["roc_auc"]["folds"] == m["cv"]["roc_auc"]["folds"]
 
 
+@pytest.mark.parametrize("model,refit", [("random_forest", False), ("lightgbm", True)])
+def test_calibration_after_a_search_reuses_out_of_fold_probabilities(cli, write_recipe, runs_dir, model, refit):
+    run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.trials=3", f"search.estimators=[{model}]",
+                      "+calibration.method=sigmoid")
+    log = open(f"{run_dir}/run.log", encoding="utf-8").read()
+    record = m["calibration"]
+    # predict_proba (random forest): the best trial's out-of-fold probabilities, no second CV; decision_function
+    # (LightGBM's raw scores): its values were not kept, so the best config is cross-validated again
+    assert ("cross-validating" in log) == refit
+    assert record["response"] == ("decision_function" if refit else "predict_proba")
+    assert ("search's out-of-fold predictions" in record["fitted_on"]) != refit
+    assert record["rows"] == m["rows"]["train"] and m["cv"]["roc_auc"]["folds"] == m["search"]["best"]["folds"]
+
+
 @pytest.mark.slow
 def test_stacking_ensemble_on_regression(cli, write_recipe, runs_dir):
     recipe = write_recipe("name: wage\nseed: 1\ndata:\n  source: {kind: csv, path: data/wage_panel.csv}\n"

@@ -46,13 +46,23 @@ def _replay(classes: np.ndarray, response: str) -> Any:
     return replay
 
 
-def oof_scores(cv_result: Any, X: Any, classes: list[Any]) -> tuple[np.ndarray, np.ndarray, str]:
+def oof_scores(cv_result: Any, X: Any, classes: list[Any], final: Any = None,
+               oof_classes: list[Any] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """Out-of-fold scores of the fold models (first repeat): (scores, row mask, response method used).
 
-    Binary: scores of shape (n, 1) for classes_[1]; multiclass: (n, n_classes).
+    Binary: scores of shape (n, 1) for classes_[1]; multiclass: (n, n_classes). Without fold models (a search
+    keeps only out-of-fold predictions) and when `final` has no decision_function, the response is predict_proba,
+    which is exactly the stored out-of-fold probabilities (columns in `oof_classes` order): no refit needed.
     """
     from sklearn.utils._response import _get_response_values
 
+    if cv_result and not cv_result.models and cv_result.oof_proba is not None and final is not None \
+            and not hasattr(final, "decision_function"):
+        from mlengine.evaluate.crossval import _align
+
+        mask = np.asarray(cv_result.validated, dtype=bool)
+        proba = _align(cv_result.oof_proba[mask], list(oof_classes or classes), list(classes))
+        return (proba[:, [1]] if len(classes) == 2 else proba), mask, "predict_proba"
     if not cv_result or not cv_result.models:
         raise DataError("calibration: needs the cross-validation fold models; set cv.kind (not 'none').")
     n, k = len(X), len(classes)
@@ -97,12 +107,15 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
 
     final = pipeline.steps[-1][1]
     cls_arr = np.asarray(final.classes_)
-    scores, mask, response = oof_scores(cv_result, X_tr, list(cls_arr))
+    scores, mask, response = oof_scores(cv_result, X_tr, list(cls_arr), final, classes)
+    n_folds = len(cv_result.models) or len(next(iter(cv_result.scores.values())))
+    source = (f"{len(cv_result.models)} fold models of the whole pipeline" if cv_result.models
+              else "the search's out-of-fold predictions")
     y = np.asarray(y_tr)[mask]
     y_fit = LabelEncoder().fit(cls_arr).transform(y) if method == "temperature" else y
     xp, _ = get_namespace(scores)
     fitted = _fit_calibrator(final, scores, y_fit, cls_arr, method, xp=xp)
-    wrapper = CalibratedClassifierCV(estimator=final, method=method, cv=len(cv_result.models), ensemble=False)
+    wrapper = CalibratedClassifierCV(estimator=final, method=method, cv=max(2, n_folds), ensemble=False)
     wrapper.calibrated_classifiers_ = [fitted]
     wrapper.classes_ = cls_arr
     for attr in ("n_features_in_", "feature_names_in_"):
@@ -110,9 +123,8 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
             setattr(wrapper, attr, getattr(final, attr))
     calibrated = Pipeline([*pipeline.steps[:-1], ("model", wrapper)])
     oof_after = _probabilities(fitted, scores, cls_arr, response, len(cls_arr))
-    record = {"method": method, "response": response, "rows": int(mask.sum()), "folds": len(cv_result.models),
-              "fitted_on": f"out-of-fold {response} of {int(mask.sum())} training rows "
-                           f"({len(cv_result.models)} fold models of the whole pipeline)"}
+    record = {"method": method, "response": response, "rows": int(mask.sum()), "folds": n_folds,
+              "fitted_on": f"out-of-fold {response} of {int(mask.sum())} training rows ({source})"}
     log.info("calibration %s fitted on out-of-fold %s of %d training rows", method, response, int(mask.sum()))
     return calibrated, record, oof_after, mask
 

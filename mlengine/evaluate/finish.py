@@ -16,10 +16,16 @@ import numpy as np
 log = logging.getLogger("mlengine")
 
 
-def needs_fold_models(plan: Any) -> bool:
+def needs_fold_models(plan: Any, pipeline: Any = None) -> bool:
+    """Whether the fitted CV fold models are needed: for selection records, and for calibration unless the
+    response is predict_proba (given `pipeline`, whose final step has no decision_function), whose out-of-fold
+    values the CV result already holds."""
     m = plan.modelling or {}
-    return ((m.get("calibration") or {}).get("method", "none") != "none"
-            or (m.get("select") or {}).get("method", "none") != "none")
+    if (m.get("select") or {}).get("method", "none") != "none":
+        return True
+    if (m.get("calibration") or {}).get("method", "none") == "none":
+        return False
+    return pipeline is None or hasattr(pipeline.steps[-1][1], "decision_function")
 
 
 def _in_order(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray:

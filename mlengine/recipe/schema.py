@@ -418,8 +418,14 @@ class EnsembleSection(Section):
                             "stacking (a linear model over their out-of-fold predictions) or greedy (Caruana "
                             "ensemble selection: a weighted soft vote chosen on the trials' own out-of-fold "
                             "predictions, no extra fits); kept only if its CV score beats the single best")
-    top_k: int = Field(3, ge=2, description="how many distinct configurations to combine (greedy: the pool it "
-                                            "selects from): the best of each model first, then the next best")
+    top_k: int | None = Field(None, ge=2, description="how many distinct configurations to combine (greedy: the "
+                                                      "pool it selects from): the best of each model first, then "
+                                                      "the next best; default 3, greedy 10")
+
+    @property
+    def size(self) -> int:
+        """top_k, or its default for the method (greedy selects from a wider pool: it weighs members itself)."""
+        return self.top_k if self.top_k is not None else (10 if self.method == "greedy" else 3)
     members: list[EnsembleMember] = Field(
         default_factory=list, description="pinned members (recorded by a search that kept its ensemble): with "
                                           "search.trials 0 this ensemble is fitted as it is, without a search "

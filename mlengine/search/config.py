@@ -92,8 +92,11 @@ def plan_search(recipe: Any, task: str) -> SearchPlan:
         parts.append("prunes trials that fall behind the best on the same folds")
     parts.append(f"{s.n_concurrent} trial{'s' if s.n_concurrent > 1 else ''} at a time ({s.backend})")
     parts.append(f"warm start: {s.warm_start}")
-    if s.ensemble.method != "none":
-        parts.append(f"then {s.ensemble.method} of the top {s.ensemble.top_k} configs, kept only if its cv score "
+    if s.ensemble.method == "greedy":
+        parts.append(f"then greedy ensemble selection over the out-of-fold predictions of the top {s.ensemble.size} "
+                     "configs, kept only if its cv score is better")
+    elif s.ensemble.method != "none":
+        parts.append(f"then {s.ensemble.method} of the top {s.ensemble.size} configs, kept only if its cv score "
                      "is better")
     if not s.trials:
         parts.append("not reproducible: the trial count depends on the machine's speed (set search.trials)")

@@ -54,7 +54,7 @@ def stage_search(ctx: Any) -> None:
              n_concurrent, threads, plan.cv.describe())
     # out-of-fold results of the best trial only (voting/stacking are cross-validated as a whole); greedy selects
     # from the kept out-of-fold predictions of its pool
-    keep = s.ensemble.top_k if s.ensemble.method == "greedy" else 1
+    keep = s.ensemble.size if s.ensemble.method == "greedy" else 1
     try:
         result = run_search(setup, algorithm=s.algorithm, points=points, seed=seed, trials=s.trials,
                             time_budget=s.time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
@@ -83,7 +83,7 @@ def stage_search(ctx: Any) -> None:
                     failed, len(result.records))
     ensemble = None
     if s.ensemble.method != "none":
-        top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.top_k)
+        top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.size)
         if s.ensemble.method == "greedy":
             ensemble = greedy_ensemble(setup, top, result.cv_results, best, greater, plan.n_jobs)
         else:
