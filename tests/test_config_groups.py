@@ -77,6 +77,8 @@ def test_search_presets_merge_and_keep_the_recipes_estimators_and_space():
     quick = load_recipe(RECIPES / "titanic_search.yaml", ["search=quick"]).recipe.search
     assert quick.trials == 10 and quick.early_stop == 5
     assert quick.estimators == base.estimators and quick.space == base.space
+    default = load_recipe(RECIPES / "titanic.yaml", ["search=default"]).recipe.search
+    assert default.trials == 40 and default.ensemble.method == "greedy" and default.ensemble.size == 10
 
 
 def test_unknown_option_lists_the_group():
