@@ -145,9 +145,14 @@ def test_plan_refuses_onnx_for_a_model_that_cannot_be_exported(cli, write_recipe
     assert code == 2 and "export.format: 'onnx' is not possible" in err and "strategy 'uniform'" in err
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "++model.params.linear_tree=true", "export.format=onnx")
     assert code == 2 and "linear_tree" in err and not runs_dir.exists()
-    # an ensemble (kept only if better, so known only after the search) with ONNX asked for: refused up front
-    code, out, err = cli("plan", path, "+search.trials=4", "+search.ensemble.method=voting", "export.format=onnx")
-    assert code == 2 and "search.ensemble.method" in err and "auto" in err
+    # a stacking ensemble (kept only if better, so known only after the search) with ONNX asked for: refused up
+    # front; soft votes (voting, greedy) convert
+    code, out, err = cli("plan", path, "+search.trials=4", "+search.ensemble.method=stacking", "export.format=onnx")
+    assert code == 2 and "search.ensemble.method" in err and "auto" in err and "greedy" in err
+    for method in ("voting", "greedy"):
+        code, out, err = cli("plan", path, "+search.trials=4", f"+search.ensemble.method={method}",
+                             "export.format=onnx")
+        assert code == 0, err
     code, out, err = cli("plan", path, "+search.trials=4", "+search.ensemble.method=voting")
     assert code == 0 and "export    joblib, onnx" in out
 
