@@ -55,7 +55,8 @@ FULL = ["credit_default", "mammography", "wine_quality", "nyc_taxis_tip"]
 QUICK = ["titanic", "nyc_taxis_tip"]
 METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "r2"}
 ESTIMATORS = {"mlengine": ["lightgbm", "random_forest", "extra_trees"], "flaml": ["lgbm", "rf", "extra_tree"]}
-# mlengine variants: the levers worth measuring (search.* overrides)
+# mlengine variants: the levers worth measuring (search.* overrides); a full run measures mlengine, +greedy and
+# +greedy+sigmoid (--systems picks any)
 VARIANTS = {
     "mlengine": {"warm_start": "defaults"},
     "mlengine+zero_shot": {"warm_start": "zero_shot"},
@@ -202,7 +203,8 @@ def main() -> None:
     budgets = args.budgets or ([15] if args.quick else [60, 300])
     names = args.datasets or (QUICK if args.quick else FULL)
     k = args.folds or (2 if args.quick else 3)
-    variants = ["mlengine", "mlengine+zero_shot"] if args.quick else list(VARIANTS)
+    variants = ["mlengine", "mlengine+greedy"] if args.quick else ["mlengine", "mlengine+greedy",
+                                                                      "mlengine+greedy+sigmoid"]
     systems = args.systems or ["lightgbm_untuned", *variants, "flaml", "autogluon"]
     warnings.filterwarnings("ignore")
     import logging
@@ -262,8 +264,8 @@ def main() -> None:
                                  "folds": len(res)})
                     print(f"{name:<14} {system:<26} budget {rows[-1]['budget']:>4}: {METRIC[task]} "
                           f"{rows[-1]['score']:.4f}  ({rows[-1]['seconds']:.0f} s/fold)", file=sys.stderr)
-    if args.save:
-        pd.DataFrame(rows).to_csv(args.save, index=False)
+                    if args.save:  # after every row: an interrupted run keeps what it measured
+                        pd.DataFrame(rows).to_csv(args.save, index=False)
     report(pd.DataFrame(rows), k)
 
 
