@@ -70,7 +70,7 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     """Run trials until the trial count, the time budget, early stopping or the space is exhausted.
 
     With `prune`, each trial races the best trial known when it starts (`trial.should_prune`): a trial that falls
-    clearly behind on the folds it has finished skips the rest, and the searcher is told its partial mean.
+    clearly behind on the folds it has finished skips the rest, and the searcher is told its paired estimate.
     """
     from mlengine.search.executors import make_executor
 
@@ -119,7 +119,8 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
             rec = record_of(number, outcome, metric)
             records.append(rec)
             if rec.ok or rec.status == "pruned":
-                result = {"score": rec.mean if rec.ok else _paired_estimate(rec.folds, bar), "time_total_s": outcome.seconds, "training_iteration": 0,
+                score = rec.mean if rec.ok else _paired_estimate(rec.folds, bar)
+                result = {"score": score, "time_total_s": outcome.seconds, "training_iteration": 0,
                           "config": config, **{f"config/{k}": v for k, v in config.items()}}
                 searcher.on_trial_result(trial_id, result)
                 searcher.on_trial_complete(trial_id, result)
