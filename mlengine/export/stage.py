@@ -77,8 +77,8 @@ def estimated_onnx_mb(model: Any) -> float:
             stack.extend(obj)
         elif isinstance(obj, dict):
             stack.extend(obj.values())
-        elif hasattr(obj, "get_params") or hasattr(obj, "__dict__") and type(obj).__module__.startswith(
-                ("sklearn", "imblearn", "mlengine")):
+        elif hasattr(obj, "get_params") or (hasattr(obj, "__dict__") and type(obj).__module__.startswith(
+                ("sklearn", "imblearn", "mlengine"))):
             stack.extend(vars(obj).values())
     return total / 1e6
 

@@ -114,7 +114,7 @@ def try_ensemble(setup: Any, method: str, top: list[Any], best: Any, greater_is_
     return EnsembleOutcome(method, numbers, better, pipe if better else None, cv, mean, std, reason)
 
 
-def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], best: Any, greater_is_better: bool,
+def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], greater_is_better: bool,
                     n_jobs: int) -> EnsembleOutcome:
     """Ensemble selection over the kept out-of-fold predictions of `top`; kept only if strictly better."""
     import numpy as np

@@ -85,7 +85,7 @@ def stage_search(ctx: Any) -> None:
     if s.ensemble.method != "none":
         top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.size)
         if s.ensemble.method == "greedy":
-            ensemble = greedy_ensemble(setup, top, result.cv_results, best, greater, plan.n_jobs)
+            ensemble = greedy_ensemble(setup, top, result.cv_results, greater, plan.n_jobs)
         else:
             ensemble = try_ensemble(setup, s.ensemble.method, top, best, greater, plan.n_jobs)
         if ensemble.kept:
