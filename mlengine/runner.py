@@ -99,9 +99,14 @@ Stage = Callable[[RunContext], None]
 
 
 def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: str | Path | None = None,
-               run_prefix: str = "") -> RunResult:
-    """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs)."""
+               run_prefix: str = "", hooks: Any = ()) -> RunResult:
+    """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs).
+
+    `hooks`: extra hook objects (see `mlengine.hooks`), called after the recipe's built-in and plugin hooks."""
+    from mlengine.hooks import HookManager
+
     recipe = loaded.recipe
+    manager = HookManager.for_run(loaded, hooks)
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
     ctx = RunContext(loaded=loaded, rd=rd)
     with run_log(rd.file("run.log")):
@@ -110,10 +115,14 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             log.warning("note: %s", note)
         try:
             t0 = time.perf_counter()
+            manager.before_run(ctx)
             for stage in STAGES:
+                name = stage.__name__.removeprefix("stage_")
+                manager.before_stage(name, ctx)
                 t = time.perf_counter()
                 stage(ctx)
-                ctx.timings[stage.__name__.removeprefix("stage_")] = time.perf_counter() - t
+                ctx.timings[name] = time.perf_counter() - t
+                manager.after_stage(name, ctx)
             ctx.timings["total"] = time.perf_counter() - t0
         except BaseException as exc:
             error = {"type": type(exc).__name__, "message": str(exc), "user_error": isinstance(exc, UserError)}
@@ -122,11 +131,14 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             log.error("run failed: %s", exc if str(exc) else type(exc).__name__)
             rd.finish("failed", error=error)
             exc.run_dir = rd.final  # type: ignore[attr-defined]
+            manager.on_run_error(ctx, exc)
             raise
         run_dir = rd.finish("complete")
     log.info("run complete: %s", run_dir)
-    return RunResult(run_dir=run_dir, status="complete", task=ctx.data.task, metrics=ctx.report, model=ctx.model,
-                     plan=ctx.plan, notes=ctx.report.get("notes", []))
+    result = RunResult(run_dir=run_dir, status="complete", task=ctx.data.task, metrics=ctx.report, model=ctx.model,
+                       plan=ctx.plan, notes=ctx.report.get("notes", []))
+    manager.after_run(ctx, result)
+    return result
 
 
 # ------------------------------------------------------------------------------------------------ stages ---
