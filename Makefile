@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Locks of the optional extras the tests need (requirements-<extra>.lock, pinned beside requirements.lock):
+# `make install` installs every one of them, so CI runs the serving and tracking tests instead of skipping them.
+EXTRA_LOCKS := $(sort $(wildcard requirements-*.lock))
 
 .PHONY: install demo test test-fast lint bench lock clean help reference-run
 
@@ -15,9 +18,9 @@ help:
 	@echo "make lock   - refresh requirements.lock from a clean venv of pyproject.toml"
 	@echo "make reference-run - regenerate examples/ci/reference-run (the run CI replays)"
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock $(EXTRA_LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock $(addprefix -r ,$(EXTRA_LOCKS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 

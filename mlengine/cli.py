@@ -23,6 +23,17 @@ Overrides use Hydra's grammar after the recipe: key=value, +key=value, ~key, gro
 EPILOG = "Exit codes: 0 ok, 1 internal error, 2 user error (recipe, data, arguments), 3 quality gate not met."
 
 
+# Command groups kept in their own packages (serving, tracking, monitoring): each module defines
+# `add_parsers(sub)` and `HANDLERS` ({command: handler(args) -> exit code}) and imports nothing heavy at import.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _command_modules() -> list[Any]:
+    from importlib import import_module
+
+    return [import_module(name) for name in COMMAND_MODULES]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as our contract says
         self.print_usage(sys.stderr)
@@ -105,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list registered models", description="List the models a recipe can name.")
     sub.add_parser("metrics", help="list registered metrics", description="List the metrics a recipe can name.")
     _reproducibility_parsers(sub)
+    for module in _command_modules():
+        module.add_parsers(sub)
     return parser
 
 
@@ -176,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     handler = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "models": cmd_models,
                "metrics": cmd_metrics, "configs": cmd_configs, "predict": cmd_predict, "replay": cmd_replay,
-               "init": cmd_init, "runs": cmd_runs, "profile": cmd_profile, "report": cmd_report}[args.command]
-    return _guarded(handler, args)
+               "init": cmd_init, "runs": cmd_runs, "profile": cmd_profile, "report": cmd_report}
+    for module in _command_modules():
+        handler.update(module.HANDLERS)
+    return _guarded(handler[args.command], args)
 
 
 def _guarded(handler: Any, args: argparse.Namespace) -> int:
