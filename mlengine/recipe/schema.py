@@ -517,10 +517,44 @@ class ReportSection(Section):
     top_features: int = Field(15, ge=1, description="features listed in `explain.top_features` and plotted")
 
 
+TRACKING_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql")
+_REGISTRY_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class RegisterSection(Section):
+    name: str = Field(pattern=_REGISTRY_NAME, description="registered model name: each tracked run becomes a new "
+                                                          "version of it (letters, digits, _ . -)")
+    alias: str | None = Field("champion", pattern=_REGISTRY_NAME,
+                              description="alias moved to the new version only when the quality gate passed "
+                                          "(null: versions only)")
+
+
+def _check_tracking_uri(uri: str | None) -> str | None:
+    if uri is None:
+        return None
+    scheme = uri.split(":", 1)[0].split("+", 1)[0].lower() if ":" in uri else ""
+    if scheme not in TRACKING_SCHEMES:
+        raise ValueError(f"{uri!r} is not a tracking URI; allowed schemes: {', '.join(TRACKING_SCHEMES)} "
+                         "(e.g. sqlite:///mlruns.db, file:./mlruns, http://127.0.0.1:5000).")
+    return uri
+
+
 class TrackingSection(Section):
     runs_dir: str = Field("runs", description="root of run directories (relative to the working directory); "
                                               "--runs-dir overrides")
-    tags: dict[str, str] = Field(default_factory=dict, description="free-form labels stored with the run")
+    tags: dict[str, str] = Field(default_factory=dict, description="free-form labels stored with the run (and "
+                                                                   "set as MLflow run tags)")
+    uri: Annotated[str | None, AfterValidator(_check_tracking_uri)] = Field(
+        None, description="MLflow tracking URI (needs the [tracking] extra): sqlite:///mlruns.db or file: work "
+                          "offline, http(s):// for a server; null: no tracking")
+    experiment: str | None = Field(None, min_length=1, description="MLflow experiment (default: the recipe name)")
+    run_name: str | None = Field(None, min_length=1, description="MLflow run name (default: the run id)")
+    log_trials: bool = Field(True, description="one child run per search trial (model, params, per-fold metric, "
+                                               "status)")
+    register_: RegisterSection | None = Field(None, alias="register", description="register the model in the MLflow model registry "
+                                                                "(name, alias)")
+    required: bool = Field(True, description="false: an unreachable server or a missing extra is a warning and the "
+                                             "run goes on untracked (default: exit 2 before training)")
 
 
 # ------------------------------------------------------------------------------------------------- recipe ---
