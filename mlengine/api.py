@@ -44,15 +44,21 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
     return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or ())
 
 
-def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None) -> Any:
+def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None,
+               runs_dir: str | os.PathLike[str] | None = None, tracking_uri: str | None = None) -> Any:
     """A run's verified model; `predict`/`predict_proba` take a DataFrame, a dict or a list of dicts of raw columns.
 
-    format: joblib (the scikit-learn pipeline), onnx (model.onnx on onnxruntime; `threads` sets its thread count)
-    or auto (onnx when the run has one). The artifact's sha256 is checked against model.json first.
+    run_dir: a run directory or a registry reference: `registry:/NAME@ALIAS`, `registry:/NAME/VERSION` (the local
+    registry of `runs_dir`, default runs/), `models:/NAME@ALIAS`, `models:/NAME/VERSION` (MLflow at `tracking_uri`,
+    default env MLFLOW_TRACKING_URI). format: joblib (the scikit-learn pipeline), onnx (model.onnx on onnxruntime;
+    `threads` sets its thread count) or auto (onnx when the run has one). The artifact's sha256 is checked against
+    model.json first.
     """
     from mlengine.export.loaded import load_model as _load_model
+    from mlengine.runs.refs import resolve_model_ref
 
-    return _load_model(Path(run_dir), format=format, threads=threads)
+    path = resolve_model_ref(run_dir, runs_dir, tracking_uri=tracking_uri)
+    return _load_model(Path(path), format=format, threads=threads)
 
 
 def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides: list[str] | None = None,

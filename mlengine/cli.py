@@ -25,7 +25,7 @@ EPILOG = "Exit codes: 0 ok, 1 internal error, 2 user error (recipe, data, argume
 
 # Command groups kept in their own packages (serving, tracking, monitoring): each module defines
 # `add_parsers(sub)` and `HANDLERS` ({command: handler(args) -> exit code}) and imports nothing heavy at import.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("mlengine.tracking.commands",)
 
 
 def _command_modules() -> list[Any]:
@@ -86,8 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "OUT (CSV or Parquet, by extension), the id column (data.id) carried through. "
                                    "The model file's sha256 is checked against model.json before loading.",
                        epilog=EPILOG)
-    p.add_argument("run_dir", help="a completed run directory")
+    p.add_argument("run_dir", help="a completed run directory, or registry:/NAME@ALIAS, registry:/NAME/VERSION, "
+                                   "models:/NAME@ALIAS, models:/NAME/VERSION")
     p.add_argument("data", help="rows to predict: .csv, .parquet or .pq with the raw feature columns")
+    p.add_argument("--runs-dir", default="runs", help="runs folder holding registry.json for registry:/ references "
+                                                      "(default: runs)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI for models:/ references (default: env "
+                                          "MLFLOW_TRACKING_URI)")
     p.add_argument("-o", "--output", required=True, help="output file: .csv, .parquet or .pq")
     p.add_argument("--format", choices=["auto", "onnx", "joblib"], default="auto",
                    help="model to use: onnx (onnxruntime), joblib (scikit-learn); auto = onnx when the run has one")
@@ -385,8 +390,10 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from mlengine.export.predict import predict_file
+    from mlengine.runs.refs import resolve_model_ref
 
-    result = predict_file(args.run_dir, args.data, args.output, format=args.format, proba=args.proba)
+    run_dir = resolve_model_ref(args.run_dir, args.runs_dir, tracking_uri=args.tracking_uri)
+    result = predict_file(run_dir, args.data, args.output, format=args.format, proba=args.proba)
     if args.verbose and result.ignored_columns:
         print(f"ignored columns: {', '.join(map(str, result.ignored_columns))}", file=sys.stderr)
     for note in result.notes:

@@ -141,6 +141,11 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
            ENV_PLAIN: json.dumps(plain)}
     if parallel:
         env[ENV_THREADS] = str(max(1, (os.cpu_count() or 1) // parallel))
+    from mlengine.tracking.sweeps import start_sweep_run
+
+    tracked = start_sweep_run(base, sweep_dir, user, len(jobs))  # None unless tracking.uri is set
+    if tracked:
+        env.update(tracked.env)  # jobs (maybe in other processes) nest their runs under it
     log.info("sweep of %d jobs -> %s", len(jobs), sweep_dir)
     search = ",".join(f"file://{d}" for d in (recipe.parent, configs_dir()))
     argv = [
@@ -159,7 +164,14 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
             hydra.main(config_path=None, config_name=None, version_base="1.3")(_job)()
     except SystemExit as exc:
         if exc.code not in (0, None):
-            raise RecipeError(f"Hydra could not run the sweep (exit {exc.code}); see the message above.") from None
+            error = RecipeError(f"Hydra could not run the sweep (exit {exc.code}); see the message above.")
+            if tracked:
+                tracked.finish(error=error)
+            raise error from None
+    except BaseException as exc:
+        if tracked:
+            tracked.finish(error=exc)
+        raise
     finally:
         sys.argv = saved_argv
         for k, v in saved_env.items():
@@ -167,9 +179,16 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    summary = build_summary(sweep_dir)
+    try:
+        summary = build_summary(sweep_dir)
+    except BaseException as exc:
+        if tracked:
+            tracked.finish(error=exc)
+        raise
     summary.attrs["sweep_dir"] = str(sweep_dir)
     summary.attrs["seconds"] = round(time.perf_counter() - t, 3)
+    if tracked:
+        tracked.finish(summary)
     return summary
 
 

@@ -110,12 +110,13 @@ def log_models(client: Any, run_id: str, run_dir: Path) -> None:
     import mlflow.pyfunc
 
     from mlengine.export.joblib_bundle import read_bundle
-    from mlengine.tracking import pyfunc_model
 
     bundle = read_bundle(run_dir)
     signature, example = pyfunc_signature(bundle)
     with tempfile.TemporaryDirectory(prefix="mlengine-mlflow-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MLflow's advice on type hints and pickling: neither applies here
+        from mlengine.tracking import pyfunc_model
+
         path = Path(tmp) / MODEL_ARTIFACT
         mlflow.pyfunc.save_model(str(path), python_model=pyfunc_model.__file__,
                                  artifacts={"run_dir": str(run_dir)},
@@ -197,11 +198,17 @@ def download_model_ref(ref: str, tracking_uri: str | None = None) -> Path:
         raise UserError(f"model reference {ref!r} is not in the MLflow registry at {uri!r}: "
                         f"{str(exc).splitlines()[0]}") from None
     import mlflow.artifacts
+    import yaml
 
     dest = Path(tempfile.mkdtemp(prefix=f"mlengine-{name}-v{mv.version}-"))
-    mlflow.artifacts.download_artifacts(artifact_uri=f"{source.rstrip('/')}/artifacts/run_dir", dst_path=str(dest),
-                                        tracking_uri=uri)
-    run_dir = dest / "run_dir"
+    source = source.rstrip("/")
+    mlmodel = mlflow.artifacts.download_artifacts(artifact_uri=f"{source}/MLmodel", dst_path=str(dest),
+                                                  tracking_uri=uri)
+    spec = yaml.safe_load(Path(mlmodel).read_text(encoding="utf-8")) or {}
+    inner = ((((spec.get("flavors") or {}).get("python_function") or {}).get("artifacts") or {})
+             .get("run_dir") or {}).get("path")
+    run_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{source}/{inner}", dst_path=str(dest),
+                                                       tracking_uri=uri)) if inner else dest
     if not (run_dir / "model.json").is_file():
         raise UserError(f"model reference {ref!r} (version {mv.version}) holds no mlengine run directory; it was "
                         "not logged by mlengine.")

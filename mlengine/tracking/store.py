@@ -23,6 +23,7 @@ def quiet_mlflow_env() -> None:
     """Telemetry off unless the user set it; MLflow's own logging at warning level."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def check_extra(uri: str, key: str = "tracking.uri") -> None:
