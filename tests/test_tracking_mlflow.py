@@ -238,3 +238,26 @@ def test_bad_tracking_keys_are_recipe_errors(cli, write_recipe):
     code, _, err = cli("validate", path, "--no-data")
     assert code == 2
     assert "tracking.uri" in err and "ftp://x" in err and "tracking.register.name" in err
+
+
+def test_missing_extra_exits_2_naming_tracking_uri(write_recipe, runs_dir):
+    """A Python where mlflow cannot be imported (blocked in sys.modules, as when the extra is not installed)."""
+    import subprocess
+    import sys
+
+    path = write_recipe(tracked(FAST, "sqlite:///x.db", "x"))
+    code = ("import sys; sys.modules['mlflow'] = None; from mlengine.cli import main; "
+            f"raise SystemExit(main(['run', sys.argv[1], '--runs-dir', {str(runs_dir)!r}, '--quiet']))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "tracking.uri" in out.stderr and "[tracking] extra" in out.stderr and "Traceback" not in out.stderr
+    assert not list(runs_dir.glob("t/2*/model.joblib"))
+
+
+def test_a_run_failing_on_its_data_ends_failed_with_the_error(cli, write_recipe, runs_dir, uri):
+    path = write_recipe(tracked(FAST.replace("target: survived", "target: nosuchcolumn"), uri, "data_error"))
+    code, _, err = cli("run", path, "--runs-dir", runs_dir, "--quiet")
+    assert code == 2 and "nosuchcolumn" in err
+    run = _only_parent(runs_of(uri, "data_error"))
+    assert run.info.status == "FAILED" and "nosuchcolumn" in run.data.tags["mlengine.error"]
+    assert run.data.params["data.target"] == "nosuchcolumn"

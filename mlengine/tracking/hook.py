@@ -102,7 +102,10 @@ class TrackingHook:
             log_run(self.client, run_id, self.loaded, state, error=error, uri=self.uri,
                     log_trials=self.tracking.log_trials, register=self.tracking.register_,
                     promote=error is None)
-        except Exception as exc:
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # interrupted while logging: end the run KILLED, then stop
+                status = "KILLED"
+                raise
             status = "FAILED"
             log.warning("tracking: logging to MLflow run %s failed (%s: %s); the run directory %s is unaffected.",
                         run_id, type(exc).__name__, exc, state.rd.path)

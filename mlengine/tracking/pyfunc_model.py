@@ -6,12 +6,11 @@ DataFrame: `prediction`, plus `proba_<class>` columns for classifiers; the data 
 in `mlengine predict`, and the sha256 of model.joblib is checked when the model loads.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import mlflow.models
 import mlflow.pyfunc
+import pandas as pd
 
 RUN_DIR_ARTIFACT = "run_dir"
 
@@ -24,9 +23,8 @@ class MlengineModel(mlflow.pyfunc.PythonModel):
 
         self.model = load_model(context.artifacts[RUN_DIR_ARTIFACT], format="joblib")
 
-    def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
-        import pandas as pd
-
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        """A DataFrame hint: MLflow validates against the logged signature, not the hint."""
         model = self.model
         out = pd.DataFrame({"prediction": list(model.predict(model_input))})
         if model.task != "regression":

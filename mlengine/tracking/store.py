@@ -6,7 +6,6 @@ global API, so no run the user has active (or another library started) is ever l
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 from pathlib import Path
@@ -28,9 +27,11 @@ def quiet_mlflow_env() -> None:
 
 def check_extra(uri: str, key: str = "tracking.uri") -> None:
     """UserError naming `key` when mlflow (the [tracking] extra) is not installed."""
-    if importlib.util.find_spec("mlflow") is None:
+    try:
+        import mlflow  # noqa: F401  (a broken install counts as missing too)
+    except ImportError:
         raise UserError(f"{key} is {uri!r} but MLflow is not installed: the [tracking] extra is missing. Install it "
-                        f"with {INSTALL_HINT}, or remove {key} to run without tracking.")
+                        f"with {INSTALL_HINT}, or remove {key} to run without tracking.") from None
 
 
 def check_reachable(uri: str, key: str = "tracking.uri") -> None:
@@ -70,9 +71,9 @@ def artifact_location(uri: str) -> str | None:
 
 def open_client(uri: str, key: str = "tracking.uri") -> Any:
     """An MlflowClient bound to `uri`, after the extra and reachability checks (UserError naming `key`)."""
-    check_extra(uri, key)
-    check_reachable(uri, key)
     quiet_mlflow_env()
+    check_reachable(uri, key)
+    check_extra(uri, key)
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
