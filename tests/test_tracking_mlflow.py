@@ -261,3 +261,22 @@ def test_a_run_failing_on_its_data_ends_failed_with_the_error(cli, write_recipe,
     run = _only_parent(runs_of(uri, "data_error"))
     assert run.info.status == "FAILED" and "nosuchcolumn" in run.data.tags["mlengine.error"]
     assert run.data.params["data.target"] == "nosuchcolumn"
+
+
+def test_replay_of_a_tracked_run_logs_nothing(cli, write_recipe, runs_dir, uri, tmp_path):
+    path = write_recipe(tracked(FAST, uri, "replayed", "  register: {name: replayed_model}\n"))
+    assert cli("run", path, "--runs-dir", runs_dir, "--quiet")[0] == 0
+    run_dir = next(runs_dir.glob("t/2*"))
+    code, _, err = cli("replay", run_dir, "--runs-dir", tmp_path / "replays", "--quiet")
+    assert code == 0, err
+    assert len(runs_of(uri, "replayed")) == 1
+    assert len(client(uri).search_model_versions("name='replayed_model'")) == 1
+
+
+def test_file_store_uri_works_offline(write_recipe, runs_dir, tmp_path):
+    require_mlflow()
+    store = tmp_path / "filestore"
+    uri = store.as_uri()
+    mlengine.run(write_recipe(tracked(FAST, uri, "files")), runs_dir=runs_dir)
+    run = _only_parent(runs_of(uri, "files"))
+    assert run.info.status == "FINISHED" and "holdout.roc_auc" in run.data.metrics

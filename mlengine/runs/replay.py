@@ -293,5 +293,8 @@ def _run(loaded: Any, run_dir: Path, runs_dir: Any, pools: dict[str, int], manif
         if limits:
             report.warnings.append("thread pools pinned to the recorded sizes: "
                                    + ", ".join(f"{k} {v}" for k, v in limits.items()))
-        result = run_recipe(loaded, runs_dir=root)
+        from mlengine.tracking.hook import tracking_disabled
+
+        with tracking_disabled():  # a replay checks a run; it logs no MLflow run and moves no registry alias
+            result = run_recipe(loaded, runs_dir=root)
     return Path(result.run_dir)

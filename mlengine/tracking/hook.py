@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mlengine.errors import QualityGateError, UserError
@@ -21,6 +23,7 @@ from mlengine.errors import QualityGateError, UserError
 log = logging.getLogger("mlengine")
 
 ENV_PARENT_RUN = "MLENGINE_TRACKING_PARENT_RUN"  # "<tracking uri> <run id>" of a sweep's parent run
+ENV_DISABLED = "MLENGINE_TRACKING_DISABLED"  # "1": no tracking whatever the recipe says (replays set it)
 
 
 def make_hook(loaded: Any) -> TrackingHook | None:
@@ -28,7 +31,24 @@ def make_hook(loaded: Any) -> TrackingHook | None:
     tracking = loaded.recipe.tracking
     if not tracking.uri:
         return None
+    if os.environ.get(ENV_DISABLED) == "1":
+        log.info("tracking: off (%s=1), tracking.uri %s not used", ENV_DISABLED, tracking.uri)
+        return None
     return TrackingHook(loaded)
+
+
+@contextmanager
+def tracking_disabled() -> Iterator[None]:
+    """No tracking hook inside (a replay re-runs a recorded recipe: it must not log a new run nor move an alias)."""
+    saved = os.environ.get(ENV_DISABLED)
+    os.environ[ENV_DISABLED] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_DISABLED, None)
+        else:
+            os.environ[ENV_DISABLED] = saved
 
 
 def parent_from_env(uri: str) -> str | None:

@@ -72,6 +72,8 @@ def artifact_location(uri: str) -> str | None:
 def open_client(uri: str, key: str = "tracking.uri") -> Any:
     """An MlflowClient bound to `uri`, after the extra and reachability checks (UserError naming `key`)."""
     quiet_mlflow_env()
+    if uri.startswith("file:"):  # MLflow 3 refuses its file store unless asked; naming a file: URI is asking
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     check_reachable(uri, key)
     check_extra(uri, key)
     from mlflow import MlflowClient
