@@ -148,6 +148,8 @@ def test_alias_moves_only_when_the_gate_passes(cli, write_recipe, runs_dir, uri,
     rows = pd.read_csv(DATA / "titanic.csv").head(30)
     assert (model.predict(rows) == local.predict(rows)).all()
     assert model.run_dir != first and (model.run_dir / "model.json").is_file()
+    again = mlengine.load_model("models:/titanic_model/1", tracking_uri=uri)
+    assert again.run_dir == model.run_dir  # downloaded once per version
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     out_file = tmp_path / "p.csv"
     code, out, err = cli("predict", "models:/titanic_model/1", DATA / "titanic.csv", "-o", out_file)

@@ -2,7 +2,8 @@
 
 The pyfunc carries the whole run directory as its artifact `run_dir`, so a registered version resolves back to
 a run directory that `mlengine.export.loaded.load_model` verifies by sha256 like any other (`models:/NAME@ALIAS`
-and `models:/NAME/VERSION` in `mlengine.runs.refs`). Signatures and input examples come from the data contract
+and `models:/NAME/VERSION` in `mlengine.runs.refs`; downloaded once per version into
+`<temp folder>/mlengine-models/`). Signatures and input examples come from the data contract
 in model.json (one synthetic row: first seen category, 0 or the schema's lower bound), never from training rows.
 Numeric inputs are doubles as at training: MLflow's schema check refuses int64 columns for them (cast first).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -179,7 +181,7 @@ def parse_models_ref(ref: str) -> tuple[str, str | None, str | None]:
 
 
 def download_model_ref(ref: str, tracking_uri: str | None = None) -> Path:
-    """The run directory behind an MLflow registry reference, downloaded to a new temporary folder."""
+    """The run directory behind an MLflow registry reference, downloaded once into the temp folder's cache."""
     uri = tracking_uri or os.environ.get(ENV_TRACKING_URI)
     if not uri:
         raise UserError(f"model reference {ref!r} needs an MLflow tracking URI: set {ENV_TRACKING_URI} (e.g. "
@@ -197,11 +199,34 @@ def download_model_ref(ref: str, tracking_uri: str | None = None) -> Path:
     except MlflowException as exc:
         raise UserError(f"model reference {ref!r} is not in the MLflow registry at {uri!r}: "
                         f"{str(exc).splitlines()[0]}") from None
+    cached = cache_dir(uri, name, str(mv.version), mv.run_id or "")
+    if (cached / "model.json").is_file():
+        return cached
+    run_dir = _download_run_dir(ref, source.rstrip("/"), uri, cached.parent, str(mv.version))
+    try:
+        os.rename(run_dir, cached)  # whole or not at all: a failed download never looks cached
+    except OSError:
+        if not (cached / "model.json").is_file():  # not a concurrent download of the same version
+            raise
+    shutil.rmtree(run_dir.parent, ignore_errors=True)
+    return cached
+
+
+def cache_dir(uri: str, name: str, version: str, run_id: str) -> Path:
+    """Where a registered version's run directory is kept: the temp folder, keyed by store, version and run id
+    (a re-created store reusing version numbers never hits a stale copy; sha256 is still checked on load)."""
+    import hashlib
+
+    key = hashlib.sha256(f"{uri}\n{run_id}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "mlengine-models" / f"{name}-v{version}-{key}"
+
+
+def _download_run_dir(ref: str, source: str, uri: str, parent: Path, version: str) -> Path:
     import mlflow.artifacts
     import yaml
 
-    dest = Path(tempfile.mkdtemp(prefix=f"mlengine-{name}-v{mv.version}-"))
-    source = source.rstrip("/")
+    parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(tempfile.mkdtemp(prefix=".download-", dir=parent))
     mlmodel = mlflow.artifacts.download_artifacts(artifact_uri=f"{source}/MLmodel", dst_path=str(dest),
                                                   tracking_uri=uri)
     spec = yaml.safe_load(Path(mlmodel).read_text(encoding="utf-8")) or {}
@@ -210,6 +235,6 @@ def download_model_ref(ref: str, tracking_uri: str | None = None) -> Path:
     run_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{source}/{inner}", dst_path=str(dest),
                                                        tracking_uri=uri)) if inner else dest
     if not (run_dir / "model.json").is_file():
-        raise UserError(f"model reference {ref!r} (version {mv.version}) holds no mlengine run directory; it was "
+        raise UserError(f"model reference {ref!r} (version {version}) holds no mlengine run directory; it was "
                         "not logged by mlengine.")
     return run_dir
