@@ -177,6 +177,29 @@ def test_unreachable_server_exits_2_before_training(cli, write_recipe, runs_dir)
     assert status["status"] == "failed" and not list(runs_dir.glob("t/2*/model.joblib"))
 
 
+def test_a_server_that_is_not_mlflow_exits_2(cli, write_recipe, runs_dir):
+    """A real HTTP server on 127.0.0.1 that answers 404 to MLflow's API: refused before training."""
+    import threading
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    require_mlflow()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        uri = f"http://127.0.0.1:{server.server_address[1]}"
+        code, _, err = cli("run", write_recipe(tracked(FAST, uri, "x")), "--runs-dir", runs_dir, "--quiet")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 2 and "tracking.uri" in err and uri in err and "404" in err and "Traceback" not in err
+
+
 def test_required_false_warns_and_runs_untracked(cli, write_recipe, runs_dir):
     require_mlflow()
     server = f"http://127.0.0.1:{closed_port()}"

@@ -1,5 +1,6 @@
 """Experiment tracking (MLflow, the optional `[tracking]` extra) and model registries.
 
+- `store`: opening a store (extra installed, server reachable, telemetry off) through an explicit MlflowClient.
 - `hook`: the built-in `tracking` hook (`tracking.uri` turns it on): checks the store before training, then logs
   one parent run per mlengine run (and child runs per search trial) from the driver process.
 - `mlflow_log`: what is logged (params, tags, metrics, artifacts, trials, the model as ONNX and pyfunc).

@@ -20,8 +20,6 @@ log = logging.getLogger("mlengine")
 
 RUN_ARTIFACTS = ("report.html", "leaderboard.csv", "manifest.json", "plan.txt", "metrics.json", "model.json",
                  "status.json", "recipe.yaml")
-MODEL_ARTIFACT = "model"  # the pyfunc (registered); its artifacts/run_dir holds the run directory's files
-ONNX_ARTIFACT = "onnx_model"
 PARAM_LIMIT = 6000  # MLflow's longest param value
 TRIAL_STATUS = {"ok": "FINISHED", "pruned": "KILLED", "timeout": "KILLED"}
 
