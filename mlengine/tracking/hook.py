@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +73,7 @@ class TrackingHook:
     def before_run(self, state: Any) -> None:
         from mlengine.tracking.store import experiment_id, open_client
 
+        t = time.perf_counter()
         try:
             self.client = open_client(self.uri)
             parent = parent_from_env(self.uri)
@@ -95,7 +97,7 @@ class TrackingHook:
             log.warning("%s tracking.required is false: the run goes on untracked.", message)
             return
         self.run_id = run.info.run_id
-        log.info("tracking: MLflow run %s in %s", self.run_id, self.uri)
+        log.info("tracking: MLflow run %s in %s (started in %.1f s)", self.run_id, self.uri, time.perf_counter() - t)
 
     def after_run(self, state: Any, result: Any) -> None:
         self._finish(state, None)
@@ -118,6 +120,7 @@ class TrackingHook:
         else:
             status = "FAILED"
         gate_failed = isinstance(error, QualityGateError)
+        t = time.perf_counter()
         try:
             log_run(self.client, run_id, self.loaded, state, error=error, uri=self.uri,
                     log_trials=self.tracking.log_trials, register=self.tracking.register_,
@@ -134,6 +137,7 @@ class TrackingHook:
             _safe(self.client.set_tag, run_id, "mlengine.status",
                   "complete" if error is None else ("gate_failed" if gate_failed else "failed"))
             _safe(self.client.set_terminated, run_id, status)
+            log.info("tracking: MLflow run %s %s (logged in %.1f s)", run_id, status, time.perf_counter() - t)
 
 
 def _safe(fn: Any, *args: Any) -> None:
