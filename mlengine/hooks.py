@@ -56,6 +56,7 @@ HookFactory = Callable[[Any], Any]
 # built-in hook register it here at import (see `builtin_factories`), so the runner never names them.
 BUILTIN: dict[str, str] = {
     # name: "module:function" imported lazily only when the run starts
+    "reference": "mlengine.monitor.capture:make_hook",
 }
 
 
