@@ -24,7 +24,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--labels", action="store_true",
                    help="the new data holds the target column: score the model on it too")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    p.add_argument("-o", "--output", metavar="FILE", help="also write an offline HTML page to FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help="also write an offline HTML page to FILE and drift.json beside it")
     p.add_argument("--no-model", action="store_true", help="skip prediction drift (do not load the model)")
 
 
@@ -144,7 +144,8 @@ def cmd_drift(args: argparse.Namespace) -> int:
     if args.output:
         from mlengine.monitor.page import write_page
 
-        write_page(result, Path(args.output), title=f"Drift: {args.new_data} vs {run_dir.name}")
+        page = write_page(result, Path(args.output), title=f"Drift: {args.new_data} vs {run_dir.name}")
+        page.with_name("drift.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     print(json.dumps(result, indent=2, default=float) if args.json else format_table(result))
     return ALERT_EXIT if result["status"] == "alert" else 0
 

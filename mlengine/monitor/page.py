@@ -26,7 +26,7 @@ def _plot(col: str, entry: dict[str, Any]) -> str:
 
 
 def write_page(result: dict[str, Any], path: Path, title: str = "Drift") -> Path:
-    from mlengine.report.html import esc, table
+    from mlengine.report.html import CHECK_PLOTS_JS, CSS, esc, table
 
     rows = [(c, e["status"], e["psi"], e["js"], e["test"], e["p_value"], e["missing_ref"], e["missing_new"],
              e["unseen"], e["out_of_range"]) for c, e in result["columns"].items()]
@@ -34,15 +34,14 @@ def write_page(result: dict[str, Any], path: Path, title: str = "Drift") -> Path
               e["missing_new"], e["unseen"], e["out_of_range"]) for k, e in result["prediction"].items()]
     tbl = table(["column", "status", "PSI", "JS", "test", "p-value", "missing ref", "missing new", "unseen",
                  "out of range"], rows, numeric=range(2, 10))
-    plots = [f'<figure><img alt="{esc(c)}" src="{_plot(c, e)}"></figure>'
+    plots = [f'<figure><img data-plot alt="{esc(c)}" src="{_plot(c, e)}"></figure>'
              for c, e in [*result["columns"].items(), *result["prediction"].items()] if e["status"] != "ok"]
     body = (f"<h1>{esc(title)}</h1><p id='verdict'>{result['rows']} new rows vs {result['reference_rows']} "
             f"reference rows: <b>{esc(result['status'])}</b> (PSI warn {result['thresholds']['psi_warn']}, "
             f"alert {result['thresholds']['psi_alert']})</p>{tbl}<h2>Drifting columns</h2>"
             + ("".join(plots) or "<p>none</p>"))
-    html = (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>body{{font-family:"
-            "sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
-            f"</style></head><body>{body}</body></html>")
+    html = (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style>"
+            f"<script>{CHECK_PLOTS_JS}</script></head><body><main>{body}</main></body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
