@@ -57,13 +57,13 @@ def check_columns(reference: dict[str, Any], frame: pd.DataFrame) -> None:
 
 
 def numeric_counts(prof: dict[str, Any], values: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    """(bin counts incl. the missing bin, sorted non-missing values, missing count) of new values."""
+    """(bin counts incl. the missing bin, non-missing values, missing count) of new values."""
     x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
     nan = np.isnan(x)
     x = x[~nan]
     counts = np.bincount(np.searchsorted(np.asarray(prof["edges"]), x, side="right"),
                          minlength=len(prof["edges"]) + 1)
-    return np.append(counts, int(nan.sum())), np.sort(x), int(nan.sum())
+    return np.append(counts, int(nan.sum())), x, int(nan.sum())
 
 
 def compare_numeric(prof: dict[str, Any], values: Any) -> dict[str, Any]:
