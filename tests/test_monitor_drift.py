@@ -173,3 +173,21 @@ def test_drift_page_renders_in_headless_chromium(chromium, run_dir, shifted, cap
     assert "http://" not in html and "https://" not in html
     rendered, console = _rendered(tmp_path, page)
     assert rendered == "4/4" and console == []  # age, deck, fare and the prediction score
+
+
+def test_by_month_shows_when_drift_started(run_dir, capsys, tmp_path):
+    d = pd.read_csv(DATA / "titanic.csv")
+    late = d.index >= 450
+    d.loc[late, "age"] = d.loc[late, "age"] + 20
+    d["when"] = np.where(late, "2024-02-10", "2024-01-15")
+    d.to_csv(tmp_path / "months.csv", index=False)
+    code, out, _ = drift(capsys, run_dir, tmp_path / "months.csv", "--by", "month", "--time-column", "when", "--json")
+    assert code == 3
+    chunks = json.loads(out)["chunks"]
+    assert list(chunks) == ["2024-01", "2024-02"]
+    assert chunks["2024-01"]["status"] == "ok" and chunks["2024-01"]["rows"] == 450
+    assert chunks["2024-02"]["columns"]["age"]["status"] == "alert"
+    code, out, _ = drift(capsys, run_dir, tmp_path / "months.csv", "--by", "when")  # a column naming the chunks
+    assert code == 3 and "2024-02-10" in out
+    code, _, err = drift(capsys, run_dir, tmp_path / "months.csv", "--by", "month")
+    assert code == 2 and "--time-column" in err
