@@ -57,6 +57,7 @@ HookFactory = Callable[[Any], Any]
 BUILTIN: dict[str, str] = {
     # name: "module:function" imported lazily only when the run starts
     "tracking": "mlengine.tracking.hook:make_hook",  # tracking.uri: MLflow runs (the [tracking] extra)
+    "reference": "mlengine.monitor.capture:make_hook",
 }
 
 

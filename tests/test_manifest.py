@@ -48,7 +48,7 @@ def test_manifest_records_inputs_environment_and_outputs(one_run):
     metrics = read_json(one_run / "metrics.json")
     assert m["metrics"]["holdout"] == metrics["holdout"] and m["metrics"]["cv"] == metrics["cv"]
     assert set(m["artifacts"]) == {"model.joblib", "model.json", "model.onnx", "onnx_parity.json", "plan.json", "shap_values.parquet",
-                                   "plan.txt", "predictions.parquet", "recipe.yaml"}  # logs, status, metrics and the manifest itself are not artifacts
+                                   "plan.txt", "predictions.parquet", "recipe.yaml", "reference.json"}  # logs, status, metrics and the manifest itself are not artifacts
     assert {"load", "fit", "save", "until_manifest"} <= set(m["timings_seconds"])
 
 

@@ -539,6 +539,22 @@ def _check_tracking_uri(uri: str | None) -> str | None:
     return uri
 
 
+class MonitorColumn(Section):
+    psi_warn: float | None = Field(None, gt=0.0, description="this column's PSI warning threshold (default: monitor.psi_warn)")
+    psi_alert: float | None = Field(None, gt=0.0, description="this column's PSI alert threshold (default: monitor.psi_alert)")
+    ignore: bool = Field(False, description="never warn or alert on this column (it is still reported)")
+
+
+class MonitorSection(Section):
+    bins: int = Field(10, ge=2, le=100, description="quantile bins per numeric feature in reference.json")
+    psi_warn: float = Field(0.1, gt=0.0, description="PSI at or above which a column is reported as drifting "
+                            "(a convention: with small samples PSI is noisy; see min_rows)")
+    psi_alert: float = Field(0.25, gt=0.0, description="PSI at or above which `mlengine drift` alerts (exit 3)")
+    min_rows: int = Field(100, ge=1, description="fewer new rows than this: statistics are shown but no column "
+                          "warns or alerts (PSI is unreliable on small samples)")
+    columns: dict[str, MonitorColumn] = Field(default_factory=dict, description="per-column threshold overrides")
+
+
 class TrackingSection(Section):
     runs_dir: str = Field("runs", description="root of run directories (relative to the working directory); "
                                               "--runs-dir overrides")
@@ -580,6 +596,7 @@ class Recipe(Section):
     export: ExportSection = Field(default_factory=ExportSection, description="model artifacts")
     report: ReportSection = Field(default_factory=ReportSection, description="run report and explainability")
     tracking: TrackingSection = Field(default_factory=TrackingSection, description="where runs are recorded")
+    monitor: MonitorSection = Field(default_factory=MonitorSection, description="drift reference and thresholds")
 
 
 def _one_of(value: str, choices: dict[str, str] | tuple[str, ...], kind: str) -> str:

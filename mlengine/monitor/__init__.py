@@ -1,0 +1,1 @@
+"""Drift monitoring: the reference profile saved with every run, drift statistics, `mlengine drift`."""
