@@ -45,9 +45,10 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _start(run_dir: Path, *extra: str) -> tuple[subprocess.Popen, int]:
+def _start(run_dir: Path | None, *extra: str) -> tuple[subprocess.Popen, int]:
     port = _port()
-    proc = subprocess.Popen([sys.executable, "-m", "mlengine", "serve", str(run_dir), "--port", str(port), *extra],
+    ref = [str(run_dir)] if run_dir else []
+    proc = subprocess.Popen([sys.executable, "-m", "mlengine", "serve", *ref, "--port", str(port), *extra],
                             stderr=subprocess.PIPE, text=True)
     for _ in range(200):
         try:
@@ -144,3 +145,30 @@ def test_sigterm_answers_in_flight(served_run):
     assert answers == [b"HTTP/1.1 200 OK\r\n"] * 3
     assert code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its graceful shutdown
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_ab_split_stickiness_and_shadow(served_run):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    proc, port = _start(None, "--model", f"a={served_run}", "--model", f"b={served_run}",
+                        "--model", f"s={served_run}", "--split", "a=90,b=10,s=0", "--shadow", "s",
+                        "--route-key", "user", "--no-access-log")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        arms = []
+        for i in range(2000):
+            c.request("POST", "/predict", body=json.dumps([{**ROW, "user": f"u{i}"}]),
+                      headers={"Content-Type": "application/json"})
+            arms.append(json.loads(c.getresponse().read())["arm"])
+        assert abs(arms.count("a") / 2000 - 0.9) <= 0.03 and set(arms) == {"a", "b"}
+        again = [_post(port, json.dumps([{**ROW, "user": f"u{i}"}]))[1]["arm"] for i in range(50)]
+        assert again == arms[:50]
+        fams = {f.name: f for f in text_string_to_metric_families(_get(port, "/metrics")[1].decode())}
+        by_role: dict[str, float] = {}
+        for smp in fams["mlengine_predicted_class"].samples:
+            if smp.name.endswith("_total"):
+                by_role[smp.labels["role"]] = by_role.get(smp.labels["role"], 0) + smp.value
+        assert by_role == {"primary": 2050, "shadow": 2050}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from mlengine.errors import UserError
 from mlengine.serving.checks import RequestChecker, RequestProblems, to_columns
 
 
@@ -67,6 +68,17 @@ class ServedModel:
                 "data_fingerprint": _fingerprint(self.model.run_dir)}
 
 
+def check_same_inputs(arms: dict[str, ServedModel]) -> None:
+    """A/B and shadow arms must take the same input columns (checked at start)."""
+    first_name, first = next(iter(arms.items()))
+    want = [c["name"] for c in first.bundle["inputs"]]
+    for name, arm in arms.items():
+        have = [c["name"] for c in arm.bundle["inputs"]]
+        if sorted(have) != sorted(want):
+            raise UserError(f"--model {name}: its input columns ({', '.join(have)}) differ from --model "
+                            f"{first_name}'s ({', '.join(want)}); A/B and shadow arms must share input columns.")
+
+
 def _fingerprint(run_dir: Path) -> Any:
     try:
         manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
@@ -76,16 +88,29 @@ def _fingerprint(run_dir: Path) -> Any:
     return data.get("fingerprint") or data.get("sha256")
 
 
-def create_app(run_dir: str | Path, format: str = "onnx", max_rows: int = 10_000, max_bytes: int = 10_000_000,
-               access_log: bool = True) -> Any:
+def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_rows: int = 10_000,
+               max_bytes: int = 10_000_000, access_log: bool = True, split: str | None = None,
+               shadow: str | None = None, route_key: str | None = None) -> Any:
+    """The app for one model (a run directory) or several arms ({name: run_dir}) split by `split`."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     from mlengine.serving import metrics
+    from mlengine.serving.routing import parse_split, pick_arm
 
-    served = ServedModel(run_dir, format)
-    metrics.MODEL_LOAD.set(served.load_seconds)
+    arms = {name: ServedModel(path, format) for name, path in
+            (run_dir.items() if isinstance(run_dir, dict) else [("default", run_dir)])}
+    check_same_inputs(arms)
+    if route_key:
+        for arm_model in arms.values():
+            arm_model.checker = RequestChecker(arm_model.bundle, (route_key,))
+    weights = parse_split(split, list(arms))
+    if shadow is not None and shadow not in arms:
+        raise UserError(f"--shadow {shadow!r} is not a --model name ({', '.join(arms)}).")
+    live = {n: w for n, w in weights.items() if n != shadow} or {next(iter(arms)): 1.0}
+    served = arms[next(iter(live))]
+    metrics.MODEL_LOAD.set(max(a.load_seconds for a in arms.values()))
     version_header = {"X-Model-Version": served.version}
 
     def log_line(**fields: Any) -> None:
@@ -95,7 +120,8 @@ def create_app(run_dir: str | Path, format: str = "onnx", max_rows: int = 10_000
     async def predict(request: Any) -> Any:
         start = time.perf_counter()
         rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        status, rows, body = 200, 0, None
+        status, rows, body, arm = 200, 0, None, None
+        headers = version_header
         try:
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json":
@@ -122,8 +148,17 @@ def create_app(run_dir: str | Path, format: str = "onnx", max_rows: int = 10_000
                             body = {"error": "the request does not fit the model's data contract",
                                     "problems": exc.problems, "request_id": rid}
                         else:
+                            key = request.headers.get("x-route-key")
+                            if key is None and route_key and route_key in cols:
+                                key = str(cols[route_key][0])
+                            arm = pick_arm(live, key)
+                            model = arms[arm]
+                            headers = {"X-Model-Version": model.version}
                             try:
-                                result = served.predict(typed, rows)
+                                result = model.predict(typed, rows)
+                                if shadow and shadow != arm:
+                                    for lab in arms[shadow].predict(typed, rows).get("labels", []):
+                                        metrics.CLASSES.labels(shadow, "shadow", str(lab)).inc()
                             except Exception as exc:  # a model error: answer 500, keep serving
                                 sys.stderr.write(json.dumps({"request_id": rid, "error": type(exc).__name__,
                                                              "message": str(exc)[:200]}) + "\n")
@@ -131,19 +166,20 @@ def create_app(run_dir: str | Path, format: str = "onnx", max_rows: int = 10_000
                             else:
                                 metrics.ROWS.inc(rows)
                                 for lab in result.get("labels", []):
-                                    metrics.CLASSES.labels(str(lab)).inc()
+                                    metrics.CLASSES.labels(arm, "primary", str(lab)).inc()
                                 for c, k in unseen.items():
                                     metrics.UNSEEN.labels(c).inc(k)
-                                body = {**result, "run_id": served.run_id, "version": served.version,
-                                        "request_id": rid}
+                                body = {**result, "run_id": model.run_id, "version": model.version,
+                                        "arm": arm, "request_id": rid}
                                 if unseen:
                                     body["warnings"] = [f"column {c!r}: {k} unseen categor(y/ies)"
                                                         for c, k in unseen.items()]
         finally:
             elapsed = time.perf_counter() - start
             metrics.observe("/predict", status or 500, elapsed)
-            log_line(request_id=rid, path="/predict", rows=rows, status=status, ms=round(elapsed * 1000, 3))
-        return JSONResponse(body, status_code=status, headers=version_header)
+            log_line(request_id=rid, path="/predict", arm=arm, rows=rows, status=status,
+                     ms=round(elapsed * 1000, 3))
+        return JSONResponse(body, status_code=status, headers=headers)
 
     async def health(request: Any) -> Any:
         metrics.observe("/health", 200, 0.0)

@@ -83,7 +83,8 @@ def _as_bool(v: Any) -> float | None:
 class RequestChecker:
     """Checks and types request columns with the bundle's `inputs` and `data_checks.contract`."""
 
-    def __init__(self, bundle: dict[str, Any]):
+    def __init__(self, bundle: dict[str, Any], extra_columns: tuple[str, ...] = ()):
+        self.extra = set(extra_columns)  # allowed but not model inputs (the A/B route key)
         self.inputs = {c["name"]: c for c in bundle["inputs"]}
         self.contract = (bundle.get("data_checks") or {}).get("contract") or {}
         self.id_column = bundle.get("id_column")
@@ -98,7 +99,7 @@ class RequestChecker:
             if c not in cols:
                 problems.append({"column": c, "row": None, "problem": "missing column"})
         for c in cols:
-            if c not in self.inputs and c != self.id_column:
+            if c not in self.inputs and c != self.id_column and c not in self.extra:
                 problems.append({"column": c, "row": None, "problem": "unknown column"})
         typed: dict[str, list[Any]] = {}
         unseen: dict[str, int] = {}

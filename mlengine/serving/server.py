@@ -21,20 +21,27 @@ def app_from_env() -> Any:
 
     cfg = json.loads(os.environ[ENV])
     return create_app(cfg["run_dir"], cfg.get("format", "onnx"), cfg.get("max_rows", 10_000),
-                      cfg.get("max_bytes", 10_000_000), cfg.get("access_log", True))
+                      cfg.get("max_bytes", 10_000_000), cfg.get("access_log", True), cfg.get("split"),
+                      cfg.get("shadow"), cfg.get("route_key"))
 
 
-def serve(run_dir: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, format: str = "onnx",
-          max_rows: int = 10_000, max_bytes: int = 10_000_000, access_log: bool = True) -> None:
+def serve(run_dir: str | dict[str, str], host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          format: str = "onnx", max_rows: int = 10_000, max_bytes: int = 10_000_000, access_log: bool = True,
+          split: str | None = None, shadow: str | None = None, route_key: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT (uvicorn answers in-flight requests before it stops)."""
     metrics_dir = tempfile.mkdtemp(prefix="mlengine-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    os.environ[ENV] = json.dumps({"run_dir": str(run_dir), "format": format, "max_rows": max_rows,
-                                  "max_bytes": max_bytes, "access_log": access_log})
+    os.environ[ENV] = json.dumps({"run_dir": run_dir if isinstance(run_dir, dict) else str(run_dir),
+                                  "format": format, "max_rows": max_rows, "max_bytes": max_bytes,
+                                  "access_log": access_log, "split": split, "shadow": shadow,
+                                  "route_key": route_key})
     try:
-        from mlengine.serving.app import ServedModel
+        from mlengine.serving.app import ServedModel, check_same_inputs
+        from mlengine.serving.routing import parse_split
 
-        ServedModel(run_dir, format)  # fail fast (exit 2) on a bad reference before binding the port
+        arms = run_dir if isinstance(run_dir, dict) else {"default": run_dir}
+        check_same_inputs({n: ServedModel(p, format) for n, p in arms.items()})  # fail fast (exit 2)
+        parse_split(split, list(arms))
         import uvicorn
 
         uvicorn.run("mlengine.serving.server:app_from_env", factory=True, host=host, port=port, workers=workers,
