@@ -1,0 +1,32 @@
+"""Prometheus metrics; multiprocess-safe when PROMETHEUS_MULTIPROC_DIR is set (the serve command sets it)."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+REQUESTS = Counter("mlengine_requests", "requests by endpoint and status", ["endpoint", "status"])
+LATENCY = Histogram("mlengine_request_seconds", "request latency", ["endpoint"],
+                    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+ROWS = Counter("mlengine_rows_predicted", "rows predicted")
+CLASSES = Counter("mlengine_predicted_class", "predicted labels by arm (primary or shadow)", ["arm", "role", "label"])
+VIOLATIONS = Counter("mlengine_contract_violations", "request problems by column", ["column"])
+UNSEEN = Counter("mlengine_unseen_categories", "unseen categories by column", ["column"])
+MODEL_LOAD = Gauge("mlengine_model_load_seconds", "model load time", multiprocess_mode="max")
+
+
+def observe(endpoint: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(endpoint, str(status)).inc()
+    if endpoint == "/predict":
+        LATENCY.labels(endpoint).observe(seconds)
+
+
+def render() -> tuple[bytes, str]:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
