@@ -3,11 +3,10 @@ processes (Hydra's joblib launcher) nest through the parent run id passed in the
 
 from __future__ import annotations
 
-import pytest
-
 import os
 
 import pandas as pd
+import pytest
 
 import mlengine
 from mlengine.tracking.hook import ENV_PARENT_RUN
