@@ -34,7 +34,7 @@ def write_page(result: dict[str, Any], path: Path, title: str = "Drift") -> Path
               e["missing_new"], e["unseen"], e["out_of_range"]) for k, e in result["prediction"].items()]
     tbl = table(["column", "status", "PSI", "JS", "test", "p-value", "missing ref", "missing new", "unseen",
                  "out of range"], rows, numeric=range(2, 10))
-    plots = [f'<figure><img data-plot alt="{esc(c)}" src="{_plot(c, e)}"></figure>'
+    plots = [f'<figure><img data-plot alt="{esc(c)}" src="data:image/png;base64,{_plot(c, e)}"></figure>'
              for c, e in [*result["columns"].items(), *result["prediction"].items()] if e["status"] != "ok"]
     body = (f"<h1>{esc(title)}</h1><p id='verdict'>{result['rows']} new rows vs {result['reference_rows']} "
             f"reference rows: <b>{esc(result['status'])}</b> (PSI warn {result['thresholds']['psi_warn']}, "
