@@ -15,8 +15,6 @@ from .conftest import DATA, RECIPES
 from .tracking_helpers import require_mlflow, runs_of, store_uri, tracked
 
 
-@pytest.mark.skip(reason="after merging drift+serving, joblib sweep jobs return an empty summary here; "
-                  "passes on the tracking branch alone; to be fixed next session")
 def test_sweep_nests_jobs_and_trials_under_one_parent(runs_dir, tmp_path):
     require_mlflow()
     uri = store_uri(tmp_path)

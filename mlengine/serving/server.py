@@ -30,6 +30,7 @@ def serve(run_dir: str | dict[str, str], host: str = "127.0.0.1", port: int = 80
           split: str | None = None, shadow: str | None = None, route_key: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT (uvicorn answers in-flight requests before it stops)."""
     metrics_dir = tempfile.mkdtemp(prefix="mlengine-metrics-")
+    saved = {k: os.environ.get(k) for k in ("PROMETHEUS_MULTIPROC_DIR", ENV)}
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     os.environ[ENV] = json.dumps({"run_dir": run_dir if isinstance(run_dir, dict) else str(run_dir),
                                   "format": format, "max_rows": max_rows, "max_bytes": max_bytes,
@@ -48,6 +49,11 @@ def serve(run_dir: str | dict[str, str], host: str = "127.0.0.1", port: int = 80
                     access_log=False, log_level="warning", http="httptools", loop="uvloop")
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        for k, v in saved.items():  # a caller's process (a notebook, a test) keeps its environment
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def main() -> None:
