@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pandas as pd
-import pytest
 
 import mlengine
 from mlengine.tracking.hook import ENV_PARENT_RUN

@@ -35,15 +35,37 @@ ENV_QUIET = "MLENGINE_SWEEP_QUIET"
 ENV_PLAIN = "MLENGINE_SWEEP_PLAIN_KEYS"  # keys the user wrote as key=value (shown without the ++ mlengine adds)
 
 
+CONTEXT_FILE = ".jobs/context.json"
+
+
 def _job(cfg: Any) -> None:
-    """Hydra task function: run one job; never raises, so the sweep goes on."""
+    """Hydra task function: run one job with the sweep's context; never raises, so the sweep goes on.
+
+    The context (recipe path, quiet flag, tracking parent run...) is read from the sweep directory, not inherited
+    from the environment: joblib's loky workers are reused across sweeps in one process and keep the environment of
+    the first sweep that spawned them.
+    """
     from hydra.core.hydra_config import HydraConfig
 
+    hc = HydraConfig.get()
+    context = json.loads((Path(hc.sweep.dir) / CONTEXT_FILE).read_text(encoding="utf-8"))
+    saved = {k: os.environ.get(k) for k in context}
+    os.environ.update(context)
+    try:
+        _run_job(hc)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run_job(hc: Any) -> None:
     from mlengine.api import load_recipe
     from mlengine.log import setup_console
     from mlengine.runner import run_recipe
 
-    hc = HydraConfig.get()
     num = int(hc.job.num)
     overrides = [o for o in hc.overrides.task if not o.lstrip("+").startswith("hydra")]
     plain = set(json.loads(os.environ.get(ENV_PLAIN, "[]")))
@@ -146,6 +168,8 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
     tracked = start_sweep_run(base, sweep_dir, user, len(jobs))  # None unless tracking.uri is set
     if tracked:
         env.update(tracked.env)  # jobs (maybe in other processes) nest their runs under it
+    (sweep_dir / ".jobs").mkdir()
+    (sweep_dir / CONTEXT_FILE).write_text(json.dumps(env, indent=2), encoding="utf-8")
     log.info("sweep of %d jobs -> %s", len(jobs), sweep_dir)
     search = ",".join(f"file://{d}" for d in (recipe.parent, configs_dir()))
     argv = [
@@ -154,8 +178,7 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
         "hydra.job.chdir=False", "hydra.output_subdir=null", "hydra/job_logging=none", "hydra/hydra_logging=none",
         *hydra_args, *rewritten,
     ]
-    saved_argv, saved_env = sys.argv, {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    saved_argv = sys.argv
     sys.argv = argv
     t = time.perf_counter()
     try:
@@ -174,11 +197,6 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
         raise
     finally:
         sys.argv = saved_argv
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     try:
         summary = build_summary(sweep_dir)
     except BaseException as exc:
