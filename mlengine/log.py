@@ -38,6 +38,7 @@ def setup_console(quiet: bool = False, verbose: bool = False) -> None:
     setattr(handler, _CONSOLE_TAG, True)
     handler.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(lambda record: getattr(record, "console", True))  # extra={"console": False}: run.log only
     LOGGER.addHandler(handler)
 
 

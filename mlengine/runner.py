@@ -128,7 +128,8 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             error = {"type": type(exc).__name__, "message": str(exc), "user_error": isinstance(exc, UserError)}
             if not isinstance(exc, MlengineError):
                 error["traceback"] = traceback.format_exc()
-            log.error("run failed: %s", exc if str(exc) else type(exc).__name__)
+            # run.log keeps it; the console gets the error once, from whoever catches it (the CLI, a notebook)
+            log.error("run failed: %s", exc if str(exc) else type(exc).__name__, extra={"console": False})
             rd.finish("failed", error=error)
             exc.run_dir = rd.final  # type: ignore[attr-defined]
             manager.on_run_error(ctx, exc)
