@@ -313,38 +313,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def check_data(loaded: Any) -> dict[str, Any]:
-    """Read the data and run every data-dependent check a run would, without fitting."""
-    from mlengine.data.contract import apply_contract
-    from mlengine.data.pii import apply_pii
-    from mlengine.data.sources import read_source
-    from mlengine.data.table import prepare_table
-    from mlengine.evaluate.crossval import check_cv_feasible
-    from mlengine.evaluate.cv import holdout_split
-    from mlengine.plan import compile_recipe
+    """Read the data and run every data-dependent check a run would (the run's own stages up to the modelling
+    checks: contract, personal data, types, task, split, target bins, CV feasibility), without fitting."""
+    from mlengine.runner import check_recipe_data
 
-    recipe = loaded.recipe
-    raw = read_source(recipe.data.source, loaded.base_dir)
-    raw, contract, _ = apply_contract(raw, recipe.data)
-    raw, recipe, pii = apply_pii(raw, recipe)
-    data = prepare_table(raw, recipe)
-    plan = compile_recipe(recipe, task=data.task)
-    from mlengine.recipe.validate import cross_checks
-
-    problems = cross_checks(recipe.model_copy(update={"task": data.task}))
-    if problems:
-        from mlengine.errors import RecipeError
-
-        raise RecipeError(problems, source=str(loaded.path))
-    train_idx, _ = holdout_split(plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed,
-                                 y=data.y if data.task != "regression" else None, groups=data.groups,
-                                 times=data.times)
-    def pick(s):
-        return (None if s is None else s.iloc[train_idx])
-    check_cv_feasible(plan.cv, data.task, data.y.iloc[train_idx], pick(data.groups), pick(data.times))
-    from mlengine.steps.checks import check_modelling_data
-
-    plan.classes = list(data.classes)
-    check_modelling_data(recipe, plan, data, train_idx)
+    ctx = check_recipe_data(loaded)
+    data, contract, pii = ctx.data, ctx.report.get("contract", {}), ctx.report.get("pii", {"findings": []})
     notes = list(data.notes)
     if contract.get("checks"):
         notes.append(f"data contract: {contract['checks']} checks, " + (

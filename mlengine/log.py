@@ -55,3 +55,17 @@ def run_log(path: Path) -> Iterator[None]:
     finally:
         LOGGER.removeHandler(handler)
         handler.close()
+
+
+@contextmanager
+def console_at_least(level: int) -> Iterator[None]:
+    """Raise the console's level for a while (`mlengine validate` runs the stages without their progress lines)."""
+    handlers = [h for h in LOGGER.handlers if getattr(h, _CONSOLE_TAG, False)]
+    saved = [h.level for h in handlers]
+    for h in handlers:
+        h.setLevel(max(h.level, level))
+    try:
+        yield
+    finally:
+        for h, old in zip(handlers, saved, strict=True):
+            h.setLevel(old)

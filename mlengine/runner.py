@@ -1,13 +1,14 @@
-"""Execution: a fixed sequence of stages over one RunContext, writing one run directory.
+"""Execution: a checked sequence of stages over one RunContext, writing one run directory.
 
 Stages (in order): read -> contract -> pii -> load -> split -> bin target -> modelling checks -> search (when
 the recipe searches) -> fit -> finish (samplers stripped, calibration, threshold) -> evaluate -> judge (rule
 baselines, value, slices) -> explain -> save -> export_onnx -> manifest -> report -> finalize -> gate. Each stage
-is a function taking the context; capabilities add their own stage functions (in their own modules) to `STAGES`.
-Nothing is fitted on holdout rows, and every fitted step is refitted inside each CV training fold. The run
-directory is complete or marked failed, never half-written.
+is a function of the context declared with `mlengine.stages.stage(reads=..., writes=...)`; the runner checks the
+order from those declarations before it starts and refuses a stage that sets a field it did not declare.
+Capabilities add their own stage functions (in their own modules) to `STAGES`; hooks (`mlengine.hooks`) act
+around each stage without editing the runner. Nothing is fitted on holdout rows, and every fitted step is
+refitted inside each CV training fold. The run directory is complete or marked failed, never half-written.
 """
-
 from __future__ import annotations
 
 import logging
@@ -28,12 +29,13 @@ from mlengine.evaluate.explain import stage_explain
 from mlengine.evaluate.finish import stage_finish_model
 from mlengine.evaluate.judge import stage_gate, stage_judge
 from mlengine.export.stage import stage_export_onnx
-from mlengine.log import run_log
+from mlengine.log import console_at_least, run_log
 from mlengine.plan import Plan, compile_recipe
 from mlengine.report.stage import stage_report
 from mlengine.runs.record import stage_manifest
 from mlengine.runs.rundir import RunDir
 from mlengine.search.stage import stage_search
+from mlengine.stages import RunContext, check_order, run_stage, stage, stage_name, stages_until
 from mlengine.steps.checks import stage_check_modelling
 from mlengine.steps.target import stage_bin_target
 
@@ -58,43 +60,6 @@ class RunResult:
                 "metrics": {k: self.metrics.get(k) for k in ("cv", "holdout", "baselines")}}
 
 
-@dataclass
-class RunContext:
-    """Everything stages share. Stages read what earlier stages set and add their own results."""
-
-    loaded: Any  # LoadedRecipe
-    rd: RunDir
-    raw: Any = None  # the table as read, before roles and types (data checks look at it; may drop rows)
-    data_checks: dict[str, Any] = field(default_factory=dict)  # contract + PII decisions, stored in model.json
-    plan: Plan | None = None
-    data: Any = None  # PreparedData
-    train_idx: np.ndarray | None = None
-    test_idx: np.ndarray | None = None
-    X_tr: pd.DataFrame | None = None
-    y_tr: pd.Series | None = None
-    X_te: pd.DataFrame | None = None
-    y_te: pd.Series | None = None
-    groups_tr: pd.Series | None = None
-    times_tr: pd.Series | None = None
-    candidate: Any = None  # the Candidate that was fitted
-    pipeline: Any = None  # unfitted pipeline of the candidate
-    cv_result: Any = None  # CVResult of the candidate (out-of-fold predictions included)
-    model_name: str | None = None  # what was fitted when it is not plan.candidates[0] (a search's best, an ensemble)
-    model: Any = None  # the fitted model that is saved and evaluated
-    pred: np.ndarray | None = None  # holdout labels / values
-    proba: np.ndarray | None = None  # holdout probabilities (classification)
-    report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
-    bundle: dict[str, Any] = field(default_factory=dict)  # extra entries for model.json (bins, threshold, ...)
-    artifacts: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
-    search: dict[str, Any] | None = None  # set by the search stage; its shape: mlengine.runs.manifest docstring
-
-    @property
-    def recipe(self) -> Any:
-        return self.loaded.recipe
-
-
 Stage = Callable[[RunContext], None]
 
 
@@ -106,6 +71,7 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
     from mlengine.hooks import HookManager
 
     recipe = loaded.recipe
+    check_order(STAGES)
     manager = HookManager.for_run(loaded, hooks)
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
     ctx = RunContext(loaded=loaded, rd=rd)
@@ -116,11 +82,11 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
         try:
             t0 = time.perf_counter()
             manager.before_run(ctx)
-            for stage in STAGES:
-                name = stage.__name__.removeprefix("stage_")
+            for fn in STAGES:
+                name = stage_name(fn)
                 manager.before_stage(name, ctx)
                 t = time.perf_counter()
-                stage(ctx)
+                run_stage(fn, ctx)
                 ctx.timings[name] = time.perf_counter() - t
                 manager.after_stage(name, ctx)
             ctx.timings["total"] = time.perf_counter() - t0
@@ -142,7 +108,22 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
     return result
 
 
+def check_recipe_data(loaded: Any, until: str = "check_modelling") -> RunContext:
+    """Run the real stages up to `until` (reading, data checks, split, target bins, modelling checks), without
+    hooks and in a scratch directory that is removed: what `mlengine validate` checks is what a run would.
+    Warnings reach the console; progress lines do not."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlengine-validate-") as scratch:
+        ctx = RunContext(loaded=loaded, rd=RunDir(scratch, loaded.recipe.name))
+        with console_at_least(logging.WARNING):
+            for fn in stages_until(STAGES, until):
+                run_stage(fn, ctx)
+    return ctx
+
+
 # ------------------------------------------------------------------------------------------------ stages ---
+@stage(writes=("raw", "data_fingerprint"))
 def stage_read(ctx: RunContext) -> None:
     """Read the source table as it is (ctx.raw) and fingerprint it; the data checks that follow look at the raw
     values."""
@@ -155,12 +136,15 @@ def stage_read(ctx: RunContext) -> None:
     ctx.data_fingerprint = fingerprint_table(ctx.raw, ctx.recipe.data.source)
 
 
+@stage(reads=("raw",), writes=("raw", "data", "plan"))
 def stage_load(ctx: RunContext) -> None:
     """Apply roles and types to the checked table, resolve the task, compile the concrete plan."""
     from mlengine.data.table import prepare_table
+    from mlengine.recipe.validate import check_resolved_task
 
     recipe = ctx.recipe
     data = prepare_table(ctx.raw, recipe)
+    check_resolved_task(ctx.loaded, data.task)
     ctx.raw = None  # the typed copy is what the run uses from here; free the raw table (large data)
     for note in data.notes:
         log.info("  %s", note)
@@ -173,6 +157,8 @@ def stage_load(ctx: RunContext) -> None:
     ctx.rd.write_json("plan.json", ctx.plan.to_dict())
 
 
+@stage(reads=("data", "plan"),
+       writes=("train_idx", "test_idx", "X_tr", "y_tr", "X_te", "y_te", "groups_tr", "times_tr"))
 def stage_split(ctx: RunContext) -> None:
     """Set the holdout aside and check the CV can run on the training split."""
     from mlengine.evaluate.crossval import check_cv_feasible
@@ -193,6 +179,8 @@ def stage_split(ctx: RunContext) -> None:
     check_cv_feasible(plan.cv, data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
 
 
+@stage(reads=("data", "plan", "X_tr", "y_tr", "groups_tr", "times_tr", "candidate", "pipeline", "cv_result", "model_name"),
+       writes=("candidate", "pipeline", "cv_result", "model"))
 def stage_fit(ctx: RunContext) -> None:
     """Cross-validate the candidate on the training split, then refit it on the whole training split."""
     from sklearn.base import clone
@@ -220,6 +208,7 @@ def stage_fit(ctx: RunContext) -> None:
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
 
 
+@stage(reads=("data", "plan", "model", "X_te", "y_tr", "y_te", "cv_result"), writes=("pred", "proba"))
 def stage_evaluate(ctx: RunContext) -> None:
     """Score the fitted model and the baselines on the holdout."""
     from mlengine.evaluate.baselines import score_baselines
@@ -247,6 +236,7 @@ def stage_evaluate(ctx: RunContext) -> None:
     _log_metrics(ctx.report, primary)
 
 
+@stage(reads=("data", "plan", "model", "model_name", "pred", "proba", "test_idx", "y_te"))
 def stage_save(ctx: RunContext) -> None:
     """Write the model bundle and the holdout predictions."""
     from mlengine.export.joblib_bundle import save_joblib
@@ -257,6 +247,7 @@ def stage_save(ctx: RunContext) -> None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
 
+@stage(reads=("data",))
 def stage_finalize(ctx: RunContext) -> None:
     """Write metrics.json last: its presence means every artifact before it was written."""
     ctx.report["artifacts"] = ctx.artifacts
@@ -265,11 +256,10 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
-# Data checks (issue 8) run on the raw table before types are applied. Modelling stages (issue 3): target bins
-# fitted on the training split, data checks of the modelling sections before any fit, sampler removal +
-# calibration + threshold after the fit, rule baselines / value / slices after the holdout is scored, and the gate
-# enforced last (exit 3) once every artifact is written. stage_manifest hashes every artifact file written before
-# it; the report comes after it so it can show the record (the report itself is a view, not an artifact).
+# The order the declarations check is in `check_order`; what they cannot say: the data checks run on the raw
+# table before types are applied; stage_manifest hashes every artifact file written before it, and the report
+# comes after it so it can show the record (the report is a view, not an artifact); metrics.json is written by
+# stage_finalize, so its presence means every artifact was written; the gate is enforced last (exit 3).
 STAGES: list[Stage] = [stage_read, stage_contract, stage_pii, stage_load, stage_split, stage_bin_target,
                        stage_check_modelling, stage_search, stage_fit, stage_finish_model, stage_evaluate,
                        stage_judge, stage_explain, stage_save, stage_export_onnx, stage_manifest, stage_report,

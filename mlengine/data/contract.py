@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlengine.errors import DataError, did_you_mean
+from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
 
@@ -303,6 +304,7 @@ def apply_contract(raw: pd.DataFrame, data_section: Any) -> tuple[pd.DataFrame, 
     return raw, record, spec
 
 
+@stage(reads=("raw",), writes=("raw",))
 def stage_contract(ctx: Any) -> None:
     """Check the raw table before types are cast; record the result (report) and the contract (model bundle)."""
     data = ctx.recipe.data

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mlengine.errors import DataError
+from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
 
@@ -335,6 +336,7 @@ def apply_pii(raw: pd.DataFrame, recipe: Any) -> tuple[pd.DataFrame, Any, dict[s
     return hash_columns(raw, columns), recipe, record
 
 
+@stage(reads=("raw",), writes=("raw", "loaded"))
 def stage_pii(ctx: Any) -> None:
     """Scan the raw table and fail, drop, hash or allow what looks like personal data."""
     from dataclasses import replace

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlengine.stages import stage
+
 log = logging.getLogger("mlengine")
 
 SHAP_FILE = "shap_values.parquet"
@@ -142,6 +144,7 @@ def explain(ctx: Any) -> dict[str, Any]:
     return out
 
 
+@stage(reads=("data", "plan", "model", "X_te", "y_te"))
 def stage_explain(ctx: Any) -> None:
     """Record feature importance in metrics.json (`explain`); never fails the run."""
     if not ctx.recipe.report.explain or ctx.model is None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from mlengine.stages import stage
+
 log = logging.getLogger("mlengine")
 
 
@@ -84,6 +86,7 @@ def describe_structure(model: Any) -> list[str]:
     return out
 
 
+@stage(reads=("data", "plan", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te"), writes=("model",))
 def stage_finish_model(ctx: Any) -> None:
     """Sampler removal, selection record, calibration and threshold: ctx.model becomes the model that is saved."""
     from mlengine.steps.resample import strip_samplers

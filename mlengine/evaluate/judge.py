@@ -7,9 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mlengine.stages import stage
+
 log = logging.getLogger("mlengine")
 
 
+@stage(reads=("data", "plan", "model", "pred", "proba", "X_te", "y_te", "y_tr", "test_idx"))
 def stage_judge(ctx: Any) -> None:
     from mlengine.evaluate.breakdown import per_class, residuals
 
@@ -60,6 +63,7 @@ def stage_judge(ctx: Any) -> None:
             log.info("gate %s: %s (%s)", c["key"], "passed" if c["passed"] else "FAILED", c["detail"])
 
 
+@stage(reads=("plan",))
 def stage_gate(ctx: Any) -> None:
     from mlengine.evaluate.gates import enforce
 

@@ -14,11 +14,13 @@ import logging
 from typing import Any
 
 from mlengine.errors import ExportError
+from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
 NO_HOLDOUT_SAMPLE = 2000
 
 
+@stage(reads=("data", "plan", "model", "X_tr", "X_te", "y_te", "test_idx", "cv_result"))
 def stage_export_onnx(ctx: Any) -> None:
     """Convert, verify and record model.onnx when the plan exports ONNX."""
     from mlengine.export.joblib_bundle import sha256_file

@@ -161,6 +161,19 @@ def _partial_checks(data: dict[str, Any], found: list[Problem]) -> list[Problem]
 
 
 # ------------------------------------------------------------------------------------------ cross checks ---
+def check_resolved_task(loaded: Any, task: str) -> None:
+    """Once the data has resolved `task: auto`, run the cross-section checks again for that task (a run and
+    `mlengine validate` both do, so a regression target with stratified CV is refused before any split)."""
+    recipe = loaded.recipe
+    if recipe.task == task:
+        return
+    problems = cross_checks(recipe.model_copy(update={"task": task}))
+    if problems:
+        from mlengine.errors import RecipeError
+
+        raise RecipeError(problems, source=str(loaded.path) if loaded.path else None)
+
+
 def cross_checks(recipe: Any) -> list[Problem]:
     """Checks across sections that need no data."""
     from mlengine.evaluate.metrics import check_metric

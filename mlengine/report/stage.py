@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mlengine.stages import stage
+
 log = logging.getLogger("mlengine")
 
 
+@stage(reads=("data", "plan"))
 def stage_report(ctx: Any) -> None:
     """Render report.html from the run directory and the metrics gathered so far.
 

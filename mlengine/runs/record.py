@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlengine.runs.manifest import MANIFEST_FILE, MANIFEST_VERSION, canonical_json, write_manifest
+from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
 
@@ -153,6 +154,7 @@ def build_manifest(ctx: Any) -> dict[str, Any]:
     }
 
 
+@stage(reads=("data", "plan", "data_fingerprint", "search", "candidate", "pred", "proba", "test_idx"))
 def stage_manifest(ctx: Any) -> None:
     """Write manifest.json: inputs, environment, seeds, metrics, predictions and artifact hashes."""
     manifest = write_manifest(ctx.rd.path, build_manifest(ctx))

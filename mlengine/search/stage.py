@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mlengine.stages import stage
+
 log = logging.getLogger("mlengine")
 
 
+@stage(reads=("data", "plan", "X_tr", "y_tr", "groups_tr", "times_tr"),
+       writes=("candidate", "pipeline", "cv_result", "model_name", "search"))
 def stage_search(ctx: Any) -> None:
     """Search the recipe's joint space under its CV; no-op when the search is off."""
     s = ctx.recipe.search

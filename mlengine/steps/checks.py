@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlengine.errors import DataError, Problem
+from mlengine.stages import stage
 from mlengine.steps.options import foreign_params
 
 log = logging.getLogger("mlengine")
@@ -196,6 +197,7 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
         raise DataError(" ".join(errors))
 
 
+@stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"))
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
     from mlengine.evaluate.crossval import check_cv_feasible

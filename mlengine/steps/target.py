@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlengine.errors import DataError, Problem
+from mlengine.stages import stage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,6 +156,7 @@ def prepare_binned_target(y: pd.Series, recipe: Any, notes: list[str]) -> tuple[
     return labels, task, classes, pos_label
 
 
+@stage(reads=("data", "train_idx", "test_idx"), writes=("y_tr", "y_te"))
 def stage_bin_target(ctx: Any) -> None:
     """After the split: fit the bin edges on the training rows only and relabel training and holdout rows."""
     import pandas as pd
