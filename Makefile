@@ -14,7 +14,7 @@ help:
 	@echo "make demo   - create .venv, install, run a real recipe on bundled data"
 	@echo "make test   - create .venv, install, run the whole test suite (slow cases included)"
 	@echo "make test-fast - the suite without the slow end-to-end cases"
-	@echo "make lint   - ruff over the package, tests and benchmarks"
+	@echo "make lint   - ruff over the package, tests and benchmarks; lint-imports checks the layers (.importlinter)"
 	@echo "make bench  - benchmark scripts (print tables; about 40 minutes on 2 cores)"
 	@echo "make lock   - refresh requirements.lock from a clean venv of pyproject.toml"
 	@echo "make reference-run - regenerate examples/ci/reference-run (the run CI replays)"
@@ -38,6 +38,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlengine tests benchmarks examples
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py

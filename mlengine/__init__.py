@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from mlengine.version import __version__
+
 __all__ = ["load_recipe", "compile_recipe", "run", "load_model", "sweep", "replay", "__version__"]
 
 

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         args.overrides = [*args.overrides, *extra]
     if args.version:
-        from mlengine import __version__
+        from mlengine.version import __version__
 
         print(f"mlengine {__version__}")
         return EXIT_OK

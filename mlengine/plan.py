@@ -14,37 +14,9 @@ from typing import Any
 
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
 from mlengine.export.support import resolve_export
+from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
 from mlengine.steps.models import MODELS, estimator_summary
-from mlengine.steps.preprocess import PreprocessChoice, resolve_preprocess
-
-PLACEMENTS = {
-    "stateless": "learns nothing from data",
-    "per_fold": "fitted inside each CV training fold, then on the whole training split",
-    "fit_only": "acts only while fitting, inside each training fold; never on validation or holdout rows",
-    "after_search": "fitted on out-of-fold predictions of the training split, after the search",
-    "training_split": "fitted once on the training split before CV (never on holdout rows)",
-}
-
-
-@dataclass(frozen=True)
-class PlanStep:
-    name: str
-    component: str
-    placement: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One estimator the run may fit, with its fixed params and resolved preprocessing.
-
-    `pipeline_params` set parameters of other pipeline steps by `<step>.<param>` (e.g. resample.k_neighbors).
-    """
-
-    model: str
-    params: dict[str, Any]
-    preprocess: PreprocessChoice
-    pipeline_params: dict[str, Any] = field(default_factory=dict)
+from mlengine.steps.preprocess import resolve_preprocess
 
 
 @dataclass

@@ -264,6 +264,7 @@ STAGES: list[Stage] = [stage_read, stage_contract, stage_pii, stage_load, stage_
                        stage_check_modelling, stage_search, stage_fit, stage_finish_model, stage_evaluate,
                        stage_judge, stage_explain, stage_save, stage_export_onnx, stage_manifest, stage_report,
                        stage_finalize, stage_gate]
+check_order(STAGES)  # a stage placed before what it reads fails at import, not halfway through a run
 
 
 # ------------------------------------------------------------------------------------------------ helpers ---

@@ -110,9 +110,9 @@ def search_record(ctx: Any) -> dict[str, Any] | None:
 
 def build_manifest(ctx: Any) -> dict[str, Any]:
     """The manifest of a run context whose artifacts are written."""
-    from mlengine import __version__
     from mlengine.runs.determinism import predictions_record
     from mlengine.runs.environment import environment, git_root, git_state, thread_pools
+    from mlengine.version import __version__
 
     loaded, rd, plan = ctx.loaded, ctx.rd, ctx.plan
     base_dir = Path(loaded.base_dir).resolve()

@@ -53,7 +53,7 @@ def template_bytes(name: str) -> bytes:
 
 def scaffold(target: str | os.PathLike[str], force: bool = False) -> Scaffold:
     """Create the project in `target` (see the module docstring)."""
-    from mlengine import __version__
+    from mlengine.version import __version__
 
     root = Path(target).expanduser()
     if root.exists() and not root.is_dir():

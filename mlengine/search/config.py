@@ -65,7 +65,7 @@ class SearchPlan:
 
 def plan_search(recipe: Any, task: str) -> SearchPlan:
     from mlengine.evaluate.metrics import METRICS
-    from mlengine.plan import Candidate
+    from mlengine.plan_types import Candidate
     from mlengine.steps.preprocess import resolve_preprocess
 
     s = recipe.search

@@ -62,8 +62,8 @@ def _job(cfg: Any) -> None:
 
 
 def _run_job(hc: Any) -> None:
-    from mlengine.api import load_recipe
     from mlengine.log import setup_console
+    from mlengine.recipe.load import load_recipe
     from mlengine.runner import run_recipe
 
     num = int(hc.job.num)
@@ -151,7 +151,7 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
     hydra_args = [o for o in overrides if o.lstrip("+~").startswith("hydra")]
     rewritten, _, _ = plan_overrides(raw, user, config_groups((recipe.parent,)), allow_sweeps=True)
 
-    from mlengine.api import load_recipe
+    from mlengine.recipe.load import load_recipe
 
     base = load_recipe(recipe, jobs[0])
     root = Path(runs_dir or base.recipe.tracking.runs_dir).resolve()

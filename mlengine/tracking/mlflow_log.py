@@ -80,7 +80,7 @@ def run_metrics(report: dict[str, Any]) -> list[tuple[str, float, int]]:
 
 
 def run_tags(loaded: Any, state: Any, run_dir: Path, error: BaseException | None) -> dict[str, str]:
-    from mlengine import __version__
+    from mlengine.version import __version__
 
     manifest = _read_json(run_dir / "manifest.json") or {}
     tags = dict(loaded.recipe.tracking.tags)
