@@ -139,3 +139,15 @@ def stages_until(stages: list[Callable], until: str | None) -> list[Callable]:
     if until not in names:
         raise StageOrderError(f"no stage {until!r}; the stages are {names}")
     return list(stages[: names.index(until) + 1])
+
+
+def stage_table(stages: Iterable[Callable]) -> str:
+    """The stages as a Markdown table (docs/architecture.md holds it; a test keeps the two equal)."""
+    rows = ["| # | stage | reads | writes |", "|---|---|---|---|"]
+    for i, fn in enumerate(stages, 1):
+        spec = spec_of(fn)
+        if spec is None:
+            continue
+        rows.append(f"| {i} | `{spec.name}` ({fn.__module__}) | {', '.join(sorted(spec.reads)) or '-'} | "
+                    f"{', '.join(sorted(spec.writes)) or '-'} |")
+    return "\n".join(rows)

@@ -147,3 +147,10 @@ def test_a_run_checks_the_sections_again_once_the_data_resolves_the_task(cli, wr
     assert "Traceback" not in err
     code, out, err = cli("validate", path)
     assert code == 2 and "cv.kind" in err
+
+
+def test_the_architecture_doc_shows_the_declared_stages():
+    from mlengine.stages import stage_table
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert stage_table(runner.STAGES) in doc, "regenerate the table in docs/architecture.md from stage_table()"
