@@ -26,6 +26,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mlengine.lazy import import_path
+
 log = logging.getLogger("mlengine")
 
 ENTRY_POINT_GROUP = "mlengine.hooks"
@@ -66,13 +68,6 @@ def register_builtin(name: str, target: str) -> None:
     BUILTIN[name] = target
 
 
-def _import(target: str) -> HookFactory:
-    from importlib import import_module
-
-    module, _, attr = target.partition(":")
-    return getattr(import_module(module), attr)
-
-
 def entry_point_factories() -> list[tuple[str, HookFactory]]:
     """Plugins installed under the `mlengine.hooks` entry-point group."""
     from importlib.metadata import entry_points
@@ -97,7 +92,7 @@ class HookManager:
         """Built-in hooks the recipe turns on, then entry-point plugins, then `extra`."""
         hooks: list[Any] = []
         for _name, target in BUILTIN.items():
-            hooks.append(_import(target)(loaded))
+            hooks.append(import_path(target)(loaded))
         for _name, factory in entry_point_factories():
             hooks.append(factory(loaded))
         hooks.extend(extra)

@@ -129,7 +129,7 @@ def test_truncated_or_tampered_artifacts_are_refused(cli, titanic_run, tmp_path,
     assert code == 2 and "refusing to load it" in err
     # a corrupt file whose hash was also rewritten in model.json: the loader's own failure, still a clear error
     bundle = read_json(run / "model.json")
-    from mlengine.export.joblib_bundle import sha256_file
+    from mlengine.records import sha256_file
 
     bundle["artifacts"][artifact]["sha256"] = sha256_file(path)
     (run / "model.json").write_text(json.dumps(bundle))

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlengine.errors import DataError
+from mlengine.records import plain
 
 log = logging.getLogger("mlengine")
 
@@ -106,11 +107,6 @@ def _curve(c: dict[str, np.ndarray], r: dict[str, np.ndarray], obj: np.ndarray, 
     return [{"threshold": float(c["threshold"][i]), "precision": float(r["precision"][i]),
              "recall": float(r["recall"][i]), "objective": float(obj[i]) if np.isfinite(obj[i]) else None}
             for i in idx if i < len(obj)]
-
-
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value (for JSON and for a clean saved pos_label)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def wrap_threshold(model: Any, threshold: float, pos_label: Any) -> Any:

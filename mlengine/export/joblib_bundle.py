@@ -8,7 +8,6 @@ is checked the same way, although loading it runs no code).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from importlib import metadata
@@ -16,18 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from mlengine.errors import ModelLoadError
+from mlengine.records import plain, sha256_file
 
 BUNDLE_FILE = "model.json"
 STACK = ("mlengine", "scikit-learn", "lightgbm", "imbalanced-learn", "flaml", "pandas", "numpy", "onnx", "skl2onnx",
          "onnxruntime", "onnxmltools", "hydra-core", "omegaconf", "pandera", "pyarrow", "joblib", "pydantic")
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def package_versions() -> dict[str, str | None]:
@@ -68,8 +60,8 @@ def decision_rule(model: Any, task: str, classes: list[Any]) -> dict[str, Any]:
         from mlengine.export.onnx_models import threshold_of
 
         threshold, pos, method = threshold_of(est)
-        return {"rule": "threshold", "threshold": threshold, "positive_class": _plain(pos), "score": method,
-                "description": f"predict {_plain(pos)!r} when its {method} score >= {threshold:g}"}
+        return {"rule": "threshold", "threshold": threshold, "positive_class": plain(pos), "score": method,
+                "description": f"predict {plain(pos)!r} when its {method} score >= {threshold:g}"}
     text = "the class with the highest probability"
     if len(classes) == 2:
         text += f" ({classes[1]!r} when its probability > 0.5)"
@@ -88,10 +80,6 @@ def _find(model: Any, names: tuple[str, ...]) -> Any:
             if attr in vars(cur):
                 stack.append(vars(cur)[attr])
     return None
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
 
 
 def save_joblib(run_path: Path, model: Any, plan: Any, data: Any, model_name: str | None = None,

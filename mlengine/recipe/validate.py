@@ -177,7 +177,7 @@ def check_resolved_task(loaded: Any, task: str) -> None:
 def cross_checks(recipe: Any) -> list[Problem]:
     """Checks across sections that need no data."""
     from mlengine.evaluate.metrics import check_metric
-    from mlengine.steps.models import check_model, check_params
+    from mlengine.steps.models import MODELS, check_model, check_params
 
     r = recipe
     task = r.task
@@ -224,9 +224,10 @@ def cross_checks(recipe: Any) -> list[Problem]:
     from mlengine.search.checks import check_search
 
     problems += check_search(r)
-    if r.preprocess.numeric_impute == "none" and r.model.name not in ("lightgbm", "hist_gradient_boosting"):
+    if r.preprocess.numeric_impute == "none" and r.model.name in MODELS and not MODELS[r.model.name].native_missing:
+        native = ", ".join(name for name, spec in MODELS.items() if spec.native_missing)
         problems.append(Problem("preprocess.numeric_impute", f"'none' needs a model that handles missing values "
-                                f"(lightgbm, hist_gradient_boosting); model is {r.model.name!r}."))
+                                f"({native}); model is {r.model.name!r}."))
     from mlengine.steps.checks import modelling_problems
 
     problems += modelling_problems(r, task)

@@ -14,6 +14,8 @@ import hashlib
 import json
 from typing import Any
 
+from mlengine.records import sha256_file
+
 FORM = "mlengine-table-v1"
 BLOCKS = 16
 _MISSING = "\x00"  # a missing text value; cannot be confused with a string, which never holds NUL from a CSV
@@ -77,14 +79,6 @@ def fingerprint_frame(df: Any) -> dict[str, Any]:
     content = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
     return {"form": FORM, "content_sha256": content, "rows": int(len(df)), "n_columns": len(columns),
             "columns": columns}
-
-
-def sha256_file(path: Any) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ sources ---

@@ -63,7 +63,7 @@ def parse_data_args(values: list[str], files: list[dict[str, Any]]) -> dict[str,
 def locate_files(files: list[dict[str, Any]], run_dir: Path, given: dict[str, Path]) -> tuple[dict[str, Path],
                                                                                              list[str]]:
     """recipe key -> the file to read now, and notes on files found away from their recorded path."""
-    from mlengine.runs.fingerprint import sha256_file
+    from mlengine.records import sha256_file
 
     places = anchors(run_dir)
     found: dict[str, Path] = {}

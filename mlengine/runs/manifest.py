@@ -179,7 +179,7 @@ def seal(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
+def _json_copy(value: Any) -> Any:
     """JSON-ready copy (numpy scalars and arrays, paths -> plain values)."""
     from mlengine.runs.rundir import _jsonable
 
@@ -188,7 +188,7 @@ def _plain(value: Any) -> Any:
 
 def write_manifest(run_path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Seal and write manifest.json atomically; returns the sealed manifest."""
-    body = _plain({k: v for k, v in data.items() if k != SEAL_KEY})
+    body = _json_copy({k: v for k, v in data.items() if k != SEAL_KEY})
     body[SEAL_KEY] = seal(body)
     target = Path(run_path) / MANIFEST_FILE
     tmp = target.with_name(target.name + ".tmp")

@@ -44,7 +44,7 @@ def _inside(path: str | os.PathLike[str], root: Path | None) -> str | None:
 
 def artifact_hashes(run_path: Path) -> dict[str, dict[str, Any]]:
     """sha256 and size of every artifact file in the run directory (recursively), by relative POSIX path."""
-    from mlengine.runs.fingerprint import sha256_file
+    from mlengine.records import sha256_file
 
     out = {}
     for p in sorted(run_path.rglob("*")):

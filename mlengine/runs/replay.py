@@ -91,7 +91,7 @@ class ReplayReport:
 # --------------------------------------------------------------------------------------------- the record ---
 def check_record(run_dir: Path) -> dict[str, Any]:
     """The run directory is a complete, untouched run; returns its manifest."""
-    from mlengine.runs.fingerprint import sha256_file
+    from mlengine.records import sha256_file
     from mlengine.runs.manifest import read_manifest
     from mlengine.runs.rundir import read_status
 

@@ -96,7 +96,7 @@ def _check_model_param(path: str, model: str, param: str, entry: Any, task: str)
 
 
 def _check_pipeline_step(recipe: Any, step: str, entries: dict[str, Any]) -> list[Problem]:
-    from mlengine.search.spaces import PIPELINE_SPACES, override_spec, spec_problems
+    from mlengine.search.spaces import override_spec, spec_problems
 
     path = f"search.pipeline.{step}"
     if step == "model":
@@ -107,11 +107,9 @@ def _check_pipeline_step(recipe: Any, step: str, entries: dict[str, Any]) -> lis
     if not step_present(recipe, step):
         return [Problem(path, f"step {step!r} is not in the pipeline ({step}.method is 'none'); set {step}.method "
                               "to search its parameters.")]
-    method = getattr(getattr(recipe, step), "method", None)
-    defaults = PIPELINE_SPACES.get((step, method), {})
     problems = []
     for param, entry in entries.items():
-        spec = override_spec(defaults.get(param), entry)
+        spec = override_spec(None, entry)
         bad = spec_problems(spec)
         if bad:
             problems.append(Problem(f"{path}.{param}", f"step {step!r}, parameter {param!r}: {' '.join(bad)}"))

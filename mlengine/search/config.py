@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mlengine.search.checks import searched_estimators
-from mlengine.search.spaces import PIPELINE_SPACES, ParamSpec, default_space, override_spec
+from mlengine.search.spaces import ParamSpec, default_space, override_spec
 
 
 def declared_spaces(recipe: Any, task: str) -> tuple[dict[str, dict[str, ParamSpec]], dict[str, ParamSpec]]:
@@ -23,11 +23,9 @@ def declared_spaces(recipe: Any, task: str) -> tuple[dict[str, dict[str, ParamSp
             space[param] = override_spec(space.get(param), entry)
         models[model] = space
     pipeline: dict[str, ParamSpec] = {}
-    for step, entries in recipe.search.pipeline.items():
-        method = getattr(getattr(recipe, step, None), "method", None)
-        defaults = PIPELINE_SPACES.get((step, method), {})
-        for param, entry in entries.items():
-            pipeline[f"{step}.{param}"] = override_spec(defaults.get(param), entry)
+    for step, entries in recipe.search.pipeline.items():  # a pipeline parameter has no default domain: the
+        for param, entry in entries.items():  # recipe declares what it searches (checked in search.checks)
+            pipeline[f"{step}.{param}"] = override_spec(None, entry)
     return models, pipeline
 
 

@@ -193,12 +193,6 @@ DEFAULT_SPACES: dict[str, ModelSpace] = {
 }
 
 
-# Default domains of pipeline parameters, keyed by (step, method), e.g. ("resample", "smote"): {"k_neighbors": ...}.
-# Steps register theirs here so `search.pipeline.<step>.<param>: {low: .., high: ..}` can omit the domain. Only the
-# pipeline parameters a recipe declares are searched.
-PIPELINE_SPACES: dict[tuple[str, str | None], dict[str, ParamSpec]] = {}
-
-
 def default_space(model: str, task: str) -> dict[str, ParamSpec]:
     """The model's default space for a task ('auto' keeps every parameter)."""
     space = DEFAULT_SPACES.get(model, ModelSpace()).params

@@ -8,12 +8,12 @@ module stays cheap.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlengine.errors import Problem, did_you_mean
+from mlengine.lazy import import_path
 
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 REGRESSION = frozenset({"regression"})
@@ -47,8 +47,7 @@ class ModelSpec:
         return path
 
     def estimator_class(self, task: str) -> type:
-        module, _, cls = self.class_path(task).partition(":")
-        return getattr(importlib.import_module(module), cls)
+        return import_path(self.class_path(task))
 
     def param_names(self, task: str) -> set[str]:
         """Names the estimator accepts: a static list for LightGBM (so validation never imports it), else the

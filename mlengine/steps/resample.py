@@ -11,13 +11,13 @@ columns against interpolating samplers) run before anything is fitted (`check_sa
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mlengine.errors import DataError, Problem
+from mlengine.lazy import import_path
 from mlengine.steps.options import foreign_params
 
 
@@ -72,11 +72,6 @@ def is_sampler(method: str) -> bool:
     return SAMPLERS[method].path is not None
 
 
-def _class(path: str) -> type:
-    module, _, cls = path.partition(":")
-    return getattr(importlib.import_module(module), cls)
-
-
 def _match_class(key: Any, classes: list[Any]) -> Any:
     for c in classes:
         if c == key or str(c) == str(key):
@@ -97,7 +92,7 @@ def resolve_strategy(strategy: Any, classes: list[Any]) -> Any:
 def build_sampler(section: dict[str, Any], seed: int, classes: list[Any], categorical_idx: list[int]) -> Any:
     """An unfitted imbalanced-learn sampler for the recipe's `resample` section."""
     spec = SAMPLERS[section["method"]]
-    cls = _class(spec.path)
+    cls = import_path(spec.path)
     kw: dict[str, Any] = {"sampling_strategy": resolve_strategy(section.get("sampling_strategy"), classes)}
     if spec.name != "tomek":
         kw["random_state"] = seed
@@ -106,7 +101,7 @@ def build_sampler(section: dict[str, Any], seed: int, classes: list[Any], catego
             continue
         kw[key] = section[key]
     if spec.name in ("smoteenn", "smotetomek"):
-        smote = _class("imblearn.over_sampling:SMOTE")(k_neighbors=kw.pop("k_neighbors", 5), random_state=seed)
+        smote = import_path("imblearn.over_sampling:SMOTE")(k_neighbors=kw.pop("k_neighbors", 5), random_state=seed)
         return cls(smote=smote, **kw)
     if spec.name == "smotenc":
         return cls(categorical_features=list(categorical_idx), **kw)
