@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -211,6 +212,10 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`mlengine runs | head`): not an error, and no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush of stdout does not fail either
+        return EXIT_OK
     except MlengineError as exc:
         kind = "error" if isinstance(exc, UserError) else type(exc).__name__
         print(f"{kind}: {exc}", file=sys.stderr)

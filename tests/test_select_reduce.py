@@ -15,7 +15,7 @@ from .modelling import TITANIC_M, WINE, error_of, run_json
 
 
 @pytest.mark.parametrize("select", [
-    "{method: variance, threshold: 0.1}", "{method: kbest, k: 5, score: mutual_info}", "{method: percentile, percentile: 50}",
+    "{method: variance, threshold: 0.3}", "{method: kbest, k: 5, score: mutual_info}", "{method: percentile, percentile: 50}",
     "{method: from_model, estimator: linear}", "{method: from_model, max_features: 4}",
     "{method: rfe, n_features: 0.5, step: 2}", "{method: rfe, n_features: 4, estimator: linear}",
     "{method: rfecv, estimator: linear, folds: 2}", "{method: correlation, threshold: 0.5, correlation: spearman}",
@@ -23,7 +23,9 @@ from .modelling import TITANIC_M, WINE, error_of, run_json
 def test_every_selector_runs_and_records_its_features(cli, write_recipe, runs_dir, select):
     metrics, run = run_json(cli, write_recipe(TITANIC_M + f"select: {select}\ncv: {{folds: 2}}\n"), runs_dir)
     sel = metrics["selection"]
-    assert 0 < sel["n_selected"] < sel["n_in"] == 9 or select.startswith("{method: variance")
+    assert 0 < sel["n_selected"] < sel["n_in"] == 9
+    if "variance" in select:  # the two-valued columns have variance p(1 - p) <= 0.25 < 0.3; the others more
+        assert set(sel["dropped"]) == {"alone", "sex"}
     assert sorted(sel["selected"] + sel["dropped"]) == sorted(metrics["features"]["numeric"] + metrics["features"][
         "boolean"] + metrics["features"]["categorical"])
     freq = sel["selected_in_folds"]  # share of the CV folds whose selector kept each feature
@@ -31,7 +33,7 @@ def test_every_selector_runs_and_records_its_features(cli, write_recipe, runs_di
     model = mlengine.load_model(run).estimator
     step = dict(model.steps)["select"]
     assert isinstance(step, SelectorMixin) and int(step.get_support().sum()) == sel["n_selected"]
-    assert metrics["holdout"]["roc_auc"] > 0.75
+    assert metrics["holdout"]["roc_auc"] > (0.7 if "variance" in select else 0.75)  # variance drops `sex`
 
 
 def test_kbest_chi2_with_minmax_and_pca_after_selection(cli, write_recipe, runs_dir):
