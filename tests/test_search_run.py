@@ -279,3 +279,14 @@ def test_ray_backend_in_local_mode(cli, write_recipe, runs_dir):
     _, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.backend=ray", "search.n_concurrent=2",
                 "search.trials=4")
     assert m["search"]["backend"] == "ray" and m["search"]["trials_ok"] == 4
+
+
+def test_the_resample_record_reports_the_searched_value_not_the_recipes(cli, write_recipe, runs_dir):
+    """resample.k_neighbors is 5 in the recipe; the search picks 2 or 9 through set_params: the record says which."""
+    path = write_recipe(SEARCH + "resample: {method: smotenc, k_neighbors: 5}\n")
+    key = "search.pipeline.resample.k_neighbors"
+    run_dir, m = _run(cli, path, runs_dir, "search.estimators=[logistic_regression]", "search.trials=3",
+                      f"{key}.domain=choice", f"{key}.values=[2,9]")
+    chosen = m["search"]["best"]["pipeline_params"]["resample.k_neighbors"]
+    assert chosen in (2, 9)
+    assert m["resample"]["params"]["k_neighbors"] == chosen

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from mlengine.records import plain
 from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
@@ -43,6 +44,13 @@ def _resample_record(fitted: Any, X_tr: Any, y_tr: Any, section: dict[str, Any])
     Xt = fitted[:i].transform(X_tr)
     _, y_res = fitted.steps[i][1].fit_resample(Xt, np.asarray(y_tr))
     params = {k: v for k, v in section.items() if k != "method" and v is not None}
+    # what was fitted, not what the recipe said: a search sets sampler parameters through set_params (the
+    # candidate's pipeline_params), so the section dict alone would report the recipe's value
+    fitted_params = fitted.steps[i][1].get_params(deep=True)
+    for key in list(params):
+        nested = [v for k, v in fitted_params.items() if k == key or k.endswith(f"__{key}")]
+        if nested:
+            params[key] = plain(nested[0])
     return {"method": section["method"], "params": params, "placement": "fit_only",
             "training_counts_before": counts(y_tr), "training_counts_after": counts(y_res),
             "note": "validation folds and holdout rows are never resampled"}
