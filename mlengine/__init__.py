@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlengine.threads import apply_passive_wait
 from mlengine.version import __version__
+
+apply_passive_wait()  # before any OpenMP runtime loads (see mlengine/threads.py)
 
 __all__ = ["load_recipe", "compile_recipe", "run", "load_model", "sweep", "replay", "__version__"]
 

@@ -38,6 +38,7 @@ from mlengine.search.stage import stage_search
 from mlengine.stages import RunContext, check_order, run_stage, stage, stage_name, stages_until
 from mlengine.steps.checks import stage_check_modelling
 from mlengine.steps.target import stage_bin_target
+from mlengine.threads import late_note
 
 log = logging.getLogger("mlengine")
 
@@ -79,6 +80,8 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
         log.info("run %s -> %s", recipe.name, rd.final)
         for note in loaded.notes:
             log.warning("note: %s", note)
+        if late_note():
+            log.warning("note: %s", late_note())
         try:
             t0 = time.perf_counter()
             manager.before_run(ctx)
