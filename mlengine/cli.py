@@ -202,16 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     return _guarded(handler[args.command], args)
 
 
+def _marked(exc: BaseException | None) -> str:
+    run_dir = getattr(exc, "run_dir", None)
+    return f"\nrun directory (marked interrupted): {run_dir}" if run_dir else ""
+
+
 def _guarded(handler: Any, args: argparse.Namespace) -> int:
     """Map exceptions to exit codes; user errors print their message only."""
-    from mlengine.errors import MlengineError, UserError
+    from mlengine.errors import MlengineError, RunInterrupted, UserError
 
     want_json = getattr(args, "json", False)
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted" + _marked(sys.exc_info()[1]), file=sys.stderr)
         return 130
+    except RunInterrupted as exc:
+        print(f"{exc}{_marked(exc)}", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # the reader stopped early (`mlengine runs | head`): not an error, and no traceback
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush of stdout does not fail either

@@ -97,3 +97,8 @@ def unknown_name(kind: str, value: object, choices: Iterable[str]) -> str:
     """Message for an unknown registered name: the value, a did-you-mean and what is allowed."""
     choices = list(choices)
     return f"unknown {kind} {value!r}.{did_you_mean(value, choices)} Allowed: {allowed(choices)}."
+
+
+class RunInterrupted(BaseException):
+    """SIGTERM arrived during a run (a BaseException like KeyboardInterrupt, so no stage's `except Exception`
+    swallows it): the run directory is marked interrupted and the CLI exits 143."""

@@ -24,7 +24,7 @@ import pandas as pd
 
 from mlengine.data.contract import stage_contract
 from mlengine.data.pii import stage_pii
-from mlengine.errors import MlengineError, UserError
+from mlengine.errors import MlengineError, RunInterrupted, UserError
 from mlengine.evaluate.explain import stage_explain
 from mlengine.evaluate.finish import stage_finish_model
 from mlengine.evaluate.judge import stage_gate, stage_judge
@@ -82,6 +82,7 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             log.warning("note: %s", note)
         if late_note():
             log.warning("note: %s", late_note())
+        previous = _catch_sigterm()
         try:
             t0 = time.perf_counter()
             manager.before_run(ctx)
@@ -94,21 +95,49 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
                 manager.after_stage(name, ctx)
             ctx.timings["total"] = time.perf_counter() - t0
         except BaseException as exc:
-            error = {"type": type(exc).__name__, "message": str(exc), "user_error": isinstance(exc, UserError)}
-            if not isinstance(exc, MlengineError):
+            _restore_sigterm(previous)  # before the record is written: a second SIGTERM must not cut it short
+            interrupted = isinstance(exc, (KeyboardInterrupt, RunInterrupted))
+            error = {"type": type(exc).__name__, "message": str(exc) or ("interrupted" if interrupted else ""),
+                     "user_error": isinstance(exc, UserError)}
+            if not isinstance(exc, MlengineError) and not interrupted:
                 error["traceback"] = traceback.format_exc()
             # run.log keeps it; the console gets the error once, from whoever catches it (the CLI, a notebook)
-            log.error("run failed: %s", exc if str(exc) else type(exc).__name__, extra={"console": False})
-            rd.finish("failed", error=error)
+            log.error("run %s: %s", "interrupted" if interrupted else "failed", error["message"] or type(exc).__name__,
+                      extra={"console": False})
+            rd.finish("interrupted" if interrupted else "failed", error=error)
             exc.run_dir = rd.final  # type: ignore[attr-defined]
             manager.on_run_error(ctx, exc)
             raise
+        _restore_sigterm(previous)
         run_dir = rd.finish("complete")
     log.info("run complete: %s", run_dir)
     result = RunResult(run_dir=run_dir, status="complete", task=ctx.data.task, metrics=ctx.report, model=ctx.model,
                        plan=ctx.plan, notes=ctx.report.get("notes", []))
     manager.after_run(ctx, result)
     return result
+
+
+def _catch_sigterm() -> Any:
+    """While a run goes on, SIGTERM raises RunInterrupted, so the run is marked interrupted (with its error and
+    the work done so far) instead of being left `.incomplete`. Returns the previous handler (None off the main
+    thread, where handlers cannot be set)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise RunInterrupted("interrupted by SIGTERM")
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def check_recipe_data(loaded: Any, until: str = "check_modelling") -> RunContext:

@@ -25,7 +25,23 @@ def read_source(source: Any, base_dir: Path) -> Any:
         raise DataError(f"data.source: {what!r} gave an empty table ({df.shape[0]} rows, {df.shape[1]} columns); "
                         "a recipe needs rows with a target and at least one feature.")
     df.columns = [str(c) for c in df.columns]
+    _refuse_duplicate_columns(list(df.columns), source)
     return df
+
+
+def _refuse_duplicate_columns(names: list[str], source: Any) -> None:
+    """Two columns with one name are refused: pandas would rename the second (`a.1`), a database keep both."""
+    if source.kind == "csv" and len(source.sep) == 1:  # read_csv renamed duplicates: read the header itself
+        import csv
+
+        with open(source.path, encoding=source.encoding, newline="") as f:
+            names = next(csv.reader(f, delimiter=source.sep), names)
+    seen: set[str] = set()
+    dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise DataError(f"data.source: the table has {len(dupes)} column name(s) used twice: "
+                        f"{', '.join(repr(d) for d in dupes[:10])}. Rename them in the source (or alias them in "
+                        "the SQL query) so each column has one name.")
 
 
 def _existing_file(path: str, key: str = "data.source.path") -> Path:
@@ -77,7 +93,42 @@ def _read_parquet(source: Any, base_dir: Path) -> Any:
                         f"{str(exc).splitlines()[0]}.") from None
 
 
+# words that make a SELECT-led statement write (a CTE feeding DELETE, SELECT ... INTO); statements that start
+# with anything but SELECT/WITH/FROM/VALUES/TABLE (COPY, ATTACH, PRAGMA, SET, LOAD, ...) are refused before these
+_WRITES = ("insert", "update", "delete", "merge", "upsert", "copy", "create", "drop", "alter", "truncate", "grant",
+           "revoke", "into")
+
+
+def read_only_problem(query: str) -> str | None:
+    """Why `query` is not a single read-only SELECT/WITH statement, or None when it is.
+
+    Checked before anything runs, for DuckDB and SQLAlchemy alike: comments and quoted text are set aside, then
+    the text must be one statement that starts with SELECT, WITH or FROM (DuckDB's short form) and holds no
+    writing keyword (`COPY (...) TO 'file'` once wrote a file outside the run directory before failing)."""
+    import re
+
+    text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", query, flags=re.S)
+    text = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`", " _q_ ", text)
+    statements = [part for part in text.split(";") if part.strip()]
+    if not statements:
+        return "is empty; give one SELECT statement."
+    if len(statements) > 1:
+        return f"holds {len(statements)} statements; give exactly one SELECT (or WITH ... SELECT)."
+    words = re.findall(r"[a-z_]+", statements[0].lower())
+    if not words or words[0] not in ("select", "with", "from", "values", "table"):
+        return (f"starts with {words[0].upper() if words else '?'!r}: only a read-only SELECT (or WITH ... SELECT) "
+                "may run.")
+    bad = sorted({w for w in words if w in _WRITES})
+    if bad:
+        return (f"uses {', '.join(w.upper() for w in bad)}, which can write or change the database or files: only a "
+                "read-only SELECT may run (a column named like that can be quoted: \"update\").")
+    return None
+
+
 def _read_sql(source: Any, base_dir: Path) -> Any:
+    problem = read_only_problem(source.query)
+    if problem:
+        raise DataError(f"data.source.query: the query {problem}")
     if source.url:
         return _read_sql_url(source)
     import duckdb

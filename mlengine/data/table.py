@@ -74,6 +74,24 @@ def check_columns_exist(df: pd.DataFrame, data: Any) -> None:
         raise DataError("; ".join(parts) + f" The table has columns: {', '.join(cols)}.")
 
 
+def _refuse_stray_text(s: pd.Series, column: str) -> None:
+    """A column that is numbers but for a few text values ('?', 'n/a') would silently become a categorical with
+    one level per number: refuse it, show the stray values, and say how to declare what it is."""
+    values = s.dropna()
+    if len(values) < 20:
+        return
+    numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    share = float(numbers.notna().mean())
+    if 0.9 <= share < 1.0:
+        stray = values[numbers.isna()].astype(str).value_counts()
+        shown = ", ".join(f"{v!r} ({n}x)" for v, n in stray.head(3).items())
+        raise DataError(f"column {column!r} is numeric in {share:.1%} of its rows but holds {int(stray.sum())} text "
+                        f"value(s): {shown}. Declare it in data.schema: `{column}: {{dtype: float}}` reads it as "
+                        "numbers (unreadable values become contract violations, see data.on_violation), "
+                        f"`{column}: {{dtype: str}}` keeps it categorical; or list the markers in "
+                        "data.source.na_values.")
+
+
 def infer_kind(s: pd.Series) -> str:
     """numeric | boolean | datetime | categorical for one column."""
     if pd.api.types.is_bool_dtype(s):
@@ -199,6 +217,7 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
         raise DataError("data: no feature columns are left after removing the target, id, group and drop columns.")
     cols = Columns()
     typed: dict[str, pd.Series] = {}
+    infinite: list[str] = []
     for c in feature_names:
         s = df[c]
         if s.isna().all():
@@ -206,13 +225,25 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
                             f"Add it to data.drop.")
         forced = data.schema_.get(c).dtype if c in data.schema_ else None
         kind = _FORCED[forced] if forced else ("datetime" if c == data.time else infer_kind(s))
+        if kind == "categorical" and not forced:
+            _refuse_stray_text(s, c)
         typed[c] = coerce_column(s, kind, c)
+        if kind == "numeric" and np.isinf(typed[c].to_numpy(dtype=float, na_value=np.nan)).any():
+            infinite.append(c)
         getattr(cols, kind).append(c)
         if kind == "categorical":
             n = typed[c].nunique()
             if n > 0.5 * len(s) and n > 50:
                 notes.append(f"column {c!r} has {n} distinct values in {len(s)} rows: an identifier or free text? "
                              "Consider data.drop or data.id")
+    if infinite:
+        if data.inf == "error":
+            raise DataError(f"data.inf: column(s) {', '.join(repr(c) for c in infinite)} hold infinite values, which "
+                            "models treat inconsistently (one family crashes, another trains silently). Fix the "
+                            "data, or set data.inf: missing to read them as missing values.")
+        for c in infinite:
+            typed[c] = typed[c].replace([np.inf, -np.inf], np.nan)
+        notes.append(f"infinite values read as missing in {', '.join(infinite)} (data.inf: missing)")
     X = pd.DataFrame(typed)
 
     y, task, classes, pos_label = _prepare_target(df[data.target], recipe, notes)

@@ -82,8 +82,27 @@ class LoadedRecipe:
     notes: list[str] = field(default_factory=list)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping (plain YAML lets the second silently win)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise RecipeError(f"key {key!r} is given twice in one mapping (lines {seen[key]} and {line}); YAML "
+                                  "would keep only the second: remove one.")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a recipe file, turning YAML errors into a RecipeError with the line and column."""
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.yaml"))[:5]
+        raise RecipeError(f"recipe path {str(path)!r} is a directory; give the recipe file"
+                          + (f" (it holds {', '.join(inside)})." if inside else "."))
     if not path.is_file():
         raise RecipeError(f"recipe file {str(path)!r} does not exist.")
     try:
@@ -91,7 +110,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise RecipeError(f"recipe file {str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except RecipeError as exc:
+        raise RecipeError(str(exc.problems[0].message), source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -101,6 +122,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise RecipeError("the recipe file is empty; it needs at least a `data:` section.", source=str(path))
     if not isinstance(data, dict):
         raise RecipeError(f"the recipe must be a mapping of sections; got a {type(data).__name__}.", source=str(path))
+    if "hydra" in data:  # Hydra would read it as its own settings and ignore it for the recipe: say so
+        raise RecipeError("hydra: Hydra's settings are not a recipe section; give them on the command line "
+                          "(hydra.job.chdir=..., hydra/launcher=joblib with -m) or in a config group.",
+                          source=str(path))
     return data
 
 

@@ -146,6 +146,9 @@ class DataSection(Section):
         "fail", description="data.schema contract violations: fail (every violation listed), warn, or drop the "
                             "offending rows (at predict, drop_rows warns: rows are never dropped silently)")
     pii: PiiSection = Field(default_factory=PiiSection, description="personal data found by the PII scan")
+    inf: Literal["error", "missing"] = Field("error", description="infinite values in numeric feature columns: "
+                                                                  "error (naming the columns) or read them as "
+                                                                  "missing")
 
 
 # ----------------------------------------------------------------------------------------------- modelling ---

@@ -193,6 +193,12 @@ def cross_checks(recipe: Any) -> list[Problem]:
         seen[col] = key
         if col in d.drop:
             problems.append(Problem("data.drop", f"drops {col!r}, which is {key}; remove it from data.drop."))
+    if d.source.kind == "sql":
+        from mlengine.data.sources import read_only_problem
+
+        problem = read_only_problem(d.source.query)
+        if problem:
+            problems.append(Problem("data.source.query", f"the query {problem}"))
     if r.cv.kind in ("group_kfold", "stratified_group_kfold") and not d.group:
         problems.append(Problem("cv.kind", f"{r.cv.kind!r} needs a group column; set data.group (or pick another "
                                            "cv.kind such as stratified_kfold)."))
@@ -202,6 +208,9 @@ def cross_checks(recipe: Any) -> list[Problem]:
         problems.append(Problem("split.strategy", "'group' needs a group column; set data.group."))
     if r.split.strategy == "time" and not d.time:
         problems.append(Problem("split.strategy", "'time' needs a time column; set data.time."))
+    if r.cv.kind == "time_series" and r.cv.shuffle and "shuffle" in r.cv.model_fields_set:
+        problems.append(Problem("cv.shuffle", "true is not allowed with cv.kind 'time_series': its folds keep the "
+                                              "time order (validation always after training). Remove cv.shuffle."))
     if r.cv.gap and r.cv.kind not in ("time_series", "auto"):
         problems.append(Problem("cv.gap", f"only applies to time_series CV; cv.kind is {r.cv.kind!r}."))
     if task == "regression":

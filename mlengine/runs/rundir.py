@@ -32,7 +32,16 @@ class RunDir:
         self.parent = Path(parent).resolve() if parent else Path(runs_root).resolve() / _slug(name)
         self.final = self.parent / self.run_id
         self.path = self.parent / f".{self.run_id}.incomplete"
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except (NotADirectoryError, FileExistsError, PermissionError) as exc:
+            from mlengine.errors import UserError
+
+            blocker = next((p for p in [self.parent, *self.parent.parents] if p.exists() and not p.is_dir()), None)
+            why = (f"{str(blocker)!r} is a file, not a folder" if blocker is not None
+                   else f"it cannot be created ({exc.strerror})")
+            raise UserError(f"runs directory {str(self.parent)!r}: {why}. Give --runs-dir (or tracking.runs_dir) "
+                            "a folder that is writable or does not exist yet.") from None
         self.started = time.time()
 
     def file(self, name: str) -> Path:
