@@ -138,19 +138,20 @@ def requirements_for(run_dir: Path, bundle: dict[str, Any], fmt: str) -> list[st
 
 
 def _unpickle_distributions(run_dir: Path) -> list[str]:
-    """Distributions whose modules unpickling model.joblib imports (measured in a subprocess)."""
-    code = ("import json, sys; from mlengine.export.loaded import load_model; "
+    """Distributions whose modules unpickling model.joblib imports (measured in a subprocess, beyond what the
+    interpreter and mlengine's loader import by themselves)."""
+    code = ("import json, sys; from mlengine.export.loaded import load_model; before = set(sys.modules); "
             f"load_model({str(run_dir)!r}, format='joblib'); "
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+            "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - before})))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
-        raise UserError(f"model.joblib of {str(run_dir)!r} could not be loaded to list its imports: "
-                        f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+        last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        raise UserError(f"model.joblib of {str(run_dir)!r} could not be loaded to list its imports: {last}")
     from importlib.metadata import packages_distributions
 
     dists = packages_distributions()
     names = {d for top in json.loads(proc.stdout.strip().splitlines()[-1]) for d in dists.get(top, [])}
-    return sorted(n for n in names if _canon(n) != "mlengine")
+    return sorted(n for n in names if _canon(n) not in ("mlengine", "pip", "setuptools"))
 
 
 def pin(roots: list[str]) -> list[str]:
@@ -210,8 +211,10 @@ def _canon(name: str) -> str:
 
 
 def requirements_text(lines: list[str], fmt: str) -> str:
+    scope = ("No training stack: the ONNX server needs none." if fmt == "onnx" else
+             "A joblib pipeline needs the libraries its unpickling imports (measured when this was written).")
     return (f"# Serving a model.{fmt}: written by `mlengine build-docker`, pinned from mlengine's tested locks.\n"
-            f"# Direct needs first, then what they pull in (closure for Linux, Python 3.11). No training stack.\n"
+            f"# Direct needs first, then what they pull in (closure for Linux, Python 3.11). {scope}\n"
             + "\n".join(lines) + "\n")
 
 
@@ -324,10 +327,14 @@ def image_tag(run_dir: Path, run_id: str) -> str:
 def serve_context(ctx: DockerContext, port: int = PORT, workers: int = 1) -> int:
     """Run the context's entrypoint here (loopback, the current Python) until Ctrl-C or SIGTERM: a smoke check of
     what the image will serve, importing mlengine from the context, not from the installed package."""
+    import signal
+
     env = {**os.environ, **ctx.env(), "PORT": str(port), "WORKERS": str(workers)}
     proc = subprocess.Popen([sys.executable, "-m", "mlengine.serving.server"], cwd=ctx.out_dir, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signum))  # stop it cleanly
     try:
         return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
+    except KeyboardInterrupt:  # the server got the terminal's SIGINT too; let it finish
         return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
