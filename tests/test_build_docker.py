@@ -273,3 +273,12 @@ def test_serve_flag_runs_the_context_entrypoint(run_dir, tmp_path):
     with pytest.raises(OSError):  # the server went with the command
         _request(port, "GET", "/health")
     assert (out / "Dockerfile").is_file() and "Traceback" not in proc.stderr.read()
+
+
+def test_datetime_inputs_add_pandas_to_the_onnx_requirements(run_dir):
+    from mlengine.serving.docker import requirements_for
+
+    plain = requirements_for(run_dir, {"inputs": [{"name": "x", "kind": "numeric"}]}, "onnx")
+    dated = requirements_for(run_dir, {"inputs": [{"name": "d", "kind": "datetime"}]}, "onnx")
+    assert not any(r.startswith("pandas==") for r in plain)
+    assert any(r.startswith("pandas==") for r in dated) and set(plain) <= set(dated)

@@ -266,6 +266,12 @@ def dockerfile(run_id: str, fmt: str) -> str:
 
 def readme(ctx: DockerContext, bundle: dict[str, Any]) -> str:
     tag = ctx.tag
+    pandas = any(r.lower().startswith("pandas==") for r in ctx.requirements)
+    needs = (" (onnxruntime, numpy, starlette, uvicorn[standard], prometheus-client and their dependencies"
+             + ("; pandas for the datetime inputs" if pandas else "")
+             + "; no scikit-learn, LightGBM, FLAML, skl2onnx or Hydra" + ("" if pandas else " or pandas") + ")"
+             if ctx.format == "onnx" else
+             " (a joblib pipeline needs the libraries its unpickling imports: scikit-learn, pandas, the model's)")
     copied = "\n".join(f"- `{ctx.model_dir}/{n}`" for n in ctx.copied)
     return f"""# Docker build context: run {ctx.run_id} ({bundle.get('model')}, {bundle['task']}, model.{ctx.format})
 
@@ -274,7 +280,7 @@ Written by `mlengine build-docker`. The image serves this model with the same se
 
 ```bash
 docker build -t {tag} .
-docker run --rm -p 8080:{PORT} {tag}                      # WORKERS=2 by default
+docker run --rm -p 8080:{PORT} {tag}    # WORKERS={WORKERS} by default
 docker run --rm -p 8080:{PORT} -e WORKERS=4 -e ACCESS_LOG=0 {tag}
 curl -s localhost:8080/ready
 ```
@@ -293,9 +299,7 @@ readinessProbe: {{httpGet: {{path: /ready, port: {PORT}}}, periodSeconds: 5}}
 ## What is inside and why
 
 - `requirements.txt`: every package pinned from mlengine's tested locks, and only what serving model.{ctx.format}
-  needs{' (onnxruntime, numpy, starlette, uvicorn[standard], prometheus-client and their dependencies; no '
-         'scikit-learn, LightGBM, FLAML, skl2onnx, Hydra or pandas)' if ctx.format == 'onnx' else
-         ' (a joblib pipeline needs the libraries it was fitted with: scikit-learn, pandas and the model library)'}.
+  needs{needs}.
 - `mlengine/`: mlengine's Python source, put on `PYTHONPATH` instead of `pip install mlengine`, because the
   package's declared dependencies are the whole training stack. The serving modules import only the libraries
   above at module level, so nothing else is needed (checked by mlengine's tests in a fresh venv).
