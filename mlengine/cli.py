@@ -27,7 +27,7 @@ EPILOG = "Exit codes: 0 ok, 1 internal error, 2 user error (recipe, data, argume
 # Command groups kept in their own packages (serving, tracking, monitoring): each module defines
 # `add_parsers(sub)` and `HANDLERS` ({command: handler(args) -> exit code}) and imports nothing heavy at import.
 COMMAND_MODULES: tuple[str, ...] = ("mlengine.tracking.commands", "mlengine.monitor.commands",
-                                   "mlengine.serving.commands")
+                                   "mlengine.serving.commands", "mlengine.serving.docker_commands")
 
 
 def _command_modules() -> list[Any]:
