@@ -1,7 +1,7 @@
 """Adversarial validation: does the training data reflect the data the model will score?
 
 A small LightGBM classifier learns to tell the training rows (label 0) from the rows of a scoring sample
-(`evaluate.adversarial.data`, label 1), cross-validated (stratified folds); its out-of-fold ROC AUC says how
+(`evaluate.adversarial.data`, label 1), cross-validated (stratified folds; identical rows kept in one fold); its out-of-fold ROC AUC says how
 separable they are: near 0.5, the training rows look like the sample; near 1, the model will score rows unlike
 those it learned from. The columns it splits on most (gain importance, averaged over the folds, as shares) name
 where they differ; each column's PSI (training bins, `mlengine.monitor`) is shown beside it.
@@ -86,7 +86,7 @@ def adversarial_validation(section: Any, X_tr: pd.DataFrame, sample: pd.DataFram
     `adversarial`)."""
     import lightgbm as lgb
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     from mlengine.monitor.compare import compare_profile
     from mlengine.monitor.reference import categorical_profile, numeric_profile
@@ -101,10 +101,15 @@ def adversarial_validation(section: Any, X_tr: pd.DataFrame, sample: pd.DataFram
     X = _encode(train, new, list(columns.categorical))
     y = np.r_[np.zeros(len(train), dtype=int), np.ones(len(new), dtype=int)]
     folds = min(section.folds, len(train), len(new))
+    # identical rows (on either side) share a fold: a sample row that is also a training row would otherwise be
+    # "recognised" from its twin with the opposite label, pushing the AUC below 0.5
+    rows = pd.util.hash_pandas_object(X, index=False).to_numpy()
+    shared = int(np.isin(rows[len(train):], rows[:len(train)]).sum())
+    _, groups = np.unique(rows, return_inverse=True)
     oof = np.zeros(len(y))
     gain = np.zeros(len(names))
     fold_auc = []
-    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+    for tr, va in StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(X, y, groups):
         clf = lgb.LGBMClassifier(n_estimators=100, learning_rate=0.1, num_leaves=15, min_child_samples=20,
                                  subsample=0.8, subsample_freq=1, colsample_bytree=0.8, importance_type="gain",
                                  random_state=seed, n_jobs=n_jobs, verbose=-1, deterministic=True,
@@ -125,7 +130,8 @@ def adversarial_validation(section: Any, X_tr: pd.DataFrame, sample: pd.DataFram
     verdict = ("similar" if auc < SIMILAR else "partly separable" if auc < DIFFERENT else "separable")
     out = {"auc": round(auc, 6), "auc_folds": [round(a, 6) for a in fold_auc], "auc_std": round(float(np.std(
         fold_auc)), 6), "verdict": verdict, "thresholds": {"similar_below": SIMILAR, "separable_from": DIFFERENT},
-        "rows": {"train": int(len(train)), "sample": int(len(new)), "sample_read": int(len(sample))},
+        "rows": {"train": int(len(train)), "sample": int(len(new)), "sample_read": int(len(sample)),
+                 "shared": shared},
         "folds": folds, "source": section.data.kind, "model": "lightgbm (100 trees, 15 leaves)",
         "features": features, "top_features": [f["feature"] for f in features[:5] if f["importance"] > 0],
         "left_out": {c: "datetime" for c in columns.datetime}}

@@ -27,7 +27,7 @@ from mlengine.errors import DataError, did_you_mean
 log = logging.getLogger("mlengine")
 
 KEY = "evaluate.stability.by"
-MIN_ROWS = 10  # rows a period needs to be scored at all
+MIN_ROWS = 30  # rows a period needs to be scored at all (metrics and PSI are noise below)
 MAX_LEVELS = 50  # categorical `by`: at most this many periods
 
 
@@ -99,8 +99,9 @@ def assign_periods(by: ByColumn, periods: int) -> tuple[np.ndarray, list[dict[st
         distinct = np.unique(ok)
         if len(distinct) <= periods:
             edges = distinct[1:]
-        else:  # inner cut points at equal shares of rows; equal values never straddle two periods
-            edges = np.unique(np.quantile(ok, np.linspace(0, 1, periods + 1)[1:-1], method="lower"))
+        else:  # period k starts at sorted row ceil(k n / N); equal values never straddle two periods
+            srt = np.sort(ok)
+            edges = np.unique(srt[np.ceil(np.arange(1, periods) * len(srt) / periods).astype(int)])
             edges = edges[edges > distinct[0]]
         codes[~missing] = np.searchsorted(edges, ok, side="right")
         used = np.unique(codes[~missing])

@@ -3,7 +3,7 @@
 Stability     metrics.json["stability"] = {by, kind, chosen, primary_metric, greater_is_better, periods: [{period,
               label, rows, validated, target_rate, metrics: {m: v}, psi: {col: v}, score_psi, score_reference}],
               max_psi: {col: v}, drifting[], thresholds: {psi_warn, psi_alert}, score_of, note} or {by, skipped}
-Adversarial   metrics.json["adversarial"] = {auc, auc_std, verdict, rows: {train, sample}, folds,
+Adversarial   metrics.json["adversarial"] = {auc, auc_std, verdict, rows: {train, sample, shared}, folds,
               features: [{feature, importance, psi}], top_features[], left_out: {col: why}}
 """
 
@@ -49,8 +49,8 @@ def psi_heatmap(features: list[str], periods: list[str], values: np.ndarray, war
 
     k, m = values.shape
     fig, ax = plots.figure(max(4.2, 1.6 + 1.1 * m), max(2.2, 0.8 + 0.3 * k))
-    cmap = ListedColormap(["#dcfce7", "#fef3c7", "#fecaca"])
-    cmap.set_bad("#f1f5f9")  # not computed (the score's reference period, too few scored rows)
+    # grey: not computed (the score's reference period, too few scored rows)
+    cmap = ListedColormap(["#dcfce7", "#fef3c7", "#fecaca"]).with_extremes(bad="#f1f5f9")
     finite = values[np.isfinite(values)]
     top = max(float(finite.max()) if finite.size else 0.0, alert) + 1.0
     ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=BoundaryNorm([0, warn, alert, top], 3), aspect="auto")
@@ -135,6 +135,9 @@ def adversarial_section(run: Any) -> Block | None:
     left = adv.get("left_out") or {}
     note = (f'<p class="note">Left out: {esc(", ".join(f"{c} ({w})" for c, w in left.items()))}.</p>' if left
             else "")
+    if rows.get("shared"):
+        note += (f'<p class="note">{rows["shared"]:,} sample rows are identical to a training row (kept in one '
+                 "fold with their twins, so they count as indistinguishable).</p>")
     body = f"<p>{badge(str(adv.get('verdict')), kind)}</p>" + tiles(items) + grid(plot, tab) + note
     return Block("adversarial", "Adversarial validation", body,
                  "A classifier trained to tell training rows from the scoring sample (evaluate.adversarial.data), "
