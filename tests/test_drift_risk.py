@@ -15,6 +15,7 @@ from mlengine.cli import main
 from mlengine.evaluate.stability import ByColumn, assign_periods
 
 from .conftest import DATA, read_json
+from .test_report import _rendered, chromium  # noqa: F401  (the browser fixture and page check of the run report)
 
 TIME_RECIPE = """
 name: dated
@@ -219,3 +220,10 @@ def test_adversarial_auc_on_disjoint_random_splits_stays_near_one_half():
     moved = sample.assign(fare=sample["fare"] * 1.5)
     out = adversarial_validation(section, train, moved, cols, seed=0, n_jobs=1)
     assert out["auc"] > 0.7 and out["features"][0]["feature"] == "fare"
+
+
+def test_report_with_drift_risk_renders_in_headless_chromium(chromium, time_run, tmp_path):  # noqa: F811
+    page = time_run / "report.html"
+    n = page.read_text().count('<img data-plot="1"')
+    rendered, console = _rendered(tmp_path, page)
+    assert rendered == f"{n}/{n}" and console == []
