@@ -154,8 +154,8 @@ def check_stability(recipe: Any, data: Any, train_idx: np.ndarray) -> None:
 def _checked_periods(by: ByColumn, periods: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
     codes, info = assign_periods(by, periods)
     if len(info) < 2:
-        raise DataError(f"{KEY}: column {by.name!r} has a single value on the training rows; periods need at "
-                        "least two distinct values.")
+        raise DataError(f"{KEY}: column {by.name!r} has {len(info)} distinct value(s) on the training rows (missing "
+                        "values excluded); periods need at least two.")
     counts = np.bincount(codes[codes >= 0], minlength=len(info))
     if counts.min() < MIN_ROWS:
         small = info[int(np.argmin(counts))]["label"]
