@@ -1,4 +1,5 @@
-"""Data profile: a data dictionary, an inferred contract, target balance, associations and the data checks.
+"""Data profile: a data dictionary, an inferred contract, target balance, associations, seasonality (the target
+per month and weekday of each datetime column) and the data checks.
 
 `profile_table(df, recipe)` describes the raw table as the recipe sees it (roles from `data`, types as a run would
 infer them, descriptions from `data.schema`). It never fails on what it finds: contract violations and personal data
@@ -114,6 +115,43 @@ def association(s: pd.Series, kind: str, y: pd.Series, task: str) -> tuple[float
     return _cramers_v(s, y), "cramers_v"
 
 
+# ------------------------------------------------------------------------------------------- seasonality ---
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def target_measure(y: pd.Series, task: str, positive_class: Any = None) -> tuple[pd.Series, str]:
+    """Per row, what the seasonality views average: 1/0 for the positive class (binary), the value (regression),
+    1 for the majority class (multiclass); and its name."""
+    from mlengine.data.table import choose_pos_label
+
+    if task == "regression":
+        return pd.to_numeric(y, errors="coerce"), f"mean {y.name}"
+    known = y.dropna()
+    if task == "binary":
+        pos = choose_pos_label(known, positive_class)[0]
+        return (y.astype(str) == str(pos)).astype(float).where(y.notna()), f"share of {y.name} = {pos}"
+    top = known.astype(str).value_counts().index[0] if len(known) else ""
+    return (y.astype(str) == top).astype(float).where(y.notna()), f"share of {y.name} = {top}"
+
+
+def seasonality(t: pd.Series, value: pd.Series, measure: str) -> dict[str, Any] | None:
+    """The target measure per calendar month and per weekday of one datetime column (None without dates)."""
+    frame = pd.DataFrame({"t": t.to_numpy(), "v": value.to_numpy()}).dropna(subset=["t"])
+    if frame.empty:
+        return None
+
+    def view(key: pd.Series, names: tuple[str, ...], start: int) -> list[dict[str, Any]]:
+        g = frame.groupby(key.to_numpy())["v"]
+        rows, rate = g.size(), g.mean()
+        return [{"value": int(k), "name": names[int(k) - start], "rows": int(rows[k]),
+                 "rate": _num(round(float(rate[k]), 6)) if pd.notna(rate[k]) else None} for k in rows.index]
+
+    return {"measure": measure, "rows": int(len(frame)),
+            "by_month": view(frame["t"].dt.month, MONTHS, 1),
+            "by_weekday": view(frame["t"].dt.day_of_week, WEEKDAYS, 0)}
+
+
 # --------------------------------------------------------------------------------------- inferred schema ---
 def infer_rules(s: pd.Series, info: dict[str, Any], description: str = "") -> dict[str, Any]:
     """A contract for one column that the current data passes: proposals to review, not truths."""
@@ -182,6 +220,7 @@ def profile_table(df: pd.DataFrame, recipe: Any) -> dict[str, Any]:
         log.warning("pii: %s", f.describe())
     personal = {f.column: f.kind for f in findings}
     columns, schema = [], {}
+    measure: tuple[pd.Series, str] | None = None
     for name in df.columns:
         s = df[name]
         kind = column_kind(s, name, data)
@@ -194,6 +233,13 @@ def profile_table(df: pd.DataFrame, recipe: Any) -> dict[str, Any]:
             assoc = association(s, kind, y, task)
             if assoc is not None:
                 info["association"], info["association_measure"] = round(assoc[0], 4), assoc[1]
+        if kind == "datetime" and name != data.target and name not in personal:
+            from mlengine.data.table import to_datetime
+
+            measure = measure or target_measure(y, task, data.positive_class)
+            season = seasonality(to_datetime(s), *measure)
+            if season:
+                info["seasonality"] = season
         columns.append(info)
         schema[str(name)] = infer_rules(s, info, desc)
         if name in personal:
@@ -257,6 +303,18 @@ def data_dictionary_md(profile: dict[str, Any], schema_block: str) -> str:
         lines += ["", "## Data contract", "", f"{c['checks']} checks: " + ("all passed" if c["passed"] else
                                                                           f"{len(c['violations'])} failed")]
         lines += [f"- `data.schema.{v['column']}.{v['rule']}`: {v['count']} rows" for v in c["violations"]]
+    for c in profile["columns"]:
+        season = c.get("seasonality")
+        if not season:
+            continue
+        lines += ["", f"## Seasonality: `{c['name']}` ({season['measure']})", ""]
+        for title, key in (("month", "by_month"), ("weekday", "by_weekday")):
+            cells = season[key]
+            lines += ["| " + title + " | " + " | ".join(v["name"] for v in cells) + " |",
+                      "|---|" + "---:|" * len(cells),
+                      "| rows | " + " | ".join(f"{v['rows']:,}" for v in cells) + " |",
+                      "| target | " + " | ".join("-" if v["rate"] is None else f"{v['rate']:.4g}" for v in cells)
+                      + " |", ""]
     lines += ["", "## Inferred schema", "", "```yaml", schema_block.rstrip(), "```", ""]
     return "\n".join(lines)
 

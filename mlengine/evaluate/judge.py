@@ -1,6 +1,6 @@
-"""After the holdout is scored: rule baselines, business value, per-class and residual breakdowns, slices, and
-the quality gate. Two stages: `stage_judge` (before the artifacts are saved: adds to metrics.json) and
-`stage_gate` (last: raises QualityGateError, exit 3, once every artifact is written)."""
+"""After the holdout is scored: rule baselines, business value, per-class and residual breakdowns, slices,
+stability over time (out-of-fold) and the quality gate. Two stages: `stage_judge` (before the artifacts are
+saved: adds to metrics.json) and `stage_gate` (last: raises QualityGateError, exit 3, once every artifact is written)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ log = logging.getLogger("mlengine")
 @stage(reads=("data", "plan", "model", "pred", "proba", "X_te", "y_te", "y_tr", "test_idx"))
 def stage_judge(ctx: Any) -> None:
     from mlengine.evaluate.breakdown import per_class, residuals
+    from mlengine.evaluate.stability import stability_report
 
     data, plan, recipe, report = ctx.data, ctx.plan, ctx.recipe, ctx.report
     ev = recipe.evaluate
@@ -55,6 +56,9 @@ def stage_judge(ctx: Any) -> None:
             report["slices"] = {col: slice_report(raw_te[col], y, ctx.pred, ctx.proba, plan.metrics,
                                                   list(data.classes), data.pos_label, ev.slice_bins)
                                 for col in ev.slices}
+    stability = stability_report(ctx)  # evaluate.stability: metric and PSI per period (out-of-fold)
+    if stability is not None:
+        report["stability"] = stability
     if ev.require:
         from mlengine.evaluate.gates import judge
 

@@ -28,8 +28,9 @@ def rule_baselines(recipe: Any) -> list[tuple[str, str, str]]:
 
 
 def needs_raw_columns(recipe: Any) -> bool:
-    """Rules and slices read raw columns, which the prepared table does not keep otherwise."""
-    return bool(rule_baselines(recipe) or recipe.evaluate.slices)
+    """Rules, slices and a dropped stability column read raw columns, which the prepared table does not keep otherwise."""
+    by = recipe.evaluate.stability.by  # a dropped column can still order the rows into periods
+    return bool(rule_baselines(recipe) or recipe.evaluate.slices or (by is not None and by in recipe.data.drop))
 
 
 def evaluate_rule(rule: str, frame: pd.DataFrame, key: str, target: str) -> np.ndarray:

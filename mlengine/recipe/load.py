@@ -282,8 +282,22 @@ def _hydra_message(exc: Exception, groups: dict[str, list[str]]) -> str:
 
 
 def resolve_paths(data: dict[str, Any], base: Path) -> None:
-    """Make file paths in the data source absolute, relative to the recipe's folder."""
-    source = (data.get("data") or {}).get("source")
+    """Make file paths in the data sources (data.source, evaluate.adversarial.data) absolute, relative to the
+    recipe's folder."""
+    _resolve_source((data.get("data") or {}).get("source"), base)
+    adversarial = (data.get("evaluate") or {}).get("adversarial")
+    if isinstance(adversarial, dict) and isinstance(adversarial.get("data"), str):
+        from mlengine.recipe.schema import source_from_path
+
+        try:
+            adversarial["data"] = source_from_path(adversarial["data"])
+        except ValueError:
+            return  # the schema names the key and the bad value
+    if isinstance(adversarial, dict):
+        _resolve_source(adversarial.get("data"), base)
+
+
+def _resolve_source(source: Any, base: Path) -> None:
     if not isinstance(source, dict):
         return
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -357,6 +358,34 @@ class Requirement(Section):
     where: Literal["holdout", "cv"] = Field("holdout", description="judge the holdout score or the CV mean")
 
 
+def source_from_path(value: Any) -> Any:
+    """A bare file path stands for a csv or parquet source (by its suffix); anything else is left to the schema."""
+    if not isinstance(value, str):
+        return value
+    suffix = value.rsplit(".", 1)[-1].lower() if "." in value else ""
+    kinds = {"csv": "csv", "parquet": "parquet", "pq": "parquet"}
+    if suffix not in kinds:
+        raise ValueError(f"{value!r} is neither a .csv nor a .parquet path; give a path with one of those suffixes "
+                         "or a source mapping such as {kind: sql, query: ...}.")
+    return {"kind": kinds[suffix], "path": value}
+
+
+class StabilitySection(Section):
+    enabled: bool = Field(True, description="false: no stability report, even when the data has a time column")
+    by: str | None = Field(None, description="column that orders the training rows into periods (datetime or "
+                                             "numeric: equal-count buckets; categorical: one period per value); "
+                                             "default data.time, else the first datetime feature, else no report")
+    periods: int = Field(4, ge=2, le=50, description="number of equal-count periods of a datetime or numeric `by`")
+
+
+class AdversarialSection(Section):
+    data: Annotated[Source, BeforeValidator(source_from_path)] = Field(
+        description="the scoring sample: a .csv/.parquet path or any data.source mapping (csv, parquet, sql, "
+                    "builtin); it needs the training features, its target column is ignored")
+    folds: int = Field(5, ge=2, le=20, description="stratified CV folds of the training-vs-sample classifier")
+    max_rows: int = Field(20000, ge=100, description="rows per side at most (a seeded sample of each)")
+
+
 class EvaluateSection(Section):
     metrics: list[MetricName] = Field(default_factory=list,
                                       description="metrics to report (default depends on the task)")
@@ -375,6 +404,11 @@ class EvaluateSection(Section):
     require: list[Requirement] = Field(default_factory=list,
                                        description="quality gate: when any requirement fails the run is marked "
                                                    "failed, exit 3 (artifacts are still written)")
+    stability: StabilitySection = Field(default_factory=StabilitySection,
+                                        description="metric per time period on out-of-fold predictions and PSI "
+                                                    "of each feature between the first and each later period")
+    adversarial: AdversarialSection | None = Field(None, description="adversarial validation: how well a "
+                                                   "classifier tells training rows from a scoring sample")
 
 
 def _model_name(v: str) -> str:

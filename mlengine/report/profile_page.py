@@ -129,47 +129,59 @@ def _distributions(df: pd.DataFrame, profile: dict[str, Any]) -> str:
 
 
 def _seasonality(df: pd.DataFrame, profile: dict[str, Any]) -> str:
+    """Per datetime column (the time column first): the target over time, then per month and per weekday (from
+    the profile's `seasonality`, bars annotated with row counts), and per hour when times of day vary."""
+    cols = sorted((c for c in profile["columns"] if c.get("seasonality")),
+                  key=lambda c: c["name"] != profile["time_column"])
+    return "".join(_calendar_view(df, c, profile, first=i == 0) for i, c in enumerate(cols[:6]))
+
+
+def _calendar_view(df: pd.DataFrame, col: dict[str, Any], profile: dict[str, Any], first: bool) -> str:
+    from mlengine.data.profile import target_measure
     from mlengine.data.table import to_datetime
 
-    col = profile["time_column"]
-    if not col:
-        return ""
-    t = to_datetime(df[col])
-    target, task = profile["target"], profile["task"]
-    y = df[target]
-    if task == "binary":
-        pos = sorted(y.dropna().astype(str).unique())[-1]
-        value, label = (y.astype(str) == pos).astype(float).where(y.notna()), f"share of {target} = {pos}"
-    elif task == "regression":
-        value, label = pd.to_numeric(y, errors="coerce"), f"mean {target}"
+    season, name = col["seasonality"], col["name"]
+    label = season["measure"]
+    task = profile["task"]
+    t = to_datetime(df[name])
+    y = df[profile["target"]]
+    if task == "binary":  # the profile's positive class (data.positive_class; its measure names it)
+        value = (y.astype(str) == label.rsplit(" = ", 1)[-1]).astype(float).where(y.notna())
     else:
-        value, label = pd.Series(1.0, index=df.index), "rows"
+        value = target_measure(y, task)[0]
     frame = pd.DataFrame({"t": t, "v": value}).dropna(subset=["t"])
-    if len(frame) < 10:
-        return ""
-    parts = [("hour", frame["t"].dt.hour, "hour of day"), ("dayofweek", frame["t"].dt.day_of_week, "day of week"),
-             ("month", frame["t"].dt.month, "month")]
-    parts = [p for p in parts if p[1].nunique() > 1]
+    hours = frame["t"].dt.hour
+    panels = ["time", "month", "weekday"] + (["hour"] if hours.nunique() > 1 else [])
+    plt = plots._plt()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.0), squeeze=False)
     span_days = (frame["t"].max() - frame["t"].min()).days
     freq = "D" if span_days <= 120 else ("W" if span_days <= 3 * 365 else "MS")
-    plt = plots._plt()
-    fig, axes = plt.subplots(1, len(parts) + 1, figsize=(3.2 * (len(parts) + 1), 3.0), squeeze=False)
-    series = frame.set_index("t")["v"].resample(freq)
-    agg = series.sum() if task == "multiclass" else series.mean()
-    axes[0, 0].plot(agg.index, agg.to_numpy(), color=plots.BLUE, lw=1.3)
-    axes[0, 0].set_title(f"{label} over time ({ {'D': 'daily', 'W': 'weekly', 'MS': 'monthly'}[freq] })")
-    axes[0, 0].tick_params(axis="x", rotation=30, labelsize=7)
-    for ax, (_, key, title) in zip(axes[0, 1:], parts, strict=False):
-        g = frame.groupby(key)["v"]
-        vals = g.sum() if task == "multiclass" else g.mean()
-        ax.bar(vals.index, vals.to_numpy(), color=plots.BLUE, alpha=0.85)
-        ax.set_title(f"by {title}")
-        ax.set_ylabel(label if ax is axes[0, 1] else "")
-        if title == "day of week":
-            ax.set_xticks(range(7), ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"])
-        elif title == "month":
-            ax.set_xticks(range(1, 13), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
-    return figure(plots.png(fig), "seasonality", f"By the time column {col!r}.")
+    agg = frame.set_index("t")["v"].resample(freq).mean()
+    ax = axes[0, 0]
+    ax.plot(agg.index, agg.to_numpy(), color=plots.BLUE, lw=1.3)
+    ax.set_title(f"over time ({ {'D': 'daily', 'W': 'weekly', 'MS': 'monthly'}[freq] })")
+    ax.set_ylabel(label)
+    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    for ax, key in zip(axes[0, 1:], ("by_month", "by_weekday"), strict=False):
+        cells = season[key]
+        x = np.arange(len(cells))
+        ax.bar(x, [np.nan if v["rate"] is None else v["rate"] for v in cells], color=plots.BLUE, alpha=0.85)
+        ax.set_xticks(x, [v["name"][:3] if len(cells) <= 7 else v["name"][0] for v in cells], fontsize=7)
+        if len(cells) <= 12:
+            for xi, v in zip(x, cells, strict=True):
+                ax.annotate(f"n={v['rows']:,}", (xi, 0), textcoords="offset points", xytext=(0, 2), ha="center",
+                            fontsize=6, rotation=90, va="bottom", color="white")
+        ax.set_title("by month" if key == "by_month" else "by weekday")
+    if "hour" in panels:
+        g = frame.groupby(hours)["v"].mean()
+        axes[0, 3].bar(g.index, g.to_numpy(), color=plots.BLUE, alpha=0.85)
+        axes[0, 3].set_title("by hour of day")
+    head = f"<h3>{esc(name)}</h3>"
+    rows = [[v["name"], v["rows"], v["rate"]] for v in season["by_month"]]
+    rows += [[v["name"], v["rows"], v["rate"]] for v in season["by_weekday"]]
+    tab = table(["month / weekday", "rows", label], rows, numeric=(1, 2))
+    return head + grid(figure(plots.png(fig), "seasonality" if first else f"seasonality of {name}",
+                              f"{label} by the calendar of {name!r}."), tab)
 
 
 def profile_html(df: pd.DataFrame, profile: dict[str, Any], schema_block: str) -> str:
@@ -210,7 +222,9 @@ def profile_html(df: pd.DataFrame, profile: dict[str, Any], schema_block: str) -
         blocks.append(Block("distributions", "Distributions", dist))
     season = _seasonality(df, profile)
     if season:
-        blocks.append(Block("seasonality", "Seasonality", season, f"Time column: {profile['time_column']}"))
+        blocks.append(Block("seasonality", "Seasonality", season, "The target per month and weekday of each "
+                                                                  f"datetime column (time column: "
+                                                                  f"{profile['time_column'] or 'none'})."))
     if profile["contract"]:
         c = profile["contract"]
         body = (f"<p>{badge('passed', 'ok')} {c['checks']} checks.</p>" if c["passed"] else table(

@@ -147,12 +147,14 @@ def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarra
     from mlengine.errors import RecipeError
     from mlengine.evaluate.rules import check_rules
     from mlengine.evaluate.slices import check_slices
+    from mlengine.evaluate.stability import check_stability
 
     problems = modelling_problems(recipe, data.task)
     if problems:
         raise RecipeError(problems)
     check_rules(recipe, data.raw)
     check_slices(list(recipe.evaluate.slices), data.raw)
+    check_stability(recipe, data, train_idx)
     y_tr = data.y.iloc[train_idx]
     if data.task == "regression" and recipe.target.transform != "none":
         from mlengine.steps.target import check_transform_data
@@ -200,9 +202,11 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
 @stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"))
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
+    from mlengine.evaluate.adversarial import stage_adversarial
     from mlengine.evaluate.crossval import check_cv_feasible
 
     ctx.plan.classes = list(ctx.data.classes)
     if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
         check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
     check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)
+    stage_adversarial(ctx)  # evaluate.adversarial: a data check too (training rows vs a scoring sample)
