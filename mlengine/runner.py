@@ -25,6 +25,7 @@ import pandas as pd
 from mlengine.data.contract import stage_contract
 from mlengine.data.pii import stage_pii
 from mlengine.errors import MlengineError, RunInterrupted, UserError
+from mlengine.evaluate.adversarial import stage_adversarial
 from mlengine.evaluate.explain import stage_explain
 from mlengine.evaluate.finish import stage_finish_model
 from mlengine.evaluate.judge import stage_gate, stage_judge
@@ -293,7 +294,7 @@ def stage_finalize(ctx: RunContext) -> None:
 # comes after it so it can show the record (the report is a view, not an artifact); metrics.json is written by
 # stage_finalize, so its presence means every artifact was written; the gate is enforced last (exit 3).
 STAGES: list[Stage] = [stage_read, stage_contract, stage_pii, stage_load, stage_split, stage_bin_target,
-                       stage_check_modelling, stage_search, stage_fit, stage_finish_model, stage_evaluate,
+                       stage_check_modelling, stage_adversarial, stage_search, stage_fit, stage_finish_model, stage_evaluate,
                        stage_judge, stage_explain, stage_save, stage_export_onnx, stage_manifest, stage_report,
                        stage_finalize, stage_gate]
 check_order(STAGES)  # a stage placed before what it reads fails at import, not halfway through a run

@@ -80,9 +80,17 @@ cv: {folds: 3}
 """
 
 
+DRIFT_RISK = TITANIC + """
+evaluate:
+  stability: {by: pclass}
+  adversarial: {data: data/titanic.csv, folds: 2}
+"""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("text,files", [(SEARCH, ("titanic.csv",)), (BINNED, ("wine_quality_white.csv",))],
-                         ids=["search-threshold-calibration", "binned-target"])
+@pytest.mark.parametrize("text,files", [(SEARCH, ("titanic.csv",)), (BINNED, ("wine_quality_white.csv",)),
+                                        (DRIFT_RISK, ("titanic.csv",))],
+                         ids=["search-threshold-calibration", "binned-target", "stability-adversarial"])
 def test_declared_fields_cover_what_each_stage_touches(monkeypatch, write_recipe, runs_dir, text, files):
     """Run real recipes with a recording state: every field a stage reads or sets is in its declaration."""
     _recorded_run(monkeypatch, lambda t: write_recipe(t, files=files), runs_dir, text)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlengine.errors import DataError
+from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
 
@@ -140,12 +141,21 @@ def adversarial_validation(section: Any, X_tr: pd.DataFrame, sample: pd.DataFram
     return out
 
 
+def check_sample(recipe: Any, base_dir: Any, columns: Any) -> pd.DataFrame | None:
+    """The scoring sample, read and typed like the training table (a data check: `mlengine validate` runs it)."""
+    section = recipe.evaluate.adversarial
+    if section is None:
+        return None
+    return typed_sample(read_sample(section, base_dir), columns)
+
+
+@stage(reads=("data", "plan", "X_tr"))
 def stage_adversarial(ctx: Any) -> None:
-    """Before the fit: read the scoring sample and score how well it separates from the training rows."""
+    """Before the fit: score how well a classifier separates the scoring sample from the training rows."""
     section = ctx.recipe.evaluate.adversarial
     if section is None:
         return
-    sample = typed_sample(read_sample(section, ctx.loaded.base_dir), ctx.data.columns)
+    sample = check_sample(ctx.recipe, ctx.loaded.base_dir, ctx.data.columns)
     ctx.report["adversarial"] = adversarial_validation(section, ctx.X_tr, sample, ctx.data.columns,
                                                        seed=ctx.plan.seed, n_jobs=ctx.plan.n_jobs,
                                                        bins=ctx.recipe.monitor.bins)

@@ -12,7 +12,8 @@ from mlengine.stages import stage
 log = logging.getLogger("mlengine")
 
 
-@stage(reads=("data", "plan", "model", "pred", "proba", "X_te", "y_te", "y_tr", "test_idx"))
+@stage(reads=("data", "plan", "model", "pred", "proba", "X_tr", "X_te", "y_te", "y_tr", "test_idx", "train_idx",
+              "cv_result"))
 def stage_judge(ctx: Any) -> None:
     from mlengine.evaluate.breakdown import per_class, residuals
     from mlengine.evaluate.stability import stability_report

@@ -202,11 +202,12 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
 @stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"))
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
-    from mlengine.evaluate.adversarial import stage_adversarial
+    from mlengine.evaluate.adversarial import check_sample
     from mlengine.evaluate.crossval import check_cv_feasible
 
     ctx.plan.classes = list(ctx.data.classes)
     if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
         check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
     check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)
-    stage_adversarial(ctx)  # evaluate.adversarial: a data check too (training rows vs a scoring sample)
+    check_sample(ctx.recipe, ctx.loaded.base_dir, ctx.data.columns)  # evaluate.adversarial's sample: readable,
+    # with the model's columns and types (scored by stage_adversarial, after these checks)
