@@ -266,3 +266,20 @@ def test_sql_tables_are_fingerprinted_and_relocated_by_name(cli, write_recipe, t
     code, out, err = cli("replay", run, "--data", f"passengers={copy}", "--runs-dir", tmp_path / "replays")
     assert code == 0, out + err
     assert "data.source.tables.passengers: using" in err and "result: identical" in out
+
+
+def test_a_matching_replay_without_runs_dir_leaves_no_temporary_folder(write_recipe, tmp_path, monkeypatch):
+    import tempfile
+
+    import mlengine
+
+    from .conftest import TITANIC
+
+    result = mlengine.run(write_recipe(TITANIC), runs_dir=tmp_path / "runs")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    report = mlengine.replay(result.run_dir)
+    assert report.ok and report.replay_dir is None
+    assert any("removed" in w for w in report.warnings)
+    assert not [p for p in scratch.iterdir() if p.name.startswith("mlengine-replay-")]

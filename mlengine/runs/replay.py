@@ -23,6 +23,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,6 +260,10 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
     report.checks += cmp.compare_artifacts(manifest["artifacts"], replayed["artifacts"], env_differs, rebuilt)
     if level == "search":
         report.checks += cmp.compare_search(manifest["search"], replayed.get("search"), tolerance)
+    if runs_dir is None and report.ok:  # a temporary replay that matched: nothing to inspect, nothing left behind
+        shutil.rmtree(report.replay_dir.parent.parent, ignore_errors=True)
+        report.warnings.append("the replayed run matched and was removed; give --runs-dir to keep it")
+        report.replay_dir = None
     return report
 
 
@@ -295,6 +300,11 @@ def _run(loaded: Any, run_dir: Path, runs_dir: Any, pools: dict[str, int], manif
                                    + ", ".join(f"{k} {v}" for k, v in limits.items()))
         from mlengine.tracking.hook import tracking_disabled
 
-        with tracking_disabled():  # a replay checks a run; it logs no MLflow run and moves no registry alias
-            result = run_recipe(loaded, runs_dir=root)
+        try:
+            with tracking_disabled():  # a replay checks a run; it logs no MLflow run and moves no registry alias
+                result = run_recipe(loaded, runs_dir=root)
+        except BaseException:
+            if not runs_dir:  # the error is reported; the temporary folder goes
+                shutil.rmtree(root, ignore_errors=True)
+            raise
     return Path(result.run_dir)
