@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output (warnings and errors only)")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+    p.add_argument("--log-format", choices=["text", "json"], default=None,
+                   help="progress lines as text (default) or one JSON object per line (also $MLENGINE_LOG_FORMAT)")
     p.add_argument("-m", "--multirun", action="store_true",
                    help="sweep: run every combination of comma-separated values (key=a,b), range(start,stop,step) "
                         "and group options through Hydra's multirun; hydra/launcher=joblib runs jobs in parallel")
@@ -146,6 +148,8 @@ def _reproducibility_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail in the progress output")
+    p.add_argument("--log-format", choices=["text", "json"], default=None,
+                   help="progress lines as text (default) or one JSON object per line (also $MLENGINE_LOG_FORMAT)")
 
     p = sub.add_parser("init", help="scaffold a new ML project (recipes, data, Makefile, CI)",
                        description="Create a project folder: recipes/ with a starter recipe on a bundled "
@@ -252,7 +256,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.log import setup_console
     from mlengine.runner import run_recipe
 
-    setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
     if args.multirun:
         return _run_sweep(args)
     loaded = load_recipe(args.recipe, args.overrides)
@@ -269,7 +273,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     from mlengine.sweeps.multirun import run_sweep
     from mlengine.sweeps.summary import format_summary as format_sweep
 
-    frame = run_sweep(args.recipe, args.overrides, runs_dir=args.runs_dir, quiet=args.quiet or args.json)
+    frame = run_sweep(args.recipe, args.overrides, runs_dir=args.runs_dir, quiet=args.quiet or args.json,
+                      log_format=args.log_format)
     failed = int((frame["status"] != "complete").sum())
     if args.json:
         rows = json.loads(frame.to_json(orient="records"))
@@ -461,7 +466,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from mlengine.log import setup_console
     from mlengine.runs.replay import replay
 
-    setup_console(quiet=args.quiet or args.json, verbose=args.verbose)
+    setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
     report = replay(args.run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
                     runs_dir=args.runs_dir)
     print(json.dumps(report.as_dict(), default=str) if args.json else report.to_text())

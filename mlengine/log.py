@@ -27,8 +27,36 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def setup_console(quiet: bool = False, verbose: bool = False) -> None:
-    """Progress lines on stderr; --quiet keeps warnings only."""
+ENV_FORMAT = "MLENGINE_LOG_FORMAT"  # text | json; sweep jobs and other workers inherit it
+FORMATS = ("text", "json")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log line (for CI and log shippers): time, level, message, and the job in a sweep."""
+
+    def __init__(self, job: int | None = None):
+        super().__init__()
+        self.job = job
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        import time
+
+        out = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
+                       + f".{int(record.msecs):03d}", "level": record.levelname.lower(),
+               "message": record.getMessage()}
+        if self.job is not None:
+            out["job"] = self.job
+        return json.dumps(out, ensure_ascii=False)
+
+
+def setup_console(quiet: bool = False, verbose: bool = False, fmt: str | None = None,
+                  job: int | None = None) -> None:
+    """Progress lines on stderr; --quiet keeps warnings only. `fmt` json (default: $MLENGINE_LOG_FORMAT, else
+    text) writes one JSON object per line; `job` prefixes each line with the sweep job it comes from."""
+    import os
+
+    fmt = fmt or os.environ.get(ENV_FORMAT) or "text"
     LOGGER.setLevel(logging.DEBUG)
     LOGGER.propagate = False
     for h in list(LOGGER.handlers):
@@ -37,7 +65,10 @@ def setup_console(quiet: bool = False, verbose: bool = False) -> None:
     handler = _StderrHandler()
     setattr(handler, _CONSOLE_TAG, True)
     handler.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    if fmt == "json":
+        handler.setFormatter(JsonLines(job))
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s" if job is None else f"[job {job}] %(message)s"))
     handler.addFilter(lambda record: getattr(record, "console", True))  # extra={"console": False}: run.log only
     LOGGER.addHandler(handler)
 

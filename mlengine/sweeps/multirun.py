@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mlengine.errors import Problem, RecipeError
+from mlengine.log import ENV_FORMAT
 
 log = logging.getLogger("mlengine")
 
@@ -74,7 +75,8 @@ def _run_job(hc: Any) -> None:
     sweep_dir = Path(os.environ[ENV_SWEEP_DIR])
     job_dir = sweep_dir / ".jobs" / str(num)
     job_dir.mkdir(parents=True, exist_ok=True)
-    setup_console(quiet=os.environ.get(ENV_QUIET) == "1")
+    parallel = os.environ.get(ENV_THREADS) is not None  # set only for a parallel launcher
+    setup_console(quiet=os.environ.get(ENV_QUIET) == "1", job=num if parallel else None)
     t = time.perf_counter()
     try:
         extra = []
@@ -135,7 +137,7 @@ def validate_sweep(recipe: Path, overrides: list[str]) -> list[list[str]]:
 
 
 def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: str | os.PathLike[str] | None = None,
-              quiet: bool = False) -> Any:
+              quiet: bool = False, log_format: str | None = None) -> Any:
     """Run a Hydra multirun over `overrides`; returns the sweep summary DataFrame (also written to CSV)."""
     import hydra
 
@@ -160,7 +162,7 @@ def run_sweep(recipe: str | os.PathLike[str], overrides: list[str], runs_dir: st
     parallel = _launcher_jobs(hydra_args)
     plain = [o.split("=", 1)[0] for o in user if not o.startswith(("+", "~"))]
     env = {ENV_RECIPE: str(recipe), ENV_SWEEP_DIR: str(sweep_dir), ENV_QUIET: "1" if quiet else "0",
-           ENV_PLAIN: json.dumps(plain)}
+           ENV_PLAIN: json.dumps(plain), ENV_FORMAT: log_format or os.environ.get(ENV_FORMAT) or "text"}
     if parallel:
         env[ENV_THREADS] = str(max(1, (os.cpu_count() or 1) // parallel))
     from mlengine.tracking.sweeps import start_sweep_run
