@@ -297,3 +297,103 @@ def test_stray_text_with_a_declared_dtype_is_a_contract_matter(case):
     text = with_(BASE, "  target: survived\n", "  target: survived\n  schema: {age: {dtype: float}}\n")
     err = case(text, needle=("age",))  # the contract names the column and what failed (data.on_violation: fail)
     assert "numeric in" not in err  # declared: no longer the stray-text refusal
+
+
+# ------------------------------------------------------------- commands on a run: predict, drift, replay ---
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small titanic run, shared by the commands that take a run directory."""
+    import mlengine
+
+    root = tmp_path_factory.mktemp("trained")
+    (root / "data").mkdir()
+    shutil.copy(DATA / "titanic.csv", root / "data" / "titanic.csv")
+    (root / "recipe.yaml").write_text(BASE, encoding="utf-8")
+    return Path(mlengine.run(root / "recipe.yaml", runs_dir=root / "runs").run_dir)
+
+
+def _rows(case, name: str, edit=None, suffix: str = ".csv") -> str:
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "titanic.csv").head(40)
+    frame = edit(frame) if edit else frame
+    path = case.root / f"{name}{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        path.write_text("not a table")
+    return str(path)
+
+
+RUN_CASES = {
+    "predict: DATA missing a column": ("predict", lambda c, r: [r, _rows(c, "rows", lambda f: f.drop(columns="age")),
+                                                               "-o", "p.csv"], ("missing", "age")),
+    "predict: DATA does not exist": ("predict", lambda c, r: [r, "nope.csv", "-o", "p.csv"], "nope.csv"),
+    "predict: DATA of an unknown type": ("predict", lambda c, r: [r, _rows(c, "rows", suffix=".txt"), "-o", "p.csv"],
+                                         ".txt"),
+    "predict: output of an unknown type": ("predict", lambda c, r: [r, _rows(c, "rows"), "-o", "p.xlsx"],
+                                           ("--output", ".xlsx")),
+    "predict: run directory that does not exist": ("predict", lambda c, r: ["runs/nope", _rows(c, "rows"), "-o",
+                                                                            "p.csv"], "nope"),
+    "predict: a value of the wrong type": ("predict", lambda c, r: [r, _rows(c, "rows", lambda f: f.assign(
+        age=["old"] * len(f))), "-o", "p.csv"], "age"),
+    "drift: NEW_DATA missing a column": ("drift", lambda c, r: [r, _rows(c, "new", lambda f: f.drop(
+        columns="fare"))], "fare"),
+    "drift: NEW_DATA does not exist": ("drift", lambda c, r: [r, "nope.csv"], "nope.csv"),
+    "drift: run directory that does not exist": ("drift", lambda c, r: ["runs/nope", _rows(c, "new")], "nope"),
+    "drift: --by without a time column": ("drift", lambda c, r: [r, _rows(c, "new"), "--by", "month"],
+                                          ("--by month", "--time-column")),
+    "replay: unknown level": ("replay", lambda c, r: [r, "--level", "everything"], ("--level", "everything")),
+    "replay: negative tolerance": ("replay", lambda c, r: [r, "--tolerance", "-1"], "--tolerance"),
+    "replay: run directory that does not exist": ("replay", lambda c, r: ["runs/nope"], "does not exist"),
+    "runs show: unknown run": ("runs", lambda c, r: ["show", "runs/nope"], "nope"),
+    "serve: both REF and --model": ("serve", lambda c, r: [r, "--model", f"a={r}"], "either REF or"),
+    "serve: --model without a name": ("serve", lambda c, r: ["--model", r], "NAME=REF"),
+    "serve: zero workers": ("serve", lambda c, r: [r, "--workers", "0"], "--workers"),
+    "build-docker: into a non-empty folder": ("build-docker", lambda c, r: [r, str(_nonempty(c))], "not empty"),
+}
+
+
+def _nonempty(case) -> Path:
+    out = case.root / "ctx"
+    out.mkdir(exist_ok=True)
+    (out / "keep.txt").write_text("x")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(RUN_CASES))
+def test_commands_on_a_run(case, trained, name):
+    command, args, needle = RUN_CASES[name]
+    case(None, *args(case, str(trained)), command=command, recipe="", needle=needle)
+
+
+def test_predict_refuses_a_tampered_model(case, trained, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(trained, copy)
+    model = copy / "model.onnx"
+    model.write_bytes(model.read_bytes()[:-8] + b"tampered")
+    case(None, str(copy), _rows(case, "rows"), "-o", "p.csv", command="predict", recipe="",
+         needle=("sha256", "model.onnx"))
+
+
+OTHER_CASES = {
+    "configs: unknown group": (["configs", "modle"], ("modle", "model")),
+    "report: not a run directory": (["report", "nowhere"], "nowhere"),
+    "registry show: unknown model": (["registry", "show", "nobody", "--runs-dir", "runs"], "nobody"),
+    "registry promote: not a run": (["registry", "promote", "nowhere", "--name", "m", "--runs-dir", "runs"],
+                                    "nowhere"),
+    "predict: registry reference without a registry": (["predict", "registry:/nobody@champion", "x.csv", "-o",
+                                                        "p.csv", "--runs-dir", "runs"], "nobody"),
+    "predict: models:/ reference without a tracking URI": (["predict", "models:/m@champion", "x.csv", "-o", "p.csv"],
+                                                           "tracking"),
+    "profile: recipe that does not exist": (["profile", "nope.yaml"], "does not exist"),
+    "plan: recipe that does not exist": (["plan", "nope.yaml"], "does not exist"),
+    "run: recipe that does not exist": (["run", "nope.yaml"], "does not exist"),
+    "init: into a project folder that exists": (["init", "data"], "data"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_CASES))
+def test_other_commands(case, name):
+    args, needle = OTHER_CASES[name]
+    case(None, *args[1:], command=args[0], recipe="", needle=needle)
