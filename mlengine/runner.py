@@ -181,6 +181,8 @@ def stage_load(ctx: RunContext) -> None:
     ctx.raw = None  # the typed copy is what the run uses from here; free the raw table (large data)
     for note in data.notes:
         log.info("  %s", note)
+    for warning in data.warnings:
+        log.warning("warning: %s", warning)
     c = data.columns
     log.info("  %d rows, %d features (%d numeric, %d categorical, %d boolean, %d datetime)", len(data.X),
              len(c.features), len(c.numeric), len(c.categorical), len(c.boolean), len(c.datetime))
@@ -284,7 +286,7 @@ def stage_save(ctx: RunContext) -> None:
 def stage_finalize(ctx: RunContext) -> None:
     """Write metrics.json last: its presence means every artifact before it was written."""
     ctx.report["artifacts"] = ctx.artifacts
-    ctx.report["notes"] = ctx.data.notes + ctx.loaded.notes
+    ctx.report["notes"] = ctx.data.notes + ctx.data.warnings + ctx.loaded.notes
     ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
     ctx.rd.write_json("metrics.json", ctx.report)
 
