@@ -56,6 +56,12 @@ class RunResult:
     plan: Plan | None = None
     notes: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """A notebook cell shows the metrics table (CV, holdout, baselines), the gate and a link to the report."""
+        from mlengine.report.notebook import run_result_html
+
+        return run_result_html(self)
+
     def summary(self) -> dict[str, Any]:
         return {"run_dir": str(self.run_dir), "status": self.status, "task": self.task,
                 "primary_metric": self.metrics.get("primary_metric"),
