@@ -29,18 +29,28 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Any:
 
 
 def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
-        progress: bool = False, hooks: list[Any] | None = None) -> Any:
+        progress: bool = False, hooks: list[Any] | None = None, data: Any = None) -> Any:
     """Run a recipe (path, dict or loaded recipe); returns a RunResult (metrics, run_dir, model).
 
     With progress=True, progress lines go to stderr as in the CLI. `hooks`: objects called at defined points of
-    the run (see `mlengine.hooks`).
+    the run (see `mlengine.hooks`). `data`: a pandas DataFrame to train on instead of the recipe's data.source
+    (a dict recipe may then leave data.source out). The run records the frame's fingerprint, not the frame:
+    replaying it needs the same frame again, `mlengine.replay(run_dir, frame=df)`.
     """
     from mlengine.log import setup_console
+    from mlengine.recipe.load import with_frame
     from mlengine.runner import run_recipe
 
     if progress:
         setup_console()
+    if data is not None and isinstance(recipe, dict):
+        import copy
+
+        recipe = copy.deepcopy(recipe)
+        recipe.setdefault("data", {}).setdefault("source", {"kind": "frame"})
     loaded = recipe if hasattr(recipe, "recipe") else load_recipe(recipe, overrides)
+    if data is not None:
+        loaded = with_frame(loaded, data)
     return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or ())
 
 
@@ -76,9 +86,10 @@ def sweep(recipe: str | os.PathLike[str], grid: dict[str, list[Any]], overrides:
 
 
 def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
-           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None) -> Any:
+           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None, frame: Any = None) -> Any:
     """Re-run a recorded run and compare (see `mlengine.runs.replay`); returns a ReplayReport (`.ok`,
-    `.status`, `.checks`, `.raise_for_status()`), never raising on divergence."""
+    `.status`, `.checks`, `.raise_for_status()`), never raising on divergence. `frame`: the DataFrame again, for
+    a run trained with `run(..., data=df)`."""
     from mlengine.runs.replay import replay as _replay
 
-    return _replay(run_dir, level=level, data=data, tolerance=tolerance, runs_dir=runs_dir)
+    return _replay(run_dir, level=level, data=data, tolerance=tolerance, runs_dir=runs_dir, frame=frame)

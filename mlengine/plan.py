@@ -123,7 +123,8 @@ def _describe_source(recipe: Any) -> str:
     where = {"csv": lambda: f"csv {src.path}", "parquet": lambda: f"parquet {src.path}",
              "sql": lambda: f"sql ({'DuckDB over local files' if not src.url else src.url.split(':')[0]}): "
                             f"{' '.join(src.query.split())[:80]}",
-             "builtin": lambda: f"builtin {src.name}"}[src.kind]()
+             "builtin": lambda: f"builtin {src.name}",
+             "frame": lambda: "an in-memory DataFrame (mlengine.run(..., data=df))"}[src.kind]()
     d = recipe.data
     roles = [f"target {d.target!r}"]
     roles += [f"{k} {v!r}" for k, v in (("id", d.id), ("group", d.group), ("time", d.time)) if v]

@@ -171,7 +171,7 @@ def stage_read(ctx: RunContext) -> None:
 
     ctx.rd.write_text("recipe.yaml", _yaml(ctx.loaded.resolved))
     log.info("loading data: %s", ctx.recipe.data.source.kind)
-    ctx.raw = read_source(ctx.recipe.data.source, ctx.loaded.base_dir)
+    ctx.raw = read_source(ctx.recipe.data.source, ctx.loaded.base_dir, frame=ctx.loaded.frame)
     ctx.data_fingerprint = fingerprint_table(ctx.raw, ctx.recipe.data.source)
 
 

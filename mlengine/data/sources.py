@@ -14,12 +14,19 @@ from mlengine.errors import DataError
 SOURCE_KINDS = ("csv", "parquet", "sql", "builtin")
 
 
-def read_source(source: Any, base_dir: Path) -> Any:
-    """Read the table a `data.source` section describes."""
+def read_source(source: Any, base_dir: Path, frame: Any = None) -> Any:
+    """Read the table a `data.source` section describes (`frame`: the DataFrame of a `kind: frame` source)."""
     readers: dict[str, Callable[[Any, Path], Any]] = {
         "csv": _read_csv, "parquet": _read_parquet, "sql": _read_sql, "builtin": _read_builtin,
     }
-    df = readers[source.kind](source, base_dir)
+    if source.kind == "frame":
+        if frame is None:
+            raise DataError("data.source.kind: 'frame' is an in-memory DataFrame, given from Python as "
+                            "mlengine.run(recipe, data=df) (or mlengine.replay(run, frame=df)); a recipe file "
+                            "names a csv, parquet, sql or builtin source.")
+        df = frame.copy()
+    else:
+        df = readers[source.kind](source, base_dir)
     if df.shape[1] == 0 or df.shape[0] == 0:
         what = getattr(source, "path", None) or getattr(source, "query", None) or source.kind
         raise DataError(f"data.source: {what!r} gave an empty table ({df.shape[0]} rows, {df.shape[1]} columns); "

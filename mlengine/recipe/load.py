@@ -80,6 +80,24 @@ class LoadedRecipe:
     overrides: list[str]
     resolved: dict[str, Any]  # the composed config as plain data, paths resolved
     notes: list[str] = field(default_factory=list)
+    frame: Any = None  # the DataFrame of a `data.source: {kind: frame}` recipe (mlengine.run(..., data=df))
+
+
+def with_frame(loaded: LoadedRecipe, frame: Any) -> LoadedRecipe:
+    """The recipe reading `frame` instead of its own data.source (the library's `run(recipe, data=df)`)."""
+    import copy
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from mlengine.recipe.schema import FrameSource
+
+    if not isinstance(frame, pd.DataFrame):
+        raise RecipeError(f"data: expected a pandas DataFrame; got a {type(frame).__name__}.")
+    data = loaded.recipe.data.model_copy(update={"source": FrameSource(kind="frame")})
+    resolved = copy.deepcopy(loaded.resolved)
+    resolved.setdefault("data", {})["source"] = {"kind": "frame"}
+    return replace(loaded, recipe=loaded.recipe.model_copy(update={"data": data}), resolved=resolved, frame=frame)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -74,7 +74,12 @@ class BuiltinSource(Section):
         description="scikit-learn dataset name (target column: `target`)")
 
 
-Source = Annotated[CsvSource | ParquetSource | SqlSource | BuiltinSource, Field(discriminator="kind")]
+class FrameSource(Section):
+    kind: Literal["frame"] = Field(description="an in-memory pandas DataFrame: set by the library's "
+                                               "mlengine.run(recipe, data=df), not written in a recipe file")
+
+
+Source = Annotated[CsvSource | ParquetSource | SqlSource | BuiltinSource | FrameSource, Field(discriminator="kind")]
 
 ColumnDtype = Literal["float", "int", "bool", "category", "str", "datetime"]
 

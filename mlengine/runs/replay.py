@@ -187,8 +187,12 @@ def pinned_pools(recorded: dict[str, int], model: str, task: str) -> Any:
 
 # -------------------------------------------------------------------------------------------- replaying ---
 def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
-           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None) -> ReplayReport:
-    """Replay a recorded run (see the module docstring); returns the report, never raises on divergence."""
+           tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None,
+           frame: Any = None) -> ReplayReport:
+    """Replay a recorded run (see the module docstring); returns the report, never raises on divergence.
+
+    A run trained on an in-memory DataFrame (`data.source.kind: frame`) records only its fingerprint: give the
+    same rows again as `frame` (a DataFrame) or, from the CLI, `--data FILE` (a CSV/Parquet copy of them)."""
     from mlengine.recipe.load import LoadedRecipe
     from mlengine.recipe.validate import validate_config
     from mlengine.runs import compare as cmp
@@ -211,6 +215,8 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
     report.overrides = overrides
 
     # 1. the data, found again and fingerprinted before anything is fitted
+    if manifest["data"]["source"]["kind"] == "frame":
+        frame, data = _frame_for_replay(run_dir, frame, list(data or [])), []
     files = manifest["data"]["source"]["files"]
     found, notes = locate_files(files, run_dir, parse_data_args(list(data or []), files))
     for note in notes:
@@ -225,7 +231,7 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
         raise UserError(f"replay: the recorded recipe does not validate with this mlengine: {exc}") from None
     # the recorded key order is kept, so recipe.yaml comes out byte-identical when the data path is the same
     loaded = LoadedRecipe(recipe=recipe, path=None, base_dir=base_dir, resolved=recipe_dict,
-                          overrides=[*manifest["recipe"]["overrides"], *pinned])
+                          overrides=[*manifest["recipe"]["overrides"], *pinned], frame=frame)
     current = _fingerprint(loaded)
     report.data_changes = compare_fingerprints(manifest["data"], current)
     source_changes = compare_sources(manifest["data"]["source"], current["source"])
@@ -267,6 +273,19 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
     return report
 
 
+def _frame_for_replay(run_dir: Path, frame: Any, data: list[str]) -> Any:
+    """The rows of a run trained on an in-memory DataFrame: the frame given again, or a file copy of it."""
+    if frame is not None:
+        return frame
+    if len(data) == 1 and "=" not in data[0]:
+        from mlengine.export.predict import read_table
+
+        return read_table(data[0])
+    raise UserError(f"replay: {run_dir.name} was trained on an in-memory DataFrame, which a run does not store; "
+                    "give the same rows again: mlengine.replay(run_dir, frame=df), or --data FILE with a "
+                    "CSV/Parquet copy of them (their fingerprint is checked).")
+
+
 def _git_change(recorded: dict[str, Any] | None) -> list[str]:
     from mlengine.runs.environment import git_state
 
@@ -283,7 +302,7 @@ def _fingerprint(loaded: Any) -> dict[str, Any]:
     from mlengine.runs.fingerprint import fingerprint_table
 
     source = loaded.recipe.data.source
-    return fingerprint_table(read_source(source, loaded.base_dir), source)
+    return fingerprint_table(read_source(source, loaded.base_dir, frame=loaded.frame), source)
 
 
 def _run(loaded: Any, run_dir: Path, runs_dir: Any, pools: dict[str, int], manifest: dict[str, Any],
