@@ -294,7 +294,9 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.report["artifacts"] = ctx.artifacts
     ctx.report["notes"] = ctx.data.notes + ctx.data.warnings + ctx.loaded.notes
     ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
-    ctx.rd.write_json("metrics.json", ctx.report)
+    from mlengine.runs.metrics_record import validated
+
+    ctx.rd.write_json("metrics.json", validated(ctx.report))
 
 
 # The order the declarations check is in `check_order`; what they cannot say: the data checks run on the raw

@@ -1,0 +1,102 @@
+"""`metrics.json` as a versioned, typed record (like `manifest.json`): what a run measured and decided.
+
+`stage_finalize` writes it through `RunMetrics`, so a key a stage misspells or forgets to declare is refused
+when the run is written, not found later by a reader; `read_metrics` reads it back through the same model (a
+file from before the version field reads as version 1). `docs/metrics.schema.json` is the JSON schema, kept
+equal to the model by a test. The core is typed field by field; each section's own record (calibration,
+threshold, stability, ...) is a JSON object whose shape its module documents.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+METRICS_FILE = "metrics.json"
+METRICS_VERSION = 1
+Record = Any  # a section's own record (an object or a list): its module documents the shape
+
+
+class CVScore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mean: float = Field(description="mean over the CV folds")
+    std: float = Field(description="standard deviation over the folds (population)")
+    folds: list[float | None] = Field(description="the score of each fold, in fold order")
+
+
+class Rows(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    train: int = Field(description="rows of the training split (CV runs inside it)")
+    holdout: int = Field(description="rows set aside before anything was fitted")
+
+
+class RunMetrics(BaseModel):
+    """Top-level keys of metrics.json; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics_version: int = Field(METRICS_VERSION, description="version of this record's shape")
+    task: Literal["binary", "multiclass", "regression"]
+    primary_metric: str = Field(description="the metric the run is judged and searched by")
+    greater_is_better: bool
+    classes: list[Any] = Field(description="class labels, sorted (empty for regression)")
+    positive_class: Any = Field(None, description="binary: the class whose probability is scored")
+    rows: Rows
+    features: dict[str, list[str]] = Field(description="feature columns by kind (numeric, categorical, ...)")
+    cv: dict[str, CVScore] | None = Field(description="metric -> CV score of the fitted pipeline; null without CV")
+    holdout: dict[str, float | None] | None = Field(description="metric -> holdout score; null without a holdout")
+    baselines: dict[str, dict[str, float | None]] = Field(description="baseline -> metric -> holdout score")
+    confusion_matrix: Record | None = None
+    contract: Record | None = Field(None, description="data.schema checks on the raw table")
+    pii: Record | None = Field(None, description="the personal-data scan and its decision")
+    target_bins: Record | None = Field(None, description="target.binning edges fitted on the training split")
+    resample: Record | None = Field(None, description="the sampler as fitted and the class counts it produced")
+    selection: Record | None = Field(None, description="features kept by select, and how stable across folds")
+    model_structure: Record | None = Field(None, description="the fitted pipeline's steps")
+    calibration: Record | None = None
+    threshold: Record | None = None
+    per_class: Record | None = None
+    residuals: Record | None = None
+    baseline_rules: Record | None = None
+    value: Record | None = Field(None, description="evaluate.value on the holdout")
+    slices: Record | None = None
+    stability: Record | None = Field(None, description="evaluate.stability: metric and PSI per period")
+    adversarial: Record | None = Field(None, description="evaluate.adversarial: training rows vs a sample")
+    gate: Record | None = Field(None, description="evaluate.require: each requirement and whether it passed")
+    explain: Record | None = None
+    export: Record | None = Field(None, description="export records (ONNX parity)")
+    search: Record | None = Field(None, description="the search: trials, best, leaderboard summary")
+    report: Record | None = Field(None, description="report.html: file, sections, time (or its error)")
+    artifacts: Record = Field(default_factory=dict, description="files written, with sha256 and size")
+    notes: list[str] = Field(default_factory=list)
+    timings_seconds: dict[str, float] = Field(default_factory=dict, description="seconds per stage and in all")
+
+
+def validated(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as metrics.json holds it: checked by RunMetrics, version first, None fields left out."""
+    from pydantic import ValidationError
+
+    try:
+        model = RunMetrics.model_validate(report)
+    except ValidationError as exc:  # a stage wrote a key or a shape the record does not know: a bug, say where
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise RuntimeError(f"metrics.json does not match RunMetrics (mlengine/runs/metrics_record.py): "
+                           f"{problems}") from None
+    out = {"metrics_version": model.metrics_version}
+    out.update({k: report[k] for k in report if k != "metrics_version"})  # the stages' own values and order
+    return out
+
+
+def read_metrics(run_dir: str | Path) -> RunMetrics:
+    """A run's metrics.json through the typed record."""
+    data = json.loads((Path(run_dir) / METRICS_FILE).read_text(encoding="utf-8"))
+    return RunMetrics.model_validate({"metrics_version": 1, **data})
+
+
+def json_schema() -> dict[str, Any]:
+    return RunMetrics.model_json_schema()
