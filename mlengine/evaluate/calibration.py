@@ -54,7 +54,7 @@ def oof_scores(cv_result: Any, X: Any, classes: list[Any], final: Any = None,
     keeps only out-of-fold predictions) and when `final` has no decision_function, the response is predict_proba,
     which is exactly the stored out-of-fold probabilities (columns in `oof_classes` order): no refit needed.
     """
-    from sklearn.utils._response import _get_response_values
+    from mlengine.compat import get_response_values
 
     if cv_result and not cv_result.models and cv_result.oof_proba is not None and final is not None \
             and not hasattr(final, "decision_function"):
@@ -74,7 +74,7 @@ def oof_scores(cv_result: Any, X: Any, classes: list[Any], final: Any = None,
             missing = [c for c in classes if c not in list(est.classes_)]
             raise DataError(f"calibration: a CV training fold has no rows of class(es) {missing}, so its scores "
                             "cannot be calibrated. Use a stratified cv.kind or fewer folds.")
-        scores, _, used = _get_response_values(est, X.iloc[va], RESPONSE_METHODS, return_response_method_used=True)
+        scores, _, used = get_response_values(est, X.iloc[va], RESPONSE_METHODS)
         out[va] = np.asarray(scores, dtype=float).reshape(len(va), -1)
         mask[va] = True
     return out[mask], mask, used
@@ -82,7 +82,7 @@ def oof_scores(cv_result: Any, X: Any, classes: list[Any], final: Any = None,
 
 def _probabilities(calibrated: Any, scores: np.ndarray, classes: np.ndarray, response: str, k: int) -> np.ndarray:
     """Calibrated probabilities for precomputed scores, through scikit-learn's own _CalibratedClassifier."""
-    from sklearn.calibration import _CalibratedClassifier
+    from mlengine.compat import calibrated_classifier
 
     replay_in = scores
     if response == "predict_proba" and k == 2:
@@ -90,8 +90,7 @@ def _probabilities(calibrated: Any, scores: np.ndarray, classes: np.ndarray, res
     elif response == "decision_function" and k == 2:
         replay_in = scores[:, 0]
     replay = _replay(classes, response)
-    return _CalibratedClassifier(replay, calibrated.calibrators, classes=classes,
-                                 method=calibrated.method).predict_proba(replay_in)
+    return calibrated_classifier(replay, calibrated.calibrators, classes, calibrated.method).predict_proba(replay_in)
 
 
 def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
@@ -100,10 +99,11 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
 
     Returns (new pipeline, record, calibrated out-of-fold probabilities, their row mask).
     """
-    from sklearn.calibration import CalibratedClassifierCV, _fit_calibrator
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import LabelEncoder
-    from sklearn.utils._array_api import get_namespace
+
+    from mlengine.compat import fit_calibrator
 
     final = pipeline.steps[-1][1]
     cls_arr = np.asarray(final.classes_)
@@ -113,8 +113,7 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
               else "the search's out-of-fold predictions")
     y = np.asarray(y_tr)[mask]
     y_fit = LabelEncoder().fit(cls_arr).transform(y) if method == "temperature" else y
-    xp, _ = get_namespace(scores)
-    fitted = _fit_calibrator(final, scores, y_fit, cls_arr, method, xp=xp)
+    fitted = fit_calibrator(final, scores, y_fit, cls_arr, method)
     wrapper = CalibratedClassifierCV(estimator=final, method=method, cv=max(2, n_folds), ensemble=False)
     wrapper.calibrated_classifiers_ = [fitted]
     wrapper.classes_ = cls_arr
