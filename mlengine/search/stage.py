@@ -58,7 +58,8 @@ def stage_search(ctx: Any) -> None:
     try:
         result = run_search(setup, algorithm=s.algorithm, points=points, seed=seed, trials=s.trials,
                             time_budget=s.time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
-                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune)
+                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune,
+                            ray_settings=s.ray)
     except Exception as exc:
         if getattr(exc, "records", None):
             write_leaderboard(leaderboard(exc.records, metric, greater), ctx.rd.path)
