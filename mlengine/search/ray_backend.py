@@ -148,7 +148,8 @@ def check_shm(needed: int) -> None:
 
 
 def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
-    """(ray, started): connect to settings.address / RAY_ADDRESS, or start a local Ray (started=True)."""
+    """(ray, owned): connect to settings.address / RAY_ADDRESS, or start a local Ray; owned = this call ran
+    ray.init, so the run disconnects (and a local Ray stops) when the search ends."""
     ray = _import_ray()
     if ray.is_initialized():
         return ray, False  # the caller's own Ray session (library use)
@@ -177,7 +178,7 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
         raise UserError(f"{KEY}: could not connect to the Ray cluster at {address} ({source}): "
                         f"{type(error).__name__}: {first}") from None
     log.info("connected to the Ray cluster at %s (%s CPUs)", address, ray.cluster_resources().get("CPU", "?"))
-    return ray, False
+    return ray, True
 
 
 def _ray_trial(setup: TrialSetup, config: dict[str, Any], label: str, bar: list[float] | None) -> TrialOutcome:
@@ -198,8 +199,12 @@ class RayTasks:
             settings = RaySection()
         table_bytes = int(getattr(setup.X, "memory_usage", lambda **_: [0])(deep=True).sum()) \
             if hasattr(setup.X, "memory_usage") else 0
-        self.ray, self.started = connect(settings, table_bytes)
+        self.ray, self.owned = connect(settings, table_bytes)
         self.setup = setup
+        # Ray prints raylet errors (a worker died...) to the driver's stdout even with log_to_driver off, which
+        # would corrupt `--json` output: a lost task is logged as a failed trial instead (the switch rpdb uses)
+        self._worker_logs = getattr(self.ray._private.worker, "_worker_logs_enabled", None)
+        self.ray._private.worker._worker_logs_enabled = False
         try:
             self.setup_ref = self.ray.put(setup)  # the table goes to the object store once, not per trial
             options: dict[str, Any] = {"num_cpus": settings.num_cpus_per_trial or setup.n_jobs, "max_retries": 0}
@@ -237,5 +242,7 @@ class RayTasks:
                             error=f"lost on Ray: {type(exc).__name__}: {first}")
 
     def close(self) -> None:
-        if self.started:
+        if self._worker_logs is not None:
+            self.ray._private.worker._worker_logs_enabled = self._worker_logs
+        if self.owned:
             self.ray.shutdown()
