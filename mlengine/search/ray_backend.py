@@ -147,6 +147,11 @@ def check_shm(needed: int) -> None:
                         f"Memory at /dev/shm), set {KEY} to a cluster, or use search.backend: local.")
 
 
+class _DropSigtermNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "SIGTERM handler is not set" not in record.getMessage()
+
+
 def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     """(ray, owned): connect to settings.address / RAY_ADDRESS, or start a local Ray; owned = this call ran
     ray.init, so the run disconnects (and a local Ray stops) when the search ends."""
@@ -165,7 +170,14 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     timeout = settings.connect_timeout
     t_end = time.monotonic() + timeout
     check_address(address, source, timeout)
-    done, _, error = _in_thread(lambda: ray.init(address=address, **kw), t_end - time.monotonic())
+    # ray.init runs in a thread so that it can be given a deadline; there Ray leaves SIGTERM's default (the run
+    # ends at once, instead of Ray's sys.exit handler) and warns about it: that warning is noise here
+    quiet = _DropSigtermNote()
+    logging.getLogger("ray._private.worker").addFilter(quiet)
+    try:
+        done, _, error = _in_thread(lambda: ray.init(address=address, **kw), t_end - time.monotonic())
+    finally:
+        logging.getLogger("ray._private.worker").removeFilter(quiet)
     if not done:
         raise UserError(f"{KEY}: Ray did not finish connecting to {address} ({source}) within {timeout:g} s "
                         "(search.ray.connect_timeout). The GCS answered, so a worker node or the head's raylet is "
