@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility_cost.py
 	$(BIN)/python benchmarks/imbalance.py
 	$(BIN)/python benchmarks/search_quality.py --quick
+	$(BIN)/python benchmarks/distributed.py
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
