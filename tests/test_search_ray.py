@@ -55,9 +55,9 @@ def _missing(message: str) -> None:
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """The cluster address; starts (and stops, by pid) a token-auth head on loopback when RAY_ADDRESS is unset."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:  # not imported yet: Ray reads its auth settings when it loads
         _missing("Ray is not installed (pip install 'mlengine[ray]')")
     if os.environ.get("RAY_ADDRESS"):
         yield os.environ["RAY_ADDRESS"]
@@ -73,6 +73,11 @@ def ray_cluster(tmp_path_factory):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=home)
     saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")}
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token), RAY_ADDRESS=f"127.0.0.1:{port}")
+    if "ray._raylet" in sys.modules:  # Ray already loaded in this process: make it re-read the auth settings
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
     try:
         for _ in range(120):
             try:
