@@ -12,6 +12,7 @@ or whose worker dies (no retries) becomes a failed trial on the driver, which al
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -76,6 +77,23 @@ def _in_thread(fn: Any, timeout: float) -> tuple[bool, Any, BaseException | None
     return not thread.is_alive(), box.get("result"), box.get("error")
 
 
+@contextlib.contextmanager
+def _native_stderr_muted() -> Any:
+    """File descriptor 2 to /dev/null for a moment (native code writes there, bypassing sys.stderr)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _auth_message(address: str, source: str) -> str:
     mode = os.environ.get("RAY_AUTH_MODE", "unset")
     return (f"{KEY}: the Ray cluster at {address} ({source}) rejected this client's authentication token "
@@ -110,7 +128,8 @@ def check_address(address: str, source: str, timeout: float) -> None:
                             "(ray://host:10001).")
     from ray._raylet import GcsClient
 
-    done, client, error = _in_thread(lambda: GcsClient(address=f"{host}:{port}"), t_end - time.monotonic())
+    with _native_stderr_muted():  # Ray's C++ client logs each failed handshake; the message below says it once
+        done, client, error = _in_thread(lambda: GcsClient(address=f"{host}:{port}"), t_end - time.monotonic())
     if not done:
         raise UserError(f"{KEY}: {address} ({source}) accepts connections but gave no Ray GCS handshake within "
                         f"{timeout:g} s: is it a Ray head's GCS port (6379 by default)?")
