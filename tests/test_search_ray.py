@@ -152,6 +152,11 @@ def test_refused_or_malformed_address_fails_fast_naming_the_key(ray_cluster, cli
     assert "'headnode'" in err and "is not host:port" in err
 
 
+def test_a_trial_larger_than_any_node_is_refused(ray_cluster, cli, write_recipe, runs_dir):
+    err = _run(cli, write_recipe(RECIPE), runs_dir, "search.backend=ray", "search.ray.num_cpus_per_trial=64", code=2)
+    assert "search.ray.num_cpus_per_trial: each trial would ask Ray for 64 CPUs" in err and "no trial" in err
+
+
 def test_loopback_only_listener_explains_rays_address_rewrite(ray_cluster, cli, write_recipe, runs_dir):
     from ray._private.services import get_node_ip_address
 

@@ -220,6 +220,15 @@ def _ray_trial(setup: TrialSetup, config: dict[str, Any], label: str, bar: list[
     return run_trial(setup, config, label, bar)
 
 
+def _check_fits(ray: Any, num_cpus: float, key: str) -> None:
+    """A task asking for more CPUs than any node has would wait forever (Ray only warns it is infeasible)."""
+    largest = max((n.get("Resources", {}).get("CPU", 0.0) for n in ray.nodes() if n.get("Alive")), default=0.0)
+    if num_cpus > largest:
+        raise UserError(f"{key}: each trial would ask Ray for {num_cpus:g} CPUs, but the largest node of the "
+                        f"cluster has {largest:g}, so no trial could ever start. Set search.ray.num_cpus_per_trial "
+                        f"(or model.n_jobs) to at most {largest:g}, or add larger nodes.")
+
+
 class RayTasks:
     """Trials as Ray tasks, each reserving num_cpus_per_trial (default setup.n_jobs) CPUs on the cluster."""
 
@@ -237,8 +246,11 @@ class RayTasks:
         self._worker_logs = getattr(self.ray._private.worker, "_worker_logs_enabled", None)
         self.ray._private.worker._worker_logs_enabled = False
         try:
+            num_cpus = settings.num_cpus_per_trial or setup.n_jobs
+            _check_fits(self.ray, num_cpus, "search.ray.num_cpus_per_trial" if settings.num_cpus_per_trial
+                        else "model.n_jobs")
             self.setup_ref = self.ray.put(setup)  # the table goes to the object store once, not per trial
-            options: dict[str, Any] = {"num_cpus": settings.num_cpus_per_trial or setup.n_jobs, "max_retries": 0}
+            options: dict[str, Any] = {"num_cpus": num_cpus, "max_retries": 0}
             if settings.runtime_env:
                 options["runtime_env"] = settings.runtime_env
             self.remote = self.ray.remote(_ray_trial).options(**options)
