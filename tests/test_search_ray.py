@@ -118,6 +118,7 @@ def test_ray_search_gives_the_same_trials_as_local(ray_cluster, cli, write_recip
     pd.testing.assert_frame_equal(_board(local), _board(on_ray))  # trial sequence, configs, per-fold scores
     m_local, m_ray = read_json(f"{local}/metrics.json"), read_json(f"{on_ray}/metrics.json")
     assert m_ray["search"]["backend"] == "ray" and m_ray["search"]["trials_run"] == 4
+    assert m_ray["search"]["ray"]["address"] == ray_cluster and m_ray["search"]["ray"]["num_cpus_per_trial"] == 1
     best_local, best_ray = ({k: v for k, v in m["search"]["best"].items() if k != "seconds"} for m in (m_local, m_ray))
     assert best_local == best_ray  # trial, model, params, fold scores
     assert {k: v["folds"] for k, v in m_local["cv"].items() if isinstance(v, dict) and "folds" in v} == \

@@ -34,6 +34,7 @@ class SearchOutcome:
     n_concurrent: int
     threads_per_trial: int
     notes: list[str] = field(default_factory=list)
+    where: dict[str, Any] | None = None  # the executor's own record (Ray: cluster address, CPUs)
 
 
 def plan_threads(n_concurrent: int, plan_threads: int, backend: str) -> tuple[int, int, list[str]]:
@@ -145,7 +146,8 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
         raise error
     if stopped_by == "early_stop":
         log.info("search stopped early: no improvement in %d trials", early_stop)
-    return SearchOutcome(records, best, cv_results, stopped_by, seconds, n_concurrent, setup.n_jobs)
+    return SearchOutcome(records, best, cv_results, stopped_by, seconds, n_concurrent, setup.n_jobs,
+                         where=getattr(executor, "where", None))
 
 
 def _paired_estimate(partial: list[float], bar: list[float]) -> float:

@@ -254,6 +254,10 @@ class RayTasks:
             if settings.runtime_env:
                 options["runtime_env"] = settings.runtime_env
             self.remote = self.ray.remote(_ray_trial).options(**options)
+            address = (settings.address or os.environ.get("RAY_ADDRESS") or "local") if self.owned \
+                else "the caller's ray.init session"
+            self.where = {"address": address, "cluster_cpus": self.ray.cluster_resources().get("CPU"),
+                          "num_cpus_per_trial": num_cpus, "ray_version": self.ray.__version__}
         except BaseException:
             self.close()
             raise

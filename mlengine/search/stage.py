@@ -135,6 +135,7 @@ def _summary(ctx: Any, result: Any, space: Any, metric: str, greater: bool, seed
         "trials_requested": s.trials, "time_budget": s.time_budget, "early_stop": s.early_stop,
         "n_concurrent": n_concurrent, "threads_per_trial": result.threads_per_trial, "backend": s.backend,
         "warm_start": s.warm_start, "trials_run": len(result.records),
+        **({"ray": result.where} if result.where else {}),
         "trials_ok": sum(r.ok for r in result.records), "prune": s.prune,
         "trials_pruned": sum(r.status == "pruned" for r in result.records), "stopped_by": result.stopped_by,
         "seconds": round(result.seconds, 3), "estimators": space.estimators,
