@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Locks of the optional extras the tests need (requirements-<extra>.lock, pinned beside requirements.lock):
 # `make install` installs the [serve] and [tracking] extras' pins with the core lock, so CI runs the serving and
-# tracking tests instead of skipping them. A new extra adds its lock file here.
-EXTRA_LOCKS := requirements-serve.lock requirements-tracking.lock
+# tracking tests instead of skipping them ([ray]: the Ray-cluster search tests; [slurm]: the submitit sweep test).
+# A new extra adds its lock file here.
+EXTRA_LOCKS := requirements-serve.lock requirements-tracking.lock requirements-ray.lock requirements-slurm.lock
 
 .PHONY: install demo test test-fast lint bench lock clean help reference-run
 
@@ -48,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reproducibility_cost.py
 	$(BIN)/python benchmarks/imbalance.py
 	$(BIN)/python benchmarks/search_quality.py --quick
+	$(BIN)/python benchmarks/distributed.py
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

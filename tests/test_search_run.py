@@ -274,11 +274,19 @@ def test_two_concurrent_trials_share_the_cores_and_stay_deterministic(cli, write
 
 
 @pytest.mark.slow
-def test_ray_backend_in_local_mode(cli, write_recipe, runs_dir):
-    pytest.importorskip("ray")
-    _, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.backend=ray", "search.n_concurrent=2",
-                "search.trials=4")
-    assert m["search"]["backend"] == "ray" and m["search"]["trials_ok"] == 4
+def test_ray_backend_starts_a_local_ray_without_an_address(cli, write_recipe, runs_dir, monkeypatch):
+    import os
+
+    if os.environ.get("MLENGINE_REQUIRE_RAY") != "1":
+        pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)  # no address: a local Ray for the run, stopped after it
+    run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.backend=ray", "search.n_concurrent=2",
+                      "search.trials=4")
+    assert m["search"]["backend"] == "ray" and m["search"]["trials_ok"] + m["search"]["trials_pruned"] == 4
+    assert "started a local Ray for this run" in Path(f"{run_dir}/run.log").read_text(encoding="utf-8")
+    import ray
+
+    assert not ray.is_initialized()
 
 
 def test_the_resample_record_reports_the_searched_value_not_the_recipes(cli, write_recipe, runs_dir):

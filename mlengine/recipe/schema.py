@@ -474,6 +474,19 @@ class EnsembleSection(Section):
                                           "(how `mlengine replay` rebuilds an ensemble)")
 
 
+class RaySection(Section):
+    address: str | None = Field(None, description="Ray cluster to send trials to (host:port of a `ray start --head` "
+                                                  "node, or ray://host:port); default: the RAY_ADDRESS environment "
+                                                  "variable, else a local Ray started for the run and stopped after")
+    num_cpus_per_trial: float | None = Field(None, gt=0, description="CPUs Ray reserves per trial (default: the "
+                                                                     "trial's estimator threads)")
+    runtime_env: dict[str, Any] | None = Field(None, description="Ray runtime_env of the trial tasks (e.g. "
+                                                                 "env_vars, pip, working_dir), passed to Ray as is")
+    connect_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for the cluster before the run "
+                                                                    "fails with a message (Ray itself retries for "
+                                                                    "minutes)")
+
+
 class SearchSection(Section):
     estimators: list[Annotated[str, AfterValidator(_model_name)]] = Field(
         default_factory=list, description="models to search over (see `mlengine models`); empty = model.name")
@@ -497,7 +510,8 @@ class SearchSection(Section):
                                                    "threads x trials <= cores")
     backend: Literal["local", "ray"] = Field(
         "local", description="where trials run: local processes, or a Ray cluster (`pip install mlengine[ray]`; "
-                             "RAY_ADDRESS selects the cluster, else a local Ray)")
+                             "search.ray.address or RAY_ADDRESS selects the cluster, else a local Ray)")
+    ray: RaySection = Field(default_factory=RaySection, description="the Ray cluster (search.backend: ray)")
     warm_start: Literal["none", "defaults", "zero_shot"] = Field(
         "defaults", description="start points besides each model's cheapest config: defaults (the recipe's own "
                                 "model first, model.name with model.params, then each model's untuned defaults), "

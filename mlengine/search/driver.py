@@ -34,6 +34,7 @@ class SearchOutcome:
     n_concurrent: int
     threads_per_trial: int
     notes: list[str] = field(default_factory=list)
+    where: dict[str, Any] | None = None  # the executor's own record (Ray: cluster address, CPUs)
 
 
 def plan_threads(n_concurrent: int, plan_threads: int, backend: str) -> tuple[int, int, list[str]]:
@@ -66,7 +67,7 @@ def make_searcher(algorithm: str, space: Any, points: list[dict], *, mode: str, 
 
 def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, trials: int | None,
                time_budget: float | None, early_stop: int | None, n_concurrent: int, backend: str,
-               greater_is_better: bool, keep: int, prune: bool = True) -> SearchOutcome:
+               greater_is_better: bool, keep: int, prune: bool = True, ray_settings: Any = None) -> SearchOutcome:
     """Run trials until the trial count, the time budget, early stopping or the space is exhausted.
 
     With `prune`, each trial races the best trial known when it starts (`trial.should_prune`): a trial that falls
@@ -80,7 +81,7 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     setup.greater_is_better = greater_is_better
     searcher = make_searcher(algorithm, setup.space, points, mode="max" if greater_is_better else "min",
                              seed=seed, trials=trials, time_budget=time_budget)
-    executor = make_executor(backend, setup, n_concurrent)
+    executor = make_executor(backend, setup, n_concurrent, ray_settings)
     records: list[TrialRecord] = []
     cv_results: dict[int, Any] = {}
     pending: deque = deque()
@@ -145,7 +146,8 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
         raise error
     if stopped_by == "early_stop":
         log.info("search stopped early: no improvement in %d trials", early_stop)
-    return SearchOutcome(records, best, cv_results, stopped_by, seconds, n_concurrent, setup.n_jobs)
+    return SearchOutcome(records, best, cv_results, stopped_by, seconds, n_concurrent, setup.n_jobs,
+                         where=getattr(executor, "where", None))
 
 
 def _paired_estimate(partial: list[float], bar: list[float]) -> float:

@@ -1,4 +1,4 @@
-"""Where trials run: in this process, in local worker processes, or on a Ray cluster.
+"""Where trials run: in this process, in local worker processes, or on a Ray cluster (`ray_backend`).
 
 Each executor takes a trial's config (and the pruning bar, the best trial's fold scores) and returns a `concurrent.futures.Future` of its TrialOutcome. The trial data
 (`TrialSetup`) travels once per worker (process initializer, or Ray's object store), not once per trial. Worker
@@ -8,7 +8,6 @@ hang the child.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import Future
 from typing import Any
 
@@ -59,40 +58,11 @@ class LocalProcesses:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-class RayTasks:
-    """Trials as Ray tasks, each asking Ray for setup.n_jobs CPUs (RAY_ADDRESS picks the cluster)."""
-
-    def __init__(self, setup: TrialSetup):
-        try:
-            import ray
-        except ImportError:
-            from mlengine.errors import UserError
-
-            raise UserError("search.backend: 'ray' needs Ray; install it with `pip install 'mlengine[ray]'` "
-                            "(or `pip install 'ray[tune]'`), or use search.backend: local.") from None
-        self.ray = ray
-        self.started = not ray.is_initialized()
-        if self.started:
-            ray.init(address=os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        self.setup_ref = ray.put(setup)
-        self.remote = ray.remote(num_cpus=setup.n_jobs)(_ray_trial)
-
-    def submit(self, config: dict[str, Any], label: str = "", bar: list[float] | None = None) -> Future:
-        return self.remote.remote(self.setup_ref, config, label, bar).future()
-
-    def close(self) -> None:
-        if self.started:
-            self.ray.shutdown()
-
-
-def _ray_trial(setup: TrialSetup, config: dict[str, Any], label: str, bar: list[float] | None) -> Any:
-    return run_trial(setup, config, label, bar)
-
-
-def make_executor(backend: str, setup: TrialSetup, n_concurrent: int) -> Any:
+def make_executor(backend: str, setup: TrialSetup, n_concurrent: int, ray_settings: Any = None) -> Any:
     if backend == "ray":
-        return RayTasks(setup)
+        from mlengine.search.ray_backend import RayTasks
+
+        return RayTasks(setup, ray_settings)
     if n_concurrent > 1:
         return LocalProcesses(setup, n_concurrent)
     return InProcess(setup)

@@ -62,7 +62,8 @@ def stage_search(ctx: Any) -> None:
     try:
         result = run_search(setup, algorithm=s.algorithm, points=points, seed=seed, trials=s.trials,
                             time_budget=s.time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
-                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune)
+                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune,
+                            ray_settings=s.ray)
     except Exception as exc:
         if getattr(exc, "records", None):
             write_leaderboard(leaderboard(exc.records, metric, greater), ctx.rd.path)
@@ -138,6 +139,7 @@ def _summary(ctx: Any, result: Any, space: Any, metric: str, greater: bool, seed
         "trials_requested": s.trials, "time_budget": s.time_budget, "early_stop": s.early_stop,
         "n_concurrent": n_concurrent, "threads_per_trial": result.threads_per_trial, "backend": s.backend,
         "warm_start": s.warm_start, "trials_run": len(result.records),
+        **({"ray": result.where} if result.where else {}),
         "trials_ok": sum(r.ok for r in result.records), "prune": s.prune,
         "trials_pruned": sum(r.status == "pruned" for r in result.records), "stopped_by": result.stopped_by,
         "seconds": round(result.seconds, 3), "estimators": space.estimators,
