@@ -183,7 +183,15 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     if address in (None, "local"):
         check_shm(3 * table_bytes)
         t = time.perf_counter()
-        ray.init(address="local", num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **kw)
+        try:
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **kw)
+        except Exception as exc:  # Ray's start-up timeouts (a machine too loaded to start its processes in time)
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            raise UserError(f"search.backend ray: a local Ray could not start for this run "
+                            f"({str(exc).splitlines()[0][:200]}). On a busy or small machine start one first "
+                            f"(ray start --head) and set {KEY} (or RAY_ADDRESS), or use search.backend: local."
+                            ) from None
         log.info("started a local Ray for this run (%.1f s)", time.perf_counter() - t)
         return ray, True
     timeout = settings.connect_timeout
