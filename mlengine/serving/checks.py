@@ -61,7 +61,10 @@ def _as_number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # a JSON integer beyond float64 (e.g. 10**400)
+            return None
     if v is None:
         return math.nan
     if isinstance(v, str):
@@ -112,10 +115,10 @@ class RequestChecker:
                 if rules.get("nullable") is False and _missing(v):
                     problems.append({"column": c, "row": i, "problem": "missing value not allowed"})
                 kind = spec["kind"]
-                if kind in ("numeric", "datetime") and kind == "numeric":
+                if kind == "numeric":
                     x = _as_number(v)
                     if x is None:
-                        problems.append({"column": c, "row": i, "problem": "not a number"})
+                        problems.append({"column": c, "row": i, "problem": "not a number (or beyond float64)"})
                         out.append(math.nan)
                         continue
                     self._range(c, i, x, rules, problems)

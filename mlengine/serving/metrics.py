@@ -10,6 +10,7 @@ REQUESTS = Counter("mlengine_requests", "requests by endpoint and status", ["end
 LATENCY = Histogram("mlengine_request_seconds", "request latency", ["endpoint"],
                     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
 ROWS = Counter("mlengine_rows_predicted", "rows predicted")
+SHADOW_ERRORS = Counter("mlengine_shadow_errors", "shadow model errors (the primary still answered)", ["arm"])
 CLASSES = Counter("mlengine_predicted_class", "predicted labels by arm (primary or shadow)", ["arm", "role", "label"])
 VIOLATIONS = Counter("mlengine_contract_violations", "request problems by column", ["column"])
 UNSEEN = Counter("mlengine_unseen_categories", "unseen categories by column", ["column"])
