@@ -224,3 +224,62 @@ def test_shadow_errors_never_change_the_answer(served_run, failing_run):
     assert sample_sum(fams, "mlengine_shadow_errors", "mlengine_shadow_errors_total", arm="s") == 1
     assert sample_sum(fams, "mlengine_predicted_class", "mlengine_predicted_class_total", role="shadow") == 2
     assert sample_sum(fams, "mlengine_predicted_class", "mlengine_predicted_class_total", role="primary") == 3
+
+
+def _refs(node) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in _refs(v)]
+    return [r for v in node for r in _refs(v)] if isinstance(node, list) else []
+
+
+def test_openapi_from_the_contract(server):
+    status, raw, headers = get(server, "/openapi.json")
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    doc, meta = json.loads(raw), json.loads(get(server, "/metadata")[1])
+    assert doc["openapi"].startswith("3.") and doc["info"]["version"] == meta["version"]
+    assert meta["recipe"] == "t" and len(meta["data_fingerprint"]) == 64
+    schemas = doc["components"]["schemas"]
+    for ref in _refs(doc):  # every reference resolves
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+    row = schemas["Row"]
+    names = [c["name"] for c in meta["inputs"]]
+    assert list(row["properties"]) == names and row["required"] == names and row["additionalProperties"] is False
+    assert list(schemas["Columnar"]["properties"]) == names
+    kinds = {c["name"]: c["kind"] for c in meta["inputs"]}
+    assert all(row["properties"][c]["x-kind"] == k for c, k in kinds.items())
+    assert (row["properties"]["age"]["minimum"], row["properties"]["age"]["maximum"]) == (0, 120)
+    assert row["properties"]["sex"]["enum"][:2] == ["male", "female"]
+    assert "F" in row["properties"]["deck"]["x-categories-seen"] and "enum" not in row["properties"]["deck"]
+    assert "number" in row["properties"]["fare"]["type"]
+    responses = doc["paths"]["/predict"]["post"]["responses"]
+    assert set(responses) == {"200", "400", "413", "415", "422", "500"}
+    assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ContractError")
+    assert "5000" in responses["413"]["description"]
+    answer = schemas["PredictResponse"]["properties"]
+    assert answer["labels"]["items"]["enum"] == [0, 1] and set(answer["probabilities"]["items"]["properties"]) == {
+        "0", "1"}
+    request = schemas["PredictRequest"]["oneOf"]
+    assert {"$ref": "#/components/schemas/Records"} in request and {"$ref": "#/components/schemas/Columnar"} in request
+    assert set(doc["paths"]) == {"/predict", "/health", "/ready", "/metadata", "/metrics", "/openapi.json"}
+    try:  # the reference validator when this environment has it (not a dependency)
+        from openapi_spec_validator import validate
+    except ImportError:
+        return
+    validate(doc)
+
+
+def test_openapi_regression_and_text_classes():
+    from mlengine.serving.openapi import build_openapi
+
+    bundle = {"task": "regression", "inputs": [{"name": "x", "kind": "numeric", "dtype": "int64"},
+                                               {"name": "d", "kind": "datetime"}, {"name": "b", "kind": "boolean"}],
+              "data_checks": {"contract": {"x": {"dtype": "int", "nullable": False}}}, "id_column": "id"}
+    doc = build_openapi(bundle, {"run_id": "r", "version": "v"}, 10, 100)
+    row = doc["components"]["schemas"]["Row"]
+    assert row["properties"]["x"]["type"] == ["integer"] and row["required"] == ["x", "d", "b"] and "id" in row[
+        "properties"]
+    assert row["properties"]["d"]["format"] == "date-time" and None in row["properties"]["b"]["enum"]
+    assert "predictions" in doc["components"]["schemas"]["PredictResponse"]["properties"]
+    doc = build_openapi({**bundle, "task": "binary", "classes": ["no", "yes"]}, {"run_id": "r", "version": "v"}, 10, 9)
+    labels = doc["components"]["schemas"]["PredictResponse"]["properties"]["labels"]["items"]
+    assert labels == {"type": "string", "enum": ["no", "yes"]}

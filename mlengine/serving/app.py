@@ -15,6 +15,7 @@ from typing import Any
 
 from mlengine.errors import UserError
 from mlengine.serving.checks import RequestChecker, RequestProblems, to_columns
+from mlengine.serving.openapi import build_openapi
 
 
 class ServedModel:
@@ -65,7 +66,7 @@ class ServedModel:
                 "inputs": [{k: c.get(k) for k in ("name", "kind", "dtype", "categories")} for c in b["inputs"]],
                 "contract": (b.get("data_checks") or {}).get("contract") or {}, "classes": b.get("classes"),
                 "decision": b.get("decision"), "model": b.get("model"), "format": self.model.format,
-                "data_fingerprint": _fingerprint(self.model.run_dir)}
+                **_manifest_facts(self.model.run_dir)}
 
 
 def check_same_inputs(arms: dict[str, ServedModel]) -> None:
@@ -79,13 +80,16 @@ def check_same_inputs(arms: dict[str, ServedModel]) -> None:
                             f"{first_name}'s ({', '.join(want)}); A/B and shadow arms must share input columns.")
 
 
-def _fingerprint(run_dir: Path) -> Any:
+def _manifest_facts(run_dir: Path) -> dict[str, Any]:
+    """The recipe name and the training data's content fingerprint from the run's manifest (None when absent)."""
     try:
         manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {"recipe": None, "data_fingerprint": None}
     data = manifest.get("data") or {}
-    return data.get("fingerprint") or data.get("sha256")
+    resolved = (manifest.get("recipe") or {}).get("resolved") or {}
+    return {"recipe": resolved.get("name"),
+            "data_fingerprint": data.get("content_sha256") or data.get("fingerprint") or data.get("sha256")}
 
 
 class Answer:
@@ -220,6 +224,11 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
                             headers=version_header)
 
     meta = served.metadata()
+    openapi = build_openapi(served.bundle, meta, max_rows, max_bytes, (route_key,) if route_key else (), list(live))
+
+    async def openapi_json(request: Any) -> Any:
+        metrics.observe("/openapi.json", 200, 0.0)
+        return JSONResponse(openapi, headers=version_header)
 
     async def metadata(request: Any) -> Any:
         metrics.observe("/metadata", 200, 0.0)
@@ -230,4 +239,5 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
         return Response(data, media_type=ctype)
 
     return Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/health", health),
-                             Route("/ready", ready), Route("/metadata", metadata), Route("/metrics", prometheus)])
+                             Route("/ready", ready), Route("/metadata", metadata), Route("/metrics", prometheus),
+                             Route("/openapi.json", openapi_json)])
