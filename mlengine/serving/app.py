@@ -56,9 +56,11 @@ class ServedModel:
             labels = np.asarray(self.model.estimator.predict(frame)).ravel().tolist()
             proba = np.asarray(self.model.estimator.predict_proba(frame))
         classes = self.model.classes
-        labels = [type(classes[0])(v) if classes and isinstance(classes[0], (int, str)) else v for v in labels]
-        return {"labels": labels,
-                "probabilities": [dict(zip(map(str, classes), map(float, row), strict=True)) for row in proba]}
+        if classes and isinstance(classes[0], (int, str)) and labels and type(labels[0]) is not type(classes[0]):
+            labels = [type(classes[0])(v) for v in labels]  # e.g. int labels of a text-typed output
+        keys = [str(c) for c in classes]
+        return {"labels": labels, "probabilities": [dict(zip(keys, row, strict=True))
+                                                    for row in np.asarray(proba, dtype=np.float64).tolist()]}
 
     def metadata(self) -> dict[str, Any]:
         b = self.bundle
