@@ -283,3 +283,47 @@ def test_openapi_regression_and_text_classes():
     doc = build_openapi({**bundle, "task": "binary", "classes": ["no", "yes"]}, {"run_id": "r", "version": "v"}, 10, 9)
     labels = doc["components"]["schemas"]["PredictResponse"]["properties"]["labels"]["items"]
     assert labels == {"type": "string", "enum": ["no", "yes"]}
+
+
+def _titanic_rows() -> list[dict]:
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "titanic.csv")[list(ROW)]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _psi(port: int) -> dict[str, float]:
+    fams = metric_families(port)
+    return {s.labels["feature"]: s.value for s in fams["mlengine_drift_psi"].samples} if \
+        "mlengine_drift_psi" in fams else {}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_drift_gauges_rise_for_the_shifted_column_only(served_run, workers):
+    rows = _titanic_rows()
+    proc, port = start(served_run, "--drift-window", "500", "--workers", str(workers), "--no-access-log")
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for k in range(0, 500, 50):  # unshifted rows first
+            assert post(port, rows[k:k + 50], conn=c)[0] == 200
+        before = _psi(port)
+        shifted = [{**r, "age": None if r["age"] is None else min(r["age"] + 30, 120)} for r in rows[300:800]]
+        for k in range(0, 500, 50):  # then as many shifted ones: the window holds only these
+            assert post(port, shifted[k:k + 50], conn=c)[0] == 200
+        after = _psi(port)
+        fams = metric_families(port)
+    finally:
+        assert stop(proc) == 0
+    assert set(after) == {"pclass", "age", "sibsp", "parch", "fare", "alone", "sex", "embarked", "deck"}
+    if workers == 1:  # one window saw every row
+        assert max(before.values()) < 0.1, before
+        assert sample_sum(fams, "mlengine_drift_window_rows", "mlengine_drift_window_rows") == 500
+    assert after["age"] > 0.5 and after["age"] > 5 * max(v for k, v in after.items() if k != "age"), after
+
+
+def test_drift_window_off(served_run):
+    proc, port = start(served_run, "--drift-window", "0")
+    try:
+        assert post(port, [ROW])[0] == 200 and _psi(port) == {}
+    finally:
+        stop(proc)

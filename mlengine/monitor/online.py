@@ -2,7 +2,8 @@
 
 Each batch is binned once (the reference's bins plus a missing bin; categorical levels by a dict lookup) and its
 bin indices go into a ring buffer per feature; running counts are kept by adding the new rows' bins and taking
-away the evicted ones, so `psi()` costs O(features x bins) whatever the window.
+away the evicted ones, so `psi()` costs O(features x bins) whatever the window. numpy only (pandas just for
+numeric values given as text), so a serving process can keep it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from mlengine.monitor import stats
 
@@ -30,7 +30,12 @@ class _Feature:
 
     def bins(self, values: Any) -> np.ndarray:
         if self.prof["kind"] == "numeric":
-            x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+            try:  # numbers and None (the server's typed columns): no pandas on the request path
+                x = np.asarray(values, dtype=float).reshape(-1)
+            except (TypeError, ValueError):
+                import pandas as pd
+
+                x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
             out = np.searchsorted(self.edges, x, side="right")
             out[np.isnan(x)] = self.k - 1
             return out

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlengine.errors import UserError
 from mlengine.serving.checks import RequestChecker, RequestProblems, to_columns
+from mlengine.serving.drift import DriftWindow, load_reference
 from mlengine.serving.openapi import build_openapi
 
 
@@ -127,8 +128,10 @@ def log_error(rid: str, where: str, exc: BaseException) -> None:
 
 def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_rows: int = 10_000,
                max_bytes: int = 10_000_000, access_log: bool = True, split: str | None = None,
-               shadow: str | None = None, route_key: str | None = None) -> Any:
-    """The app for one model (a run directory) or several arms ({name: run_dir}) split by `split`."""
+               shadow: str | None = None, route_key: str | None = None, drift_window: int = 10_000) -> Any:
+    """The app for one model (a run directory) or several arms ({name: run_dir}) split by `split`; with
+    `drift_window` > 0, PSI gauges over the last `drift_window` accepted rows against the first live arm's
+    reference.json (serving/drift.py)."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
@@ -149,6 +152,10 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
     served = arms[next(iter(live))]
     metrics.MODEL_LOAD.set(max(a.load_seconds for a in arms.values()))
     version_header = {"X-Model-Version": served.version}
+    drift = None
+    if drift_window > 0:
+        reference = load_reference(served.model.run_dir)
+        drift = DriftWindow(reference, drift_window) if reference else None
 
     def problems(rid: str, exc: RequestProblems) -> Answer:
         for p in exc.problems:
@@ -190,6 +197,8 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
                 metrics.SHADOW_ERRORS.labels(shadow).inc()
                 log_error(rid, f"shadow {shadow}", exc)
         metrics.ROWS.inc(rows)
+        if drift is not None:
+            drift.add(typed, rows)
         for lab in result.get("labels", []):
             metrics.CLASSES.labels(arm, "primary", str(lab)).inc()
         for c, k in unseen.items():
@@ -237,6 +246,8 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
         return JSONResponse(meta, headers=version_header)
 
     async def prometheus(request: Any) -> Any:
+        if drift is not None:
+            drift.flush()
         data, ctype = metrics.render()
         return Response(data, media_type=ctype)
 

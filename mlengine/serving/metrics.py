@@ -14,6 +14,9 @@ SHADOW_ERRORS = Counter("mlengine_shadow_errors", "shadow model errors (the prim
 CLASSES = Counter("mlengine_predicted_class", "predicted labels by arm (primary or shadow)", ["arm", "role", "label"])
 VIOLATIONS = Counter("mlengine_contract_violations", "request problems by column", ["column"])
 UNSEEN = Counter("mlengine_unseen_categories", "unseen categories by column", ["column"])
+DRIFT_PSI = Gauge("mlengine_drift_psi", "PSI of the last --drift-window accepted rows against the run's reference",
+                  ["feature"], multiprocess_mode="livemostrecent")
+DRIFT_ROWS = Gauge("mlengine_drift_window_rows", "rows in the drift window", multiprocess_mode="livemostrecent")
 MODEL_LOAD = Gauge("mlengine_model_load_seconds", "model load time", multiprocess_mode="max")
 
 

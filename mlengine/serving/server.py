@@ -24,12 +24,13 @@ def app_from_env() -> Any:
     cfg = json.loads(os.environ[ENV])
     return create_app(cfg["run_dir"], cfg.get("format", "onnx"), cfg.get("max_rows", 10_000),
                       cfg.get("max_bytes", 10_000_000), cfg.get("access_log", True), cfg.get("split"),
-                      cfg.get("shadow"), cfg.get("route_key"))
+                      cfg.get("shadow"), cfg.get("route_key"), cfg.get("drift_window", 10_000))
 
 
 def serve(run_dir: str | dict[str, str], host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
           format: str = "onnx", max_rows: int = 10_000, max_bytes: int = 10_000_000, access_log: bool = True,
-          split: str | None = None, shadow: str | None = None, route_key: str | None = None) -> None:
+          split: str | None = None, shadow: str | None = None, route_key: str | None = None,
+          drift_window: int = 10_000) -> None:
     """Serve until SIGTERM/SIGINT (uvicorn answers in-flight requests before it stops); SIGTERM returns normally.
 
     uvicorn re-raises a captured SIGTERM after its graceful shutdown, which with the default handler would end the
@@ -45,7 +46,7 @@ def serve(run_dir: str | dict[str, str], host: str = "127.0.0.1", port: int = 80
     os.environ[ENV] = json.dumps({"run_dir": run_dir if isinstance(run_dir, dict) else str(run_dir),
                                   "format": format, "max_rows": max_rows, "max_bytes": max_bytes,
                                   "access_log": access_log, "split": split, "shadow": shadow,
-                                  "route_key": route_key})
+                                  "route_key": route_key, "drift_window": drift_window})
     try:
         from mlengine.serving.app import ServedModel, check_same_inputs
         from mlengine.serving.routing import parse_split
