@@ -12,7 +12,7 @@ port, waits for /ready, warms up for 1 s, then a separate client process drives 
   2 workers: the good requests' p99 against the all-good run;
 - a soak (--soak seconds, default 60) at 16 connections and 2 workers: RSS of the server's processes
   (supervisor + workers) after warm-up and at the end;
-- with --drift-window on (item 5 of the drift issue): the same load with the rolling PSI window on and off.
+- --drift-window 0 against 10000 (the default, on in every other scenario) for single rows and batches.
 
 The client is asyncio (uvloop when installed) over raw sockets with pre-built requests: one process, far cheaper
 per request than an HTTP library, but it shares the machine's cores with the server, so on 2 cores the numbers are
@@ -263,6 +263,9 @@ def main() -> None:
             for window in ("0", "10000"):
                 results.append(scenario(run, f"single row, --drift-window {window}", 2, 16, "single", d,
                                         "--drift-window", window))
+            for window in ("0", "10000"):
+                results.append(scenario(run, f"1,000-row batch, --drift-window {window}", 2, 1, "batch", d,
+                                        "--drift-window", window, rows=1000))
         if "soak" in groups and args.soak > 0:
             soak = scenario(run, f"soak {args.soak:g} s", 2, 16, "single", args.soak, rss=True)
             soak["note"] = (f"RSS {soak['rss_start_mb']:.0f} -> {soak['rss_end_mb']:.0f} MB "

@@ -327,3 +327,33 @@ def test_drift_window_off(served_run):
         assert post(port, [ROW])[0] == 200 and _psi(port) == {}
     finally:
         stop(proc)
+
+
+def test_pii_hashed_columns_are_hashed_as_at_training(tmp_path):
+    """data.pii.action: hash: the server hashes the raw values like `mlengine predict` (or the model sees
+    unseen digests); the answer equals load_model's, and no raw value is reported as an unseen category."""
+    import pandas as pd
+
+    import mlengine
+    from mlengine.data.pii import hash_value
+    from mlengine.serving.checks import pii_digest
+
+    assert all(pii_digest(v) == hash_value(v) for v in ("a@b.com", " x ", "3", "Zoë"))
+    df = pd.read_csv(DATA / "titanic.csv")
+    df["email"] = [f"user{i % 40}@example.com" for i in range(len(df))]
+    (tmp_path / "data").mkdir()
+    df.to_csv(tmp_path / "data" / "people.csv", index=False)
+    (tmp_path / "r.yaml").write_text(TITANIC.replace("  target:", "  pii: {action: hash}\n  target:").replace(
+        "titanic.csv", "people.csv"), encoding="utf-8")
+    run = mlengine.run(tmp_path / "r.yaml", overrides=["model.n_jobs=1"], runs_dir=tmp_path / "runs").run_dir
+    rows = df[[*ROW, "email"]].head(40)
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    proc, port = start(run, "--no-access-log")
+    try:
+        status, body, _ = post(port, records)
+    finally:
+        stop(proc)
+    assert status == 200 and "warnings" not in body, body
+    want = mlengine.load_model(run, format="onnx").predict_proba(rows)[:, 1]
+    got = [p["1"] for p in body["probabilities"]]
+    assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 1e-12

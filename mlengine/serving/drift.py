@@ -54,7 +54,7 @@ class DriftWindow:
 
         self.metrics = metrics
         self.roll = RollingDrift(reference, window)
-        self.text = {c for c, p in reference["features"].items() if p["kind"] != "numeric"}
+        self.roll.missing_marker("")  # the checks type a missing category as ""
         self.pending: dict[str, list[Any]] = {c: [] for c in reference["features"]}
         self.count = 0
         self.flush_rows = max(1, min(flush_rows, window))
@@ -71,9 +71,7 @@ class DriftWindow:
     def flush(self) -> dict[str, float]:
         """Bin the pending rows into the window and set the gauges; the current PSI per feature."""
         if self.count:
-            batch = {c: ([None if v == "" else v for v in vals] if c in self.text else vals)  # "" = missing
-                     for c, vals in self.pending.items()}
-            self.pending = {c: [] for c in self.pending}
+            batch, self.pending = self.pending, {c: [] for c in self.pending}
             self.count = 0
             psi = self.roll.update(batch)
         else:
