@@ -191,16 +191,14 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
             return Answer(500, {"error": "model error", "request_id": rid}, arm, rows, model.version)
         if shadow and shadow != arm:
             try:  # the shadow never changes the answer, even when it fails
-                for lab in arms[shadow].predict(typed, rows).get("labels", []):
-                    metrics.CLASSES.labels(shadow, "shadow", str(lab)).inc()
+                metrics.count_labels(shadow, "shadow", arms[shadow].predict(typed, rows).get("labels", []))
             except Exception as exc:
                 metrics.SHADOW_ERRORS.labels(shadow).inc()
                 log_error(rid, f"shadow {shadow}", exc)
         metrics.ROWS.inc(rows)
         if drift is not None:
             drift.add(typed, rows)
-        for lab in result.get("labels", []):
-            metrics.CLASSES.labels(arm, "primary", str(lab)).inc()
+        metrics.count_labels(arm, "primary", result.get("labels", []))
         for c, k in unseen.items():
             metrics.UNSEEN.labels(c).inc(k)
         body = {**result, "run_id": model.run_id, "version": model.version, "arm": arm, "request_id": rid}

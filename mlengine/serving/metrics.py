@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
@@ -20,10 +21,33 @@ DRIFT_ROWS = Gauge("mlengine_drift_window_rows", "rows in the drift window", mul
 MODEL_LOAD = Gauge("mlengine_model_load_seconds", "model load time", multiprocess_mode="max")
 
 
+_CHILDREN: dict[tuple, Any] = {}  # labelled children, looked up once (labels() takes a lock and builds a key)
+
+
+def child(metric: Any, *labels: str) -> Any:
+    key = (metric, labels)
+    out = _CHILDREN.get(key)
+    if out is None:
+        out = _CHILDREN[key] = metric.labels(*labels)
+    return out
+
+
+def count_labels(arm: str, role: str, labels: list[Any]) -> None:
+    """Predicted labels by arm and role, one increment per distinct label (not per row)."""
+    if len(labels) == 1:
+        child(CLASSES, arm, role, str(labels[0])).inc()
+        return
+    counts: dict[Any, int] = {}
+    for lab in labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    for lab, k in counts.items():
+        child(CLASSES, arm, role, str(lab)).inc(k)
+
+
 def observe(endpoint: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(endpoint, str(status)).inc()
+    child(REQUESTS, endpoint, str(status)).inc()
     if endpoint == "/predict":
-        LATENCY.labels(endpoint).observe(seconds)
+        child(LATENCY, endpoint).observe(seconds)
 
 
 def render() -> tuple[bytes, str]:
