@@ -357,3 +357,17 @@ def test_pii_hashed_columns_are_hashed_as_at_training(tmp_path):
     want = mlengine.load_model(run, format="onnx").predict_proba(rows)[:, 1]
     got = [p["1"] for p in body["probabilities"]]
     assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 1e-12
+
+
+def test_live_split_gives_the_shadow_share_to_the_live_arms():
+    from mlengine.errors import UserError
+    from mlengine.serving.routing import live_split, parse_split, pick_arm
+
+    live = live_split(parse_split("a=45,b=45,s=10", ["a", "b", "s"]), ["a", "b", "s"], "s")
+    assert live == {"a": 0.5, "b": 0.5}
+    picks = [pick_arm(live, f"k{i}") for i in range(4000)]
+    assert abs(picks.count("a") / 4000 - 0.5) <= 0.03 and "s" not in picks
+    assert live_split({"a": 1.0}, ["a", "s"], "s") == {"a": 1.0}
+    assert live_split({"s": 1.0}, ["a", "s"], "s") == {"a": 1.0}
+    with pytest.raises(UserError, match="only --model"):
+        live_split({"s": 1.0}, ["s"], "s")

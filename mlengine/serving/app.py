@@ -137,7 +137,7 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
     from starlette.routing import Route
 
     from mlengine.serving import metrics
-    from mlengine.serving.routing import parse_split, pick_arm
+    from mlengine.serving.routing import live_split, parse_split, pick_arm
 
     arms = {name: ServedModel(path, format) for name, path in
             (run_dir.items() if isinstance(run_dir, dict) else [("default", run_dir)])}
@@ -148,7 +148,7 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
     weights = parse_split(split, list(arms))
     if shadow is not None and shadow not in arms:
         raise UserError(f"--shadow {shadow!r} is not a --model name ({', '.join(arms)}).")
-    live = {n: w for n, w in weights.items() if n != shadow} or {next(iter(arms)): 1.0}
+    live = live_split(weights, list(arms), shadow)
     served = arms[next(iter(live))]
     metrics.MODEL_LOAD.set(max(a.load_seconds for a in arms.values()))
     version_header = {"X-Model-Version": served.version}
