@@ -241,6 +241,7 @@ def main() -> None:
         print(json.dumps(run_client(cfg["port"], cfg["conns"], cfg["duration"], build_requests(cfg["kind"]))))
         return
     groups = set((args.only or "single,batch,bad,soak,drift,log").split(","))
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mlengine-bench-serve-") as tmp:
         run = args.run or train_run(Path(tmp))
         d, results = args.duration, []
@@ -271,7 +272,9 @@ def main() -> None:
             soak["note"] = (f"RSS {soak['rss_start_mb']:.0f} -> {soak['rss_end_mb']:.0f} MB "
                             f"({soak['rss_growth_pct']:+.1f}%)")
             results.append(soak)
-    print(f"\n{os.cpu_count()} cores (shared with the client), {d:g} s per scenario, model {run.name}\n")
+    print(f"\n{os.cpu_count()} cores (shared with the client), {d:g} s per scenario, model {run.name}; "
+          f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          "(other processes on the machine take cores too)\n")
     print(f"| {'scenario':<34} | workers | conns | req/s  | p50 ms | p99 ms | rows/s    | statuses / note")
     print(f"|{'-' * 36}|---------|-------|--------|--------|--------|-----------|----------------")
     for r in results:
