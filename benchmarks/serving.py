@@ -136,6 +136,16 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 def tree_rss_kb(pid: int) -> int:
     """RSS of `pid` and its descendants (from /proc)."""
+    return _tree_sum(pid, "rss")
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by `pid` and its descendants: a per-request cost that other
+    processes on the machine do not inflate the way they inflate latency."""
+    return _tree_sum(pid, "cpu")
+
+
+def _tree_sum(pid: int, what: str) -> float:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -150,13 +160,17 @@ def tree_rss_kb(pid: int) -> int:
         kids = [p for p, pp in parents.items() if pp == cur and p not in family]
         family.update(kids)
         frontier += kids
-    total = 0
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
     for p in family:
         try:
+            if what == "cpu":
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                continue
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
-        except OSError:
+        except (OSError, IndexError, ValueError):
             continue
     return total
 
@@ -214,14 +228,17 @@ def scenario(run: Path, name: str, workers: int, conns: int, kind: str, duration
     try:
         client_process(port, min(conns, 4), 1.0, kind)  # warm-up
         rss_start = tree_rss_kb(proc.pid) if rss else 0
+        cpu_start = tree_cpu_s(proc.pid)
         res = client_process(port, conns, duration, kind)
+        cpu = tree_cpu_s(proc.pid) - cpu_start
         rss_end = tree_rss_kb(proc.pid) if rss else 0
     finally:
         stop_server(proc)
     rps = res["requests"] / res["wall"]
     out = {"scenario": name, "workers": workers, "conns": conns, "rows": rows, "req_s": rps,
            "p50_ms": res["p50"] * 1000, "p99_ms": res["p99"] * 1000, "rows_s": rps * rows * res["good"] /
-           max(res["requests"], 1), "statuses": res["statuses"]}
+           max(res["requests"], 1), "statuses": res["statuses"],
+           "cpu_us": 1e6 * cpu / max(res["requests"], 1)}
     if rss:
         out.update(rss_start_mb=rss_start / 1024, rss_end_mb=rss_end / 1024,
                    rss_growth_pct=100 * (rss_end - rss_start) / max(rss_start, 1))
@@ -275,12 +292,12 @@ def main() -> None:
     print(f"\n{os.cpu_count()} cores (shared with the client), {d:g} s per scenario, model {run.name}; "
           f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
           "(other processes on the machine take cores too)\n")
-    print(f"| {'scenario':<34} | workers | conns | req/s  | p50 ms | p99 ms | rows/s    | statuses / note")
-    print(f"|{'-' * 36}|---------|-------|--------|--------|--------|-----------|----------------")
+    print(f"| {'scenario':<37} | workers | conns | req/s  | p50 ms | p99 ms | rows/s    | server CPU/req | note")
+    print(f"|{'-' * 39}|---------|-------|--------|--------|--------|-----------|----------------|-----")
     for r in results:
         note = r.get("note") or ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
-        print(f"| {r['scenario']:<34} | {r['workers']:>7} | {r['conns']:>5} | {r['req_s']:>6.0f} | "
-              f"{r['p50_ms']:>6.2f} | {r['p99_ms']:>6.2f} | {r['rows_s']:>9,.0f} | {note}")
+        print(f"| {r['scenario']:<37} | {r['workers']:>7} | {r['conns']:>5} | {r['req_s']:>6.0f} | "
+              f"{r['p50_ms']:>6.2f} | {r['p99_ms']:>6.2f} | {r['rows_s']:>9,.0f} | {r['cpu_us']:>11,.0f} us | {note}")
 
 
 if __name__ == "__main__":
