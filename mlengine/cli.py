@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["auto", "onnx", "joblib"], default="auto",
                    help="model to use: onnx (onnxruntime), joblib (scikit-learn); auto = onnx when the run has one")
     p.add_argument("--proba", action="store_true", help="add one proba_<class> column per class")
+    p.add_argument("--chunk-rows", type=int, metavar="N", help="stream DATA N rows at a time (Parquet batches, CSV "
+                   "chunks) for files larger than memory; contract violations are reported for the whole file")
     p.add_argument("-v", "--verbose", action="store_true", help="list the DATA columns the model ignores")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
@@ -413,14 +415,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from mlengine.runs.refs import resolve_model_ref
 
     run_dir = resolve_model_ref(args.run_dir, args.runs_dir, tracking_uri=args.tracking_uri)
-    result = predict_file(run_dir, args.data, args.output, format=args.format, proba=args.proba)
+    from mlengine.export.progress import ProgressLine
+
+    progress = ProgressLine("predict") if args.chunk_rows is not None else None
+    result = predict_file(run_dir, args.data, args.output, format=args.format, proba=args.proba,
+                          chunk_rows=args.chunk_rows, progress=progress)
+    if progress:
+        progress.done()
+    if result.contract and not result.contract["passed"]:
+        from mlengine.export.chunked import ViolationReport
+
+        print(f"warning: predict input: {ViolationReport.from_dict(result.contract).summary()}", file=sys.stderr)
     if args.verbose and result.ignored_columns:
         print(f"ignored columns: {', '.join(map(str, result.ignored_columns))}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps({"rows": result.rows, "output": str(result.output), "format": result.format,
-                          "ignored_columns": result.ignored_columns, "notes": result.notes}, default=str))
+                          "ignored_columns": result.ignored_columns, "notes": result.notes,
+                          **({"contract": result.contract} if result.contract else {})}, default=str))
     else:
         print(f"{result.rows} predictions ({result.format}) -> {result.output}")
     return EXIT_OK

@@ -15,6 +15,8 @@ from typing import Any
 
 from mlengine.errors import UserError
 from mlengine.serving.checks import RequestChecker, RequestProblems, to_columns
+from mlengine.serving.drift import DriftWindow, load_reference
+from mlengine.serving.openapi import build_openapi
 
 
 class ServedModel:
@@ -55,9 +57,11 @@ class ServedModel:
             labels = np.asarray(self.model.estimator.predict(frame)).ravel().tolist()
             proba = np.asarray(self.model.estimator.predict_proba(frame))
         classes = self.model.classes
-        labels = [type(classes[0])(v) if classes and isinstance(classes[0], (int, str)) else v for v in labels]
-        return {"labels": labels,
-                "probabilities": [dict(zip(map(str, classes), map(float, row), strict=True)) for row in proba]}
+        if classes and isinstance(classes[0], (int, str)) and labels and type(labels[0]) is not type(classes[0]):
+            labels = [type(classes[0])(v) for v in labels]  # e.g. int labels of a text-typed output
+        keys = [str(c) for c in classes]
+        return {"labels": labels, "probabilities": [dict(zip(keys, row, strict=True))
+                                                    for row in np.asarray(proba, dtype=np.float64).tolist()]}
 
     def metadata(self) -> dict[str, Any]:
         b = self.bundle
@@ -65,7 +69,7 @@ class ServedModel:
                 "inputs": [{k: c.get(k) for k in ("name", "kind", "dtype", "categories")} for c in b["inputs"]],
                 "contract": (b.get("data_checks") or {}).get("contract") or {}, "classes": b.get("classes"),
                 "decision": b.get("decision"), "model": b.get("model"), "format": self.model.format,
-                "data_fingerprint": _fingerprint(self.model.run_dir)}
+                **_manifest_facts(self.model.run_dir)}
 
 
 def check_same_inputs(arms: dict[str, ServedModel]) -> None:
@@ -79,25 +83,61 @@ def check_same_inputs(arms: dict[str, ServedModel]) -> None:
                             f"{first_name}'s ({', '.join(want)}); A/B and shadow arms must share input columns.")
 
 
-def _fingerprint(run_dir: Path) -> Any:
+def _manifest_facts(run_dir: Path) -> dict[str, Any]:
+    """The recipe name and the training data's content fingerprint from the run's manifest (None when absent)."""
     try:
         manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {"recipe": None, "data_fingerprint": None}
     data = manifest.get("data") or {}
-    return data.get("fingerprint") or data.get("sha256")
+    resolved = (manifest.get("recipe") or {}).get("resolved") or {}
+    return {"recipe": resolved.get("name"),
+            "data_fingerprint": data.get("content_sha256") or data.get("fingerprint") or data.get("sha256")}
+
+
+class Answer:
+    """What one /predict request produced: status, JSON body, arm and row count (for the log and metrics)."""
+
+    __slots__ = ("status", "body", "arm", "rows", "version")
+
+    def __init__(self, status: int, body: dict[str, Any], arm: str | None = None, rows: int = 0,
+                 version: str | None = None):
+        self.status, self.body, self.arm, self.rows, self.version = status, body, arm, rows, version
+
+
+async def read_body(request: Any, max_bytes: int) -> bytes | None:
+    """The request body, or None as soon as it is over `max_bytes` (by Content-Length or while streaming), so an
+    oversized body is never held in memory."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def log_error(rid: str, where: str, exc: BaseException) -> None:
+    """One JSON line on stderr for an error (always, even with --no-access-log): request id, type, message."""
+    sys.stderr.write(json.dumps({"request_id": rid, "error": type(exc).__name__, "where": where,
+                                 "message": str(exc)[:200]}) + "\n")
 
 
 def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_rows: int = 10_000,
                max_bytes: int = 10_000_000, access_log: bool = True, split: str | None = None,
-               shadow: str | None = None, route_key: str | None = None) -> Any:
-    """The app for one model (a run directory) or several arms ({name: run_dir}) split by `split`."""
+               shadow: str | None = None, route_key: str | None = None, drift_window: int = 10_000) -> Any:
+    """The app for one model (a run directory) or several arms ({name: run_dir}) split by `split`; with
+    `drift_window` > 0, PSI gauges over the last `drift_window` accepted rows against the first live arm's
+    reference.json (serving/drift.py)."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     from mlengine.serving import metrics
-    from mlengine.serving.routing import parse_split, pick_arm
+    from mlengine.serving.routing import live_split, parse_split, pick_arm
 
     arms = {name: ServedModel(path, format) for name, path in
             (run_dir.items() if isinstance(run_dir, dict) else [("default", run_dir)])}
@@ -108,78 +148,80 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
     weights = parse_split(split, list(arms))
     if shadow is not None and shadow not in arms:
         raise UserError(f"--shadow {shadow!r} is not a --model name ({', '.join(arms)}).")
-    live = {n: w for n, w in weights.items() if n != shadow} or {next(iter(arms)): 1.0}
+    live = live_split(weights, list(arms), shadow)
     served = arms[next(iter(live))]
     metrics.MODEL_LOAD.set(max(a.load_seconds for a in arms.values()))
     version_header = {"X-Model-Version": served.version}
+    drift = None
+    if drift_window > 0:
+        reference = load_reference(served.model.run_dir)
+        drift = DriftWindow(reference, drift_window) if reference else None
 
-    def log_line(**fields: Any) -> None:
-        if access_log:
-            sys.stderr.write(json.dumps(fields) + "\n")
+    def problems(rid: str, exc: RequestProblems) -> Answer:
+        for p in exc.problems:
+            metrics.VIOLATIONS.labels("(body)" if p["column"] is None else str(p["column"])).inc()
+        return Answer(422, {"error": "the request does not fit the model's data contract",
+                            "problems": exc.problems, "request_id": rid})
+
+    async def answer(request: Any, rid: str) -> Answer:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return Answer(415, {"error": "Content-Type must be application/json", "request_id": rid})
+        raw = await read_body(request, max_bytes)
+        if raw is None:
+            return Answer(413, {"error": f"body over --max-bytes {max_bytes}", "request_id": rid})
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):  # bad syntax or encoding, or nesting deeper than the parser goes
+            return Answer(400, {"error": "malformed JSON", "request_id": rid})
+        try:
+            cols, rows = to_columns(payload, max_rows)
+            typed, unseen = served.checker.check(cols, rows)
+        except RequestProblems as exc:
+            return problems(rid, exc)
+        key = request.headers.get("x-route-key")
+        if key is None and route_key and route_key in cols:
+            key = str(cols[route_key][0])
+        arm = pick_arm(live, key)
+        model = arms[arm]
+        try:
+            result = model.predict(typed, rows)
+        except Exception as exc:  # a model error: answer 500 with the request id, keep serving
+            log_error(rid, f"model {arm}", exc)
+            return Answer(500, {"error": "model error", "request_id": rid}, arm, rows, model.version)
+        if shadow and shadow != arm:
+            try:  # the shadow never changes the answer, even when it fails
+                metrics.count_labels(shadow, "shadow", arms[shadow].predict(typed, rows).get("labels", []))
+            except Exception as exc:
+                metrics.SHADOW_ERRORS.labels(shadow).inc()
+                log_error(rid, f"shadow {shadow}", exc)
+        metrics.ROWS.inc(rows)
+        if drift is not None:
+            drift.add(typed, rows)
+        metrics.count_labels(arm, "primary", result.get("labels", []))
+        for c, k in unseen.items():
+            metrics.UNSEEN.labels(c).inc(k)
+        body = {**result, "run_id": model.run_id, "version": model.version, "arm": arm, "request_id": rid}
+        if unseen:
+            body["warnings"] = [f"column {c!r}: {k} unseen categor{'y' if k == 1 else 'ies'}"
+                                for c, k in unseen.items()]
+        return Answer(200, body, arm, rows, model.version)
 
     async def predict(request: Any) -> Any:
         start = time.perf_counter()
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        status, rows, body, arm = 200, 0, None, None
-        headers = version_header
+        rid = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:128]
         try:
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json":
-                status, body = 415, {"error": "Content-Type must be application/json", "request_id": rid}
-            else:
-                raw = await request.body()
-                if len(raw) > max_bytes:
-                    status, body = 413, {"error": f"body over --max-bytes {max_bytes}", "request_id": rid}
-                else:
-                    try:
-                        payload = json.loads(raw)
-                    except ValueError:
-                        payload = status = None
-                        body = {"error": "malformed JSON", "request_id": rid}
-                        status = 400
-                    if status != 400:
-                        try:
-                            cols, rows = to_columns(payload, max_rows)
-                            typed, unseen = served.checker.check(cols, rows)
-                        except RequestProblems as exc:
-                            for p in exc.problems:
-                                metrics.VIOLATIONS.labels(str(p["column"])).inc()
-                            status = 422
-                            body = {"error": "the request does not fit the model's data contract",
-                                    "problems": exc.problems, "request_id": rid}
-                        else:
-                            key = request.headers.get("x-route-key")
-                            if key is None and route_key and route_key in cols:
-                                key = str(cols[route_key][0])
-                            arm = pick_arm(live, key)
-                            model = arms[arm]
-                            headers = {"X-Model-Version": model.version}
-                            try:
-                                result = model.predict(typed, rows)
-                                if shadow and shadow != arm:
-                                    for lab in arms[shadow].predict(typed, rows).get("labels", []):
-                                        metrics.CLASSES.labels(shadow, "shadow", str(lab)).inc()
-                            except Exception as exc:  # a model error: answer 500, keep serving
-                                sys.stderr.write(json.dumps({"request_id": rid, "error": type(exc).__name__,
-                                                             "message": str(exc)[:200]}) + "\n")
-                                status, body = 500, {"error": "model error", "request_id": rid}
-                            else:
-                                metrics.ROWS.inc(rows)
-                                for lab in result.get("labels", []):
-                                    metrics.CLASSES.labels(arm, "primary", str(lab)).inc()
-                                for c, k in unseen.items():
-                                    metrics.UNSEEN.labels(c).inc(k)
-                                body = {**result, "run_id": model.run_id, "version": model.version,
-                                        "arm": arm, "request_id": rid}
-                                if unseen:
-                                    body["warnings"] = [f"column {c!r}: {k} unseen categor(y/ies)"
-                                                        for c, k in unseen.items()]
-        finally:
-            elapsed = time.perf_counter() - start
-            metrics.observe("/predict", status or 500, elapsed)
-            log_line(request_id=rid, path="/predict", arm=arm, rows=rows, status=status,
-                     ms=round(elapsed * 1000, 3))
-        return JSONResponse(body, status_code=status, headers=headers)
+            out = await answer(request, rid)
+        except Exception as exc:  # a bug outside the model: still a JSON 500 with the id, and the worker goes on
+            log_error(rid, "request", exc)
+            out = Answer(500, {"error": "internal error", "request_id": rid})
+        elapsed = time.perf_counter() - start
+        metrics.observe("/predict", out.status, elapsed)
+        if access_log:
+            sys.stderr.write(json.dumps({"request_id": rid, "path": "/predict", "arm": out.arm, "rows": out.rows,
+                                         "status": out.status, "ms": round(elapsed * 1000, 3)}) + "\n")
+        headers = {"X-Model-Version": out.version or served.version, "X-Request-Id": rid}
+        return JSONResponse(out.body, status_code=out.status, headers=headers)
 
     async def health(request: Any) -> Any:
         metrics.observe("/health", 200, 0.0)
@@ -191,14 +233,22 @@ def create_app(run_dir: str | Path | dict[str, str], format: str = "onnx", max_r
                             headers=version_header)
 
     meta = served.metadata()
+    openapi = build_openapi(served.bundle, meta, max_rows, max_bytes, (route_key,) if route_key else (), list(live))
+
+    async def openapi_json(request: Any) -> Any:
+        metrics.observe("/openapi.json", 200, 0.0)
+        return JSONResponse(openapi, headers=version_header)
 
     async def metadata(request: Any) -> Any:
         metrics.observe("/metadata", 200, 0.0)
         return JSONResponse(meta, headers=version_header)
 
     async def prometheus(request: Any) -> Any:
+        if drift is not None:
+            drift.flush()
         data, ctype = metrics.render()
         return Response(data, media_type=ctype)
 
     return Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/health", health),
-                             Route("/ready", ready), Route("/metadata", metadata), Route("/metrics", prometheus)])
+                             Route("/ready", ready), Route("/metadata", metadata), Route("/metrics", prometheus),
+                             Route("/openapi.json", openapi_json)])

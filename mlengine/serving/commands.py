@@ -22,6 +22,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--format", choices=["onnx", "joblib"], default="onnx")
     p.add_argument("--max-rows", type=int, default=10_000)
     p.add_argument("--max-bytes", type=int, default=10_000_000)
+    p.add_argument("--drift-window", type=int, default=10_000, metavar="N",
+                   help="per-feature PSI gauges on /metrics over the last N accepted rows against the run's "
+                        "reference.json (default 10000; 0 = off)")
     p.add_argument("--no-access-log", action="store_true", help="no JSON line per request on stderr")
 
 
@@ -40,13 +43,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     run_dir = models or str(resolve_model_ref(args.ref))
     if args.workers < 1 or args.max_rows < 1 or args.max_bytes < 1:
         raise UserError("--workers, --max-rows and --max-bytes must be at least 1.")
+    if args.drift_window < 0:
+        raise UserError(f"--drift-window {args.drift_window}: must be 0 (off) or a number of rows.")
     try:
         from mlengine.serving.server import serve
     except ImportError as exc:
         raise UserError(f"mlengine serve needs the [serve] extra ({exc.name} is not installed): "
                         "pip install 'mlengine[serve]'.") from None
     serve(run_dir, args.host, args.port, args.workers, args.format, args.max_rows, args.max_bytes,
-          not args.no_access_log, args.split, args.shadow, args.route_key)
+          not args.no_access_log, args.split, args.shadow, args.route_key, args.drift_window)
     return 0
 
 

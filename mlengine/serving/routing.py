@@ -27,6 +27,19 @@ def parse_split(text: str | None, arms: list[str]) -> dict[str, float]:
     return {n: w / total for n, w in weights.items()}
 
 
+def live_split(weights: dict[str, float], arms: list[str], shadow: str | None) -> dict[str, float]:
+    """The arms that answer, with weights summing to 1: the shadow and zero-weight arms never answer, and a
+    shadow's declared share goes to the others pro rata (so a=45,b=45,s=10 --shadow s answers 50/50)."""
+    live = {n: w for n, w in weights.items() if n != shadow and w > 0}
+    if not live:
+        others = [n for n in arms if n != shadow]
+        if not others:
+            raise UserError(f"--shadow {shadow!r} is the only --model: another arm must answer the requests.")
+        live = {others[0]: 1.0}
+    total = sum(live.values())
+    return {n: w / total for n, w in live.items()}
+
+
 def pick_arm(split: dict[str, float], key: str | None) -> str:
     """The arm for `key` (a random key when the request has none)."""
     key = key if key is not None else uuid.uuid4().hex
