@@ -137,7 +137,8 @@ def _reproducibility_parsers(sub: Any) -> None:
                                    "differences, re-run into a separate directory and compare metrics, the "
                                    "predictions hash and artifact hashes. Exit 0 identical (or within "
                                    "--tolerance), 1 diverged, 2 user error.", epilog=EPILOG)
-    p.add_argument("run_dir", help="a run directory (runs/<name>/<run id>)")
+    p.add_argument("run_dir", help="a run directory, or an id that `runs list` prints (looked up under --runs-dir, "
+                                   "then runs/)")
     p.add_argument("--level", choices=["refit", "search"], default="refit",
                    help="refit: re-fit the recorded (best) config; search: re-run the search (default: refit)")
     p.add_argument("--data", action="append", default=[], metavar="PATH",
@@ -163,17 +164,19 @@ def _reproducibility_parsers(sub: Any) -> None:
     p = sub.add_parser("runs", help="list, show and compare run directories",
                        description="Work with the run directories under a runs folder.", epilog=EPILOG)
     rs = p.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=_Parser, required=True)
-    q = rs.add_parser("list", help="table of runs: status, metric, data fingerprint, time")
-    q.add_argument("runs_dir", nargs="?", default="runs", help="runs folder (default: runs)")
+    ids = "a run directory, or an id that `runs list` prints (<name>/<run id>, <name>/sweeps/<sweep>/<job>)"
+    q = rs.add_parser("list", help="table of runs: recipe, status, model, metric, overrides, data, time")
+    q.add_argument("legacy_dir", nargs="?", metavar="DIR", help="deprecated alias of --runs-dir DIR")
+    q.add_argument("--runs-dir", help="runs folder (default: runs)")
+    q.add_argument("--recipe", metavar="NAME", help="only the runs of this recipe name")
     q.add_argument("--json", action="store_true", help="print the runs as JSON")
     q = rs.add_parser("show", help="one run's record: recipe, data, seeds, environment, metrics, artifacts")
-    q.add_argument("run", help="a run directory, or <name>/<run id> under --runs-dir")
-    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("run", help=ids)
+    q.add_argument("--runs-dir", default="runs", help="runs folder the id is looked up in (default: runs)")
     q.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    q = rs.add_parser("compare", help="recipe diff and metric diff between two runs")
-    q.add_argument("run_a", help="first run (directory or <name>/<run id>)")
-    q.add_argument("run_b", help="second run")
-    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q = rs.add_parser("compare", help="recipe diff, data diff and metrics of two or more runs, side by side")
+    q.add_argument("runs", nargs="+", metavar="RUN", help=ids + "; two or more")
+    q.add_argument("--runs-dir", default="runs", help="runs folder the ids are looked up in (default: runs)")
     q.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
@@ -467,7 +470,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from mlengine.runs.replay import replay
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
-    report = replay(args.run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
+    from mlengine.runs.refs import resolve_run_ref
+
+    run_dir = resolve_run_ref(args.run_dir, [args.runs_dir, "runs"])
+    report = replay(run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
                     runs_dir=args.runs_dir)
     print(json.dumps(report.as_dict(), default=str) if args.json else report.to_text())
     return report.exit_code
