@@ -33,10 +33,12 @@ def resolve_run(value: str, runs_dir: str | None) -> Path:
 
 def _overrides(run: Path, manifest: dict[str, Any]) -> list[str]:
     """The overrides the run was made with, as typed (`++` that mlengine adds to plain keys dropped)."""
-    found = (manifest.get("recipe") or {}).get("overrides")
-    if found is None and run.name.startswith("job") and run.parent.parent.name == "sweeps":
+    found = None
+    if run.name.startswith("job") and run.parent.parent.name == "sweeps":  # the job record keeps them as typed
         job = _read(run.parent / ".jobs" / run.name[3:].split("-", 1)[0] / "job.json") or {}
         found = job.get("overrides")
+    if found is None:
+        found = (manifest.get("recipe") or {}).get("overrides")
     return [tidy_override(o.removeprefix("++")) for o in found or []]
 
 
@@ -95,7 +97,7 @@ def cmd_list(args: Any) -> int:
     for r in rows:
         metric = f"{r['scored_on']} {r['metric']}={r['value']:.4f}" if r["value"] is not None else "-"
         table.append((r["run"], r["recipe"], r["status"], r["model"] or "-", metric,
-                      _clip(" ".join(r["overrides"]) or "-", 48), (r["data"] or "-")[:12],
+                      _clip(" ".join(r["overrides"]) or "-", 80), (r["data"] or "-")[:12],
                       (r["started"] or "-").replace("T", " "),
                       f"{r['seconds']:.1f}" if r["seconds"] is not None else "-"))
     print(_table(table))
