@@ -160,6 +160,9 @@ def _reproducibility_parsers(sub: Any) -> None:
     p.add_argument("dir", help="the project folder (created if missing)")
     p.add_argument("--force", action="store_true",
                    help="scaffold into a non-empty folder (existing files are never overwritten)")
+    p.add_argument("--mlengine-requirement", metavar="SPEC",
+                   help="the pip requirement requirements.txt installs mlengine from (default: the checkout or "
+                        "wheel this mlengine was installed from; also $MLENGINE_REQUIREMENT)")
 
     p = sub.add_parser("runs", help="list, show and compare run directories",
                        description="Work with the run directories under a runs folder.", epilog=EPILOG)
@@ -482,7 +485,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from mlengine.scaffold import scaffold
 
-    created = scaffold(args.dir, force=args.force)
+    created = scaffold(args.dir, force=args.force, requirement=args.mlengine_requirement)
     for line in created.lines():
         print(line)
     return EXIT_OK
