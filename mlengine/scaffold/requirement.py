@@ -40,13 +40,25 @@ def _is_source_tree(path: Path) -> bool:
         'name = "mlengine"' in pyproject.read_text(encoding="utf-8", errors="replace")
 
 
-def _from_install() -> Requirement | None:
+def _install_record() -> str | None:
+    """The installed distribution's direct_url.json text (None when installed from an index, or not installed)."""
     from importlib import metadata
 
     records = [d.read_text("direct_url.json") for d in metadata.distributions(name="mlengine")]
-    record = next((r for r in records if r), None)  # a source folder's egg-info (no record) may come first
+    return next((r for r in records if r), None)  # a source folder's egg-info (no record) may come first
+
+
+def _indexed() -> bool:
+    """mlengine is installed (and has no direct-URL record): it came from a package index."""
+    from importlib import metadata
+
+    return any(True for _ in metadata.distributions(name="mlengine"))
+
+
+def _from_install() -> Requirement | None:
+    record = _install_record()
     if not record:
-        return None  # installed from an index: that index serves it, so the version pin below works
+        return None  # installed from an index (that index serves it), or not installed at all
     info = json.loads(record)
     path = _local_path(info.get("url", ""))
     if path is None:
@@ -77,14 +89,7 @@ def find_requirement(given: str | None = None) -> Requirement:
     tree = Path(__file__).resolve().parents[2]
     if _is_source_tree(tree):
         return Requirement(f"mlengine @ {tree.as_uri()}", f"mlengine is imported from the checkout {tree}")
-    try:
-        from importlib import metadata
-
-        metadata.distribution("mlengine")
-        indexed = True
-    except metadata.PackageNotFoundError:
-        indexed = False
-    if indexed:
+    if _indexed():
         return Requirement(f"mlengine=={__version__}", "mlengine was installed from a package index")
     return Requirement(f"mlengine=={__version__}", "PLACEHOLDER: no checkout or wheel of mlengine was found",
                        placeholder=True)
