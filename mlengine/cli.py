@@ -90,10 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "OUT (CSV or Parquet, by extension), the id column (data.id) carried through. "
                                    "The model file's sha256 is checked against model.json before loading.",
                        epilog=EPILOG)
-    p.add_argument("run_dir", help="a completed run directory, or registry:/NAME@ALIAS, registry:/NAME/VERSION, "
-                                   "models:/NAME@ALIAS, models:/NAME/VERSION")
+    p.add_argument("run_dir", help="a completed run directory, a run id that `runs list` prints (under --runs-dir), "
+                                   "or registry:/NAME@ALIAS, registry:/NAME/VERSION, models:/NAME@ALIAS, "
+                                   "models:/NAME/VERSION")
     p.add_argument("data", help="rows to predict: .csv, .parquet or .pq with the raw feature columns")
-    p.add_argument("--runs-dir", default="runs", help="runs folder holding registry.json for registry:/ references "
+    p.add_argument("--runs-dir", default="runs", help="runs folder for run ids and registry:/ references "
                                                       "(default: runs)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI for models:/ references (default: env "
                                           "MLFLOW_TRACKING_URI)")
