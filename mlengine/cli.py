@@ -474,10 +474,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from mlengine.runs.replay import replay
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
-    from mlengine.runs.refs import resolve_run_ref
-
-    run_dir = resolve_run_ref(args.run_dir, [args.runs_dir, "runs"])
-    report = replay(run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
+    report = replay(args.run_dir, level=args.level, data=args.data, tolerance=args.tolerance,
                     runs_dir=args.runs_dir)
     print(json.dumps(report.as_dict(), default=str) if args.json else report.to_text())
     return report.exit_code
