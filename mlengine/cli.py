@@ -164,6 +164,9 @@ def _reproducibility_parsers(sub: Any) -> None:
     p.add_argument("--mlengine-requirement", metavar="SPEC",
                    help="the pip requirement requirements.txt installs mlengine from (default: the checkout or "
                         "wheel this mlengine was installed from; also $MLENGINE_REQUIREMENT)")
+    p.add_argument("--wheel", action="store_true",
+                   help="put a wheel of that mlengine in DIR/wheels/ and install from it (commit it: CI then "
+                        "installs the same mlengine)")
 
     p = sub.add_parser("runs", help="list, show and compare run directories",
                        description="Work with the run directories under a runs folder.", epilog=EPILOG)
@@ -483,7 +486,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from mlengine.scaffold import scaffold
 
-    created = scaffold(args.dir, force=args.force, requirement=args.mlengine_requirement)
+    created = scaffold(args.dir, force=args.force, requirement=args.mlengine_requirement, wheel=args.wheel)
     for line in created.lines():
         print(line)
     return EXIT_OK

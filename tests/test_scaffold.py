@@ -64,6 +64,12 @@ def test_requirement_given_and_placeholder(cli, tmp_path, monkeypatch):
     assert requirement.find_requirement().line == f"mlengine @ {wheel.as_uri()}"
 
 
+def test_wheel_needs_a_local_source(cli, tmp_path):
+    code, _, err = cli("init", tmp_path / "w", "--wheel", "--mlengine-requirement", "mlengine==0.1.0")
+    assert code == 2 and "--wheel" in err and "not a local checkout or wheel" in err
+    assert not (tmp_path / "w" / "requirements.txt").exists()
+
+
 def test_init_refuses_a_non_empty_folder_and_never_overwrites(cli, tmp_path):
     target = tmp_path / "existing"
     (target / "recipes").mkdir(parents=True)
@@ -166,3 +172,20 @@ def test_generated_project_installs_in_a_fresh_venv_and_its_ci_replay_passes(tmp
     shutil.copytree(project, clone, ignore=shutil.ignore_patterns("runs"))
     out = make(clone, "replay-reference")
     assert "result: identical (exit 0)" in out
+
+    # `init --wheel`: a wheel committed with the project installs anywhere (CI needs no variable); the reference
+    # made above replays under the mlengine installed from it
+    ci = tmp_path / "ci"
+    res = subprocess.run([sys.executable, "-m", "mlengine", "init", str(ci), "--wheel"], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    wheel = next((ci / "wheels").glob("mlengine-*.whl"))
+    assert (ci / "requirements.txt").read_text().splitlines()[-1] == f"./wheels/{wheel.name}"
+    shutil.copytree(project / "reference" / "starter", ci / "reference" / "starter")
+    env["PIP_FLAGS"] += " --force-reinstall"
+    make(ci, "install")
+    record = subprocess.run([str(py), "-c", "from importlib import metadata as m; "
+                             "print(m.distribution('mlengine').read_text('direct_url.json'))"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env).stdout
+    assert wheel.name in record, record
+    assert "result: identical (exit 0)" in make(ci, "replay-reference")

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from mlengine.errors import UserError
-from mlengine.scaffold.requirement import Requirement, find_requirement
+from mlengine.scaffold.requirement import Requirement, find_requirement, vendor_wheel
 
 # (template under templates/, path in the new project)
 FILES = [
@@ -60,9 +60,11 @@ def template_bytes(name: str) -> bytes:
     return resources.files("mlengine.scaffold").joinpath("templates", *name.split("/")).read_bytes()
 
 
-def scaffold(target: str | os.PathLike[str], force: bool = False, requirement: str | None = None) -> Scaffold:
+def scaffold(target: str | os.PathLike[str], force: bool = False, requirement: str | None = None,
+             wheel: bool = False) -> Scaffold:
     """Create the project in `target` (see the module docstring); `requirement` overrides the mlengine source
-    written to requirements.txt (default: `find_requirement()`)."""
+    written to requirements.txt (default: `find_requirement()`); `wheel` puts a wheel of it in `wheels/` and points
+    requirements.txt there."""
     from mlengine.version import __version__
 
     root = Path(target).expanduser()
@@ -77,6 +79,8 @@ def scaffold(target: str | os.PathLike[str], force: bool = False, requirement: s
                             "(existing files are never overwritten).")
     root.mkdir(parents=True, exist_ok=True)
     req = find_requirement(requirement)
+    if wheel and not (root / "requirements.txt").exists():
+        req = vendor_wheel(req, root)
     result = Scaffold(root=root.resolve(), requirement=req)
     values = {"{{name}}": root.resolve().name, "{{version}}": __version__, "{{requirement}}": req.line,
               "{{requirement_why}}": req.why}
@@ -95,6 +99,8 @@ def scaffold(target: str | os.PathLike[str], force: bool = False, requirement: s
         with open(dest, "xb") as f:  # "x": never overwrite, even if the file appeared meanwhile
             f.write(data)
         result.created.append(rel)
+    if req.source is not None and req.source.parent == root / "wheels":
+        result.created.append(f"wheels/{req.source.name}")
     for d in EMPTY_DIRS:
         if not (root / d).exists():
             (root / d).mkdir()
