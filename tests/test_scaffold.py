@@ -1,4 +1,5 @@
-"""`mlengine init`: the scaffold, its refusals, and its starter recipe + replay target from a clean folder."""
+"""`mlengine init`: the scaffold, its refusals, where it installs mlengine from, and (slow) the generated project's
+own Makefile in a fresh venv: install, validate, run, replay, reference, and CI's replay-reference."""
 
 from __future__ import annotations
 
@@ -104,33 +105,9 @@ def test_templates_ship_as_package_data():
 
 
 @pytest.mark.slow
-def test_starter_recipe_and_replay_target_from_a_clean_folder(tmp_path):
-    """init, then the scaffold's own Makefile: validate, run, replay (exit 0, identical)."""
-    target = tmp_path / "fresh"
-    mlengine = f"{sys.executable} -m mlengine"
-    res = subprocess.run([sys.executable, "-m", "mlengine", "init", str(target)], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    env = {**os.environ, "MLENGINE": mlengine}
-
-    def make(*targets):
-        return subprocess.run(["make", "-C", str(target), *targets], capture_output=True, text=True, env=env)
-
-    res = make("replay")
-    assert res.returncode == 2 and "make run first" in res.stderr
-    for t in ("validate", "run"):
-        res = make(t)
-        assert res.returncode == 0, res.stdout + res.stderr
-    assert "run directory:" in res.stdout and len(list((target / "runs" / "starter").iterdir())) == 1
-    res = make("replay")
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "result: identical (exit 0)" in res.stdout
-    assert len(list((target / "runs" / "starter").iterdir())) == 1  # the replay went elsewhere
-
-
-@pytest.mark.slow
 def test_generated_project_installs_in_a_fresh_venv_and_its_ci_replay_passes(tmp_path):
-    """What the generated CI does, on a machine that has this checkout: a fresh venv, `make install` (the
-    requirement init wrote, pointing at this checkout, with --no-deps), validate, run, reference, then
+    """What a new user and the generated CI do, on a machine that has this checkout: a fresh venv, `make install`
+    (the requirement init wrote, pointing at this checkout, with --no-deps), validate, run, replay, reference, then
     replay-reference from a copy of the project at another path.
 
     The dependencies: installing requirements.lock into the fresh venv takes minutes on a shared 2-core machine,
@@ -158,16 +135,21 @@ def test_generated_project_installs_in_a_fresh_venv_and_its_ci_replay_passes(tmp
     env.update(OMP_WAIT_POLICY="PASSIVE", MLENGINE=str(venv / "bin" / "mlengine"), PIP=f"{py} -m pip",
                PIP_FLAGS=f"--no-deps {' '.join(quiet)}")
 
-    def make(folder, *targets):
+    def make(folder, *targets, code=0):
         res = subprocess.run(["make", "-C", str(folder), *targets], capture_output=True, text=True, env=env)
-        assert res.returncode == 0, f"make {' '.join(targets)}: {res.stdout[-2000:]}{res.stderr[-2000:]}"
-        return res.stdout
+        assert res.returncode == code, f"make {' '.join(targets)}: {res.stdout[-2000:]}{res.stderr[-2000:]}"
+        return res.stdout + res.stderr
 
     make(project, "install")
     where = subprocess.run([str(py), "-c", "import mlengine; print(mlengine.__file__)"], capture_output=True,
                            text=True, cwd=tmp_path, env=env).stdout.strip()
     assert where.startswith(str(venv)), where  # a real install into the fresh venv, not this checkout on a path
-    make(project, "validate", "run", "reference")
+    assert "make run first" in make(project, "replay", code=2)
+    assert "run directory:" in make(project, "validate", "run")
+    assert len(list((project / "runs" / "starter").iterdir())) == 1
+    assert "result: identical (exit 0)" in make(project, "replay")
+    assert len(list((project / "runs" / "starter").iterdir())) == 1  # the replay went to a temporary folder
+    make(project, "reference")
     clone = tmp_path / "clone"  # what CI checks out: the project without runs/, at another path
     shutil.copytree(project, clone, ignore=shutil.ignore_patterns("runs"))
     out = make(clone, "replay-reference")
