@@ -22,7 +22,7 @@ def main(runs_dir: str = "runs") -> object:
                            runs_dir=runs_dir)
     print(format_summary(frame))
     print("sweep directory:", frame.attrs["sweep_dir"])
-    best = frame.iloc[0]
+    best = frame[frame["rank"] == 1].iloc[0]  # rows are in job order; rank 1 is the best by the recipe's metric
     print(f"best: {best['overrides']} ({best['metric']} {best['cv_mean']:.4f} in CV)")
     return frame
 

@@ -100,10 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "OUT (CSV or Parquet, by extension), the id column (data.id) carried through. "
                                    "The model file's sha256 is checked against model.json before loading.",
                        epilog=EPILOG)
-    p.add_argument("run_dir", help="a completed run directory, or registry:/NAME@ALIAS, registry:/NAME/VERSION, "
-                                   "models:/NAME@ALIAS, models:/NAME/VERSION")
+    p.add_argument("run_dir", help="a completed run directory, a run id that `runs list` prints (under --runs-dir), "
+                                   "or registry:/NAME@ALIAS, registry:/NAME/VERSION, models:/NAME@ALIAS, "
+                                   "models:/NAME/VERSION")
     p.add_argument("data", help="rows to predict: .csv, .parquet or .pq with the raw feature columns")
-    p.add_argument("--runs-dir", default="runs", help="runs folder holding registry.json for registry:/ references "
+    p.add_argument("--runs-dir", default="runs", help="runs folder for run ids and registry:/ references "
                                                       "(default: runs)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI for models:/ references (default: env "
                                           "MLFLOW_TRACKING_URI)")
@@ -149,7 +150,8 @@ def _reproducibility_parsers(sub: Any) -> None:
                                    "differences, re-run into a separate directory and compare metrics, the "
                                    "predictions hash and artifact hashes. Exit 0 identical (or within "
                                    "--tolerance), 1 diverged, 2 user error.", epilog=EPILOG)
-    p.add_argument("run_dir", help="a run directory (runs/<name>/<run id>)")
+    p.add_argument("run_dir", help="a run directory, or an id that `runs list` prints (looked up under --runs-dir, "
+                                   "then runs/)")
     p.add_argument("--level", choices=["refit", "search"], default="refit",
                    help="refit: re-fit the recorded (best) config; search: re-run the search (default: refit)")
     p.add_argument("--data", action="append", default=[], metavar="PATH",
@@ -171,21 +173,29 @@ def _reproducibility_parsers(sub: Any) -> None:
     p.add_argument("dir", help="the project folder (created if missing)")
     p.add_argument("--force", action="store_true",
                    help="scaffold into a non-empty folder (existing files are never overwritten)")
+    p.add_argument("--mlengine-requirement", metavar="SPEC",
+                   help="the pip requirement requirements.txt installs mlengine from (default: the checkout or "
+                        "wheel this mlengine was installed from; also $MLENGINE_REQUIREMENT)")
+    p.add_argument("--wheel", action="store_true",
+                   help="put a wheel of that mlengine in DIR/wheels/ and install from it (commit it: CI then "
+                        "installs the same mlengine)")
 
     p = sub.add_parser("runs", help="list, show and compare run directories",
                        description="Work with the run directories under a runs folder.", epilog=EPILOG)
     rs = p.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=_Parser, required=True)
-    q = rs.add_parser("list", help="table of runs: status, metric, data fingerprint, time")
-    q.add_argument("runs_dir", nargs="?", default="runs", help="runs folder (default: runs)")
+    ids = "a run directory, or an id that `runs list` prints (<name>/<run id>, <name>/sweeps/<sweep>/<job>)"
+    q = rs.add_parser("list", help="table of runs: recipe, status, model, metric, overrides, data, time")
+    q.add_argument("legacy_dir", nargs="?", metavar="DIR", help="deprecated alias of --runs-dir DIR")
+    q.add_argument("--runs-dir", help="runs folder (default: runs)")
+    q.add_argument("--recipe", metavar="NAME", help="only the runs of this recipe name")
     q.add_argument("--json", action="store_true", help="print the runs as JSON")
     q = rs.add_parser("show", help="one run's record: recipe, data, seeds, environment, metrics, artifacts")
-    q.add_argument("run", help="a run directory, or <name>/<run id> under --runs-dir")
-    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q.add_argument("run", help=ids)
+    q.add_argument("--runs-dir", default="runs", help="runs folder the id is looked up in (default: runs)")
     q.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    q = rs.add_parser("compare", help="recipe diff and metric diff between two runs")
-    q.add_argument("run_a", help="first run (directory or <name>/<run id>)")
-    q.add_argument("run_b", help="second run")
-    q.add_argument("--runs-dir", default="runs", help="runs folder for <name>/<run id> (default: runs)")
+    q = rs.add_parser("compare", help="recipe diff, data diff and metrics of two or more runs, side by side")
+    q.add_argument("runs", nargs="+", metavar="RUN", help=ids + "; two or more")
+    q.add_argument("--runs-dir", default="runs", help="runs folder the ids are looked up in (default: runs)")
     q.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
@@ -516,7 +526,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from mlengine.scaffold import scaffold
 
-    created = scaffold(args.dir, force=args.force)
+    created = scaffold(args.dir, force=args.force, requirement=args.mlengine_requirement, wheel=args.wheel)
     for line in created.lines():
         print(line)
     return EXIT_OK

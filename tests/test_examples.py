@@ -19,5 +19,6 @@ def test_sweep_example(runs_dir, capsys):
     frame = runpy.run_path(str(ROOT / "examples" / "sweep.py"))["main"](str(runs_dir))
     assert len(frame) == 4 and set(frame["status"]) == {"complete"}
     assert frame["metric"].iloc[0] == "log_loss"
-    assert list(frame["cv_mean"]) == sorted(frame["cv_mean"])  # log_loss: lower is better, best first
+    assert list(frame["job"]) == [0, 1, 2, 3]  # job order
+    assert list(frame.sort_values("rank")["cv_mean"]) == sorted(frame["cv_mean"])  # log_loss: lower is better
     assert "best:" in capsys.readouterr().out

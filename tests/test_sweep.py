@@ -26,7 +26,12 @@ def test_multirun_cartesian_product_with_summary(cli, write_recipe, runs_dir):
     assert len(summary) == 4 and set(summary["status"]) == {"complete"}
     assert set(summary["overrides"]) == {f"model={m} split.holdout={h}" for m in ("lightgbm", "logistic_regression")
                                          for h in ("0.2", "0.3")}
-    assert list(summary["cv_mean"]) == sorted(summary["cv_mean"], reverse=True)  # roc_auc: best first
+    assert list(summary["job"]) == [0, 1, 2, 3]  # job order, numbered 0, 1, 2, ...
+    best_first = summary.sort_values("cv_mean", ascending=False)  # roc_auc: higher is better, rank 1 = best
+    assert list(best_first["rank"]) == [1, 2, 3, 4]
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines[1:5]] == ["0", "1", "2", "3"]
+    assert f"best: job {best_first['job'].iloc[0]} ({best_first['overrides'].iloc[0]})" in out
     assert len(list(sweep_dir.glob("job*-*"))) == 4
     holdout_rows = {json.loads((sweep_dir / d / "metrics.json").read_text())["rows"]["holdout"]
                     for d in summary["run_dir"]}
@@ -43,6 +48,33 @@ def test_flags_after_overrides_and_range_sweep(cli, write_recipe, runs_dir):
     assert folds == [2, 3]
 
 
+def test_float_range_labels_read_as_typed(cli, write_recipe, runs_dir):
+    """Hydra's float range yields 0.30000000000000004: the label, the summary and the job's recipe say 0.3."""
+    code, out, err = cli("run", write_recipe(FAST), "-m", "model=dummy", "split.holdout=range(0.2,0.35,0.1)",
+                         "--runs-dir", runs_dir, "--quiet")
+    assert code == 0, err
+    assert "0000000" not in out and "split.holdout=0.3 " in out
+    sweep_dir = next(runs_dir.glob("t/sweeps/*"))
+    summary = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert list(summary["overrides"]) == ["model=dummy split.holdout=0.2", "model=dummy split.holdout=0.3"]
+    manifest = json.loads(open(f"{summary['run_dir'][1]}/manifest.json").read())
+    assert manifest["recipe"]["resolved"]["split"]["holdout"] == 0.3
+    code, out, _ = cli("runs", "list", "--runs-dir", runs_dir)
+    assert "split.holdout=0.3" in out and "0000000" not in out
+
+
+@pytest.mark.parametrize("typed,shown", [
+    ("0.30000000000000004", "0.3"), ("0.7000000000000001", "0.7"), ("2.0000000000000004", "2.0"),
+    ("-0.30000000000000004", "-0.3"), ("1.0", "1.0"), ("1.50", "1.50"), ("1e-3", "1e-3"), ("3", "3"),
+    ("lightgbm", "lightgbm"), ("1234567890123.5", "1234567890123.5"), ("[0.1,0.2]", "[0.1,0.2]"),
+])
+def test_tidy_value_rounds_only_float_residue(typed, shown):
+    from mlengine.sweeps.labels import tidy_override, tidy_value
+
+    assert tidy_value(typed) == shown
+    assert tidy_override(f"++split.holdout={typed}") == f"++split.holdout={shown}"
+
+
 def test_failing_job_does_not_stop_the_others(cli, write_recipe, runs_dir, tmp_path):
     path = write_recipe(FAST)
     (tmp_path / "data" / "tiny.csv").write_text("survived,age\n1,1\n1,2\n1,3\n")
@@ -51,7 +83,8 @@ def test_failing_job_does_not_stop_the_others(cli, write_recipe, runs_dir, tmp_p
     assert code == 1
     assert "2 jobs, 1 failed" in out and "job 1 failed" in out and "single class" in out
     summary = pd.read_csv(next(runs_dir.glob("t/sweeps/*")) / "sweep_summary.csv")
-    assert list(summary["status"]) == ["complete", "failed"]  # failures sorted last, error kept
+    assert list(summary["status"]) == ["complete", "failed"]  # job order, error kept
+    assert summary["rank"].iloc[0] == 1 and pd.isna(summary["rank"].iloc[1])  # a failed job has no rank
     assert "single class" in summary["error"].iloc[1]
 
 

@@ -19,7 +19,7 @@ def add_parsers(sub: Any) -> None:
                                    "change, unseen categories and out-of-range share; drift of the model's scores. "
                                    "Thresholds: the run recipe's monitor section. Exit 0 no alert, 3 alert, 2 bad "
                                    "input.")
-    p.add_argument("run_dir", help="a run directory (or model reference)")
+    p.add_argument("run_dir", help="a run directory, a run id from `runs list` (under runs/), or a model reference")
     p.add_argument("new_data", help="new rows: a .csv or .parquet file")
     p.add_argument("--labels", action="store_true",
                    help="the new data holds the target column: score the model on it too")

@@ -189,7 +189,8 @@ def pinned_pools(recorded: dict[str, int], model: str, task: str) -> Any:
 def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str] | None = None,
            tolerance: float = 0.0, runs_dir: str | os.PathLike[str] | None = None,
            frame: Any = None) -> ReplayReport:
-    """Replay a recorded run (see the module docstring); returns the report, never raises on divergence.
+    """Replay a recorded run (a run directory, or an id `runs list` prints, looked up under `runs_dir` then
+    runs/; see the module docstring); returns the report, never raises on divergence.
 
     A run trained on an in-memory DataFrame (`data.source.kind: frame`) records only its fingerprint: give the
     same rows again as `frame` (a DataFrame) or, from the CLI, `--data FILE` (a CSV/Parquet copy of them)."""
@@ -204,6 +205,10 @@ def replay(run_dir: str | os.PathLike[str], level: str = "refit", data: list[str
         raise UserError(f"replay --level: {level!r} is not a level; allowed: {', '.join(LEVELS)}.")
     if tolerance < 0 or tolerance != tolerance:
         raise UserError(f"replay --tolerance: must be a number >= 0; got {tolerance!r}.")
+    if not Path(run_dir).expanduser().exists():  # an id that `runs list` prints (see mlengine.runs.refs)
+        from mlengine.runs.refs import resolve_run_ref
+
+        run_dir = resolve_run_ref(run_dir, [runs_dir, "runs"] if runs_dir else None)
     run_dir = Path(run_dir).expanduser().resolve()
     manifest = check_record(run_dir)
     report = ReplayReport(run_dir=run_dir, level=level, tolerance=tolerance)

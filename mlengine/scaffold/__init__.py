@@ -4,7 +4,8 @@ The project gets `recipes/` (a starter recipe on a bundled dataset), `data/` (th
 `runs/` (git-ignored), `reference/` (runs CI replays), a Makefile with run / sweep / replay targets and a GitHub
 Actions workflow. Templates ship as package data in `templates/` (dot-files are stored without their dot so
 packaging tools do not skip them). A non-empty folder is refused unless `force`; existing files are never
-overwritten, even with `force`.
+overwritten, even with `force`. `requirements.txt` names where mlengine installs from (`scaffold.requirement`:
+the checkout or wheel this mlengine came from, since no public index serves it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from mlengine.errors import UserError
+from mlengine.scaffold.requirement import Requirement, find_requirement, vendor_wheel
 
 # (template under templates/, path in the new project)
 FILES = [
@@ -29,7 +31,7 @@ FILES = [
     ("github/workflows/mlengine.yml", ".github/workflows/mlengine.yml"),
 ]
 EMPTY_DIRS = ["runs"]
-TEXT_VARS = ("{{name}}", "{{version}}")
+TEXT_VARS = ("{{name}}", "{{version}}", "{{requirement}}", "{{requirement_why}}")
 
 
 @dataclass
@@ -39,10 +41,17 @@ class Scaffold:
     root: Path
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    requirement: Requirement | None = None
 
     def lines(self) -> list[str]:
         out = [f"created {p}" for p in self.created] + [f"kept    {p} (exists; not overwritten)" for p in self.kept]
-        out += ["", f"project ready in {self.root}. Next:", f"  cd {self.root}", "  make run      # starter recipe",
+        if self.requirement and "requirements.txt" in self.created:
+            out.append(f"requirements.txt installs {self.requirement.line} ({self.requirement.why})")
+            if self.requirement.placeholder:
+                out.append("  replace it with a wheel, git URL or index mlengine installs from: no index serves "
+                           "mlengine, so this pin does not install as is (see the comments in requirements.txt)")
+        out += ["", f"project ready in {self.root}. Next:", f"  cd {self.root}",
+                "  make install  # mlengine, from where requirements.txt says", "  make run      # starter recipe",
                 "  make replay   # prove the latest run reproduces"]
         return out
 
@@ -51,8 +60,11 @@ def template_bytes(name: str) -> bytes:
     return resources.files("mlengine.scaffold").joinpath("templates", *name.split("/")).read_bytes()
 
 
-def scaffold(target: str | os.PathLike[str], force: bool = False) -> Scaffold:
-    """Create the project in `target` (see the module docstring)."""
+def scaffold(target: str | os.PathLike[str], force: bool = False, requirement: str | None = None,
+             wheel: bool = False) -> Scaffold:
+    """Create the project in `target` (see the module docstring); `requirement` overrides the mlengine source
+    written to requirements.txt (default: `find_requirement()`); `wheel` puts a wheel of it in `wheels/` and points
+    requirements.txt there."""
     from mlengine.version import __version__
 
     root = Path(target).expanduser()
@@ -66,8 +78,12 @@ def scaffold(target: str | os.PathLike[str], force: bool = False) -> Scaffold:
                             "scaffolds into an empty or new folder; pass --force to add the missing scaffold files "
                             "(existing files are never overwritten).")
     root.mkdir(parents=True, exist_ok=True)
-    result = Scaffold(root=root.resolve())
-    values = {"{{name}}": root.resolve().name, "{{version}}": __version__}
+    req = find_requirement(requirement)
+    if wheel and not (root / "requirements.txt").exists():
+        req = vendor_wheel(req, root)
+    result = Scaffold(root=root.resolve(), requirement=req)
+    values = {"{{name}}": root.resolve().name, "{{version}}": __version__, "{{requirement}}": req.line,
+              "{{requirement_why}}": req.why}
     for template, rel in FILES:
         dest = root / rel
         if dest.exists() or dest.is_symlink():
@@ -83,6 +99,8 @@ def scaffold(target: str | os.PathLike[str], force: bool = False) -> Scaffold:
         with open(dest, "xb") as f:  # "x": never overwrite, even if the file appeared meanwhile
             f.write(data)
         result.created.append(rel)
+    if req.source is not None and req.source.parent == root / "wheels":
+        result.created.append(f"wheels/{req.source.name}")
     for d in EMPTY_DIRS:
         if not (root / d).exists():
             (root / d).mkdir()

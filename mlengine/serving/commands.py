@@ -10,7 +10,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve a run's model over HTTP (needs the [serve] extra)",
                        description="Serve REF's model: POST /predict, GET /health, /ready, /metadata, /metrics. "
                                    "Stops cleanly on SIGTERM.")
-    p.add_argument("ref", nargs="?", help="a run directory (or a registry reference resolve_model_ref accepts)")
+    p.add_argument("ref", nargs="?", help="a run directory, a run id from `runs list` (under runs/), or registry:/, models:/")
     p.add_argument("--model", action="append", default=[], metavar="NAME=REF", help="an A/B arm (repeatable)")
     p.add_argument("--split", metavar="a=90,b=10", help="traffic share per --model arm")
     p.add_argument("--shadow", metavar="NAME", help="this arm scores every request but never answers")

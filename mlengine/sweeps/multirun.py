@@ -26,6 +26,7 @@ from typing import Any
 
 from mlengine.errors import Problem, RecipeError
 from mlengine.log import ENV_FORMAT
+from mlengine.sweeps.labels import tidy_override, tidy_value
 
 log = logging.getLogger("mlengine")
 
@@ -68,7 +69,8 @@ def _run_job(hc: Any) -> None:
     from mlengine.runner import run_recipe
 
     num = int(hc.job.num)
-    overrides = [o for o in hc.overrides.task if not o.lstrip("+").startswith("hydra")]
+    # float ranges label (and run) the job with the value the user meant: 0.3, not 0.30000000000000004
+    overrides = [tidy_override(o) for o in hc.overrides.task if not o.lstrip("+").startswith("hydra")]
     plain = set(json.loads(os.environ.get(ENV_PLAIN, "[]")))
     shown = [o.lstrip("+") if o.lstrip("+").split("=", 1)[0] in plain else o for o in overrides]
     record: dict[str, Any] = {"job": num, "overrides": shown, "status": "failed", "run_dir": None}
@@ -119,7 +121,7 @@ def validate_sweep(recipe: Path, overrides: list[str]) -> list[list[str]]:
     for ov in parse_overrides(user):
         if ov.is_sweep_override():
             prefix = ov.input_line[: len(ov.input_line) - len(ov.input_line.lstrip("+~"))]
-            axes.append([f"{prefix}{ov.get_key_element()}={v}" for v in ov.sweep_string_iterator()])
+            axes.append([f"{prefix}{ov.get_key_element()}={tidy_value(v)}" for v in ov.sweep_string_iterator()])
         else:
             axes.append([ov.input_line])
     jobs = [list(combo) for combo in itertools.product(*axes)]
