@@ -73,7 +73,8 @@ def beats_no_skill_check(report: dict[str, Any], no_skill: dict[str, float] | No
     sign = ">" if METRICS[metric].greater_is_better else "<"
     return {"key": "evaluate.require_beats_no_skill", "metric": metric, "where": "holdout", "actual": actual,
             "passed": METRICS[metric].better(actual, base),
-            "detail": f"holdout {metric} {actual:.4f}, needs {sign} no_skill {base:.4f}"}
+            "detail": f"holdout {metric} {actual:.4f}, needs {sign} no_skill {base:.4f} "
+                      "(evaluate.require_beats_no_skill)"}
 
 
 def gate_message(gate: dict[str, Any]) -> str:
