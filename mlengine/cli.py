@@ -257,8 +257,8 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.api import load_recipe
-    from mlengine.log import setup_console
     from mlengine.errors import QualityGateError
+    from mlengine.log import setup_console
     from mlengine.runner import RunResult, run_recipe
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
