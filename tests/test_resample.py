@@ -88,7 +88,8 @@ def test_run_with_smote_saves_a_plain_sklearn_model(cli, write_recipe, runs_dir)
 @pytest.mark.parametrize("method", ["class_weight", "random_over", "random_under", "borderline_smote", "adasyn",
                                     "tomek", "smoteenn", "smotetomek"])
 def test_every_sampler_runs_end_to_end(cli, write_recipe, runs_dir, method):
-    path = write_recipe(MAMMO + f"resample: {{method: {method}}}\ncv: {{folds: 2}}\n", files=("mammography.csv",))
+    text = MAMMO.replace("cv: {folds: 3}", "cv: {folds: 2}") + f"resample: {{method: {method}}}\n"
+    path = write_recipe(text, files=("mammography.csv",))
     metrics, _ = run_json(cli, path, runs_dir)
     assert metrics["resample"]["method"] == method
     assert metrics["holdout"]["roc_auc"] > 0.8
@@ -103,7 +104,8 @@ def test_every_sampler_runs_end_to_end(cli, write_recipe, runs_dir, method):
 
 
 def test_sampling_strategy_as_a_class_count(cli, write_recipe, runs_dir):
-    text = MAMMO + "resample: {method: random_over, sampling_strategy: {1: 1000}, shrinkage: 0.1}\ncv: {kind: none}\n"
+    text = MAMMO.replace("cv: {folds: 3}", "cv: {kind: none}") + \
+        "resample: {method: random_over, sampling_strategy: {1: 1000}, shrinkage: 0.1}\n"
     metrics, _ = run_json(cli, write_recipe(text, files=("mammography.csv",)), runs_dir)
     assert metrics["resample"]["training_counts_after"] == {"0": 8738, "1": 1000}
 
