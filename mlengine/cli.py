@@ -325,8 +325,8 @@ def format_summary(result: Any) -> str:
         row += "".join(f"{m['baselines'][b].get(name, float('nan')):>{widths[b]}.4f}" for b in baselines)
         lines.append(row)
     if before:
-        lines.append(f"cv: {(m.get('cv_describes') or {}).get('cv', 'the saved model')}; "
-                     "* cv before: the model before calibration/threshold")
+        lines.append(f"cv: {(m.get('cv_describes') or {}).get('cv', 'the saved model')}")
+        lines.append("cv before*: the model before calibration/threshold (out-of-fold, as cross-validated)")
     lines.append(f"run directory: {result.run_dir}")
     return "\n".join(lines)
 
