@@ -219,7 +219,7 @@ def _final_cv(ctx: Any, oof: np.ndarray, rows: np.ndarray, threshold: float | No
         "cv": f"the saved model: out-of-fold predictions after {' and '.join(steps)}, scored per fold "
               f"({len(folds)} fold(s), first repeat)",
         "cv_uncalibrated": "the model before calibration/threshold, as cross-validated",
-        "note": "the calibrator and the threshold were fitted on these same out-of-fold predictions, so the cv "
+        "note": "The calibrator and the threshold were fitted on these same out-of-fold predictions, so the cv "
                 "figures are slightly optimistic; the holdout is the independent check"}
     primary = ctx.plan.primary_metric
     log.info("cv of the saved model (%s): %s %.4f (before: %.4f)", " and ".join(steps), primary,
