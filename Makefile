@@ -43,6 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_overhead.py
 	$(BIN)/python benchmarks/inference.py
+	$(BIN)/python benchmarks/busy_machine.py
 	$(BIN)/python benchmarks/sweep_launchers.py
 	$(BIN)/python benchmarks/reproducibility_cost.py
 	$(BIN)/python benchmarks/imbalance.py

@@ -16,6 +16,11 @@ apply_passive_wait()  # before any OpenMP runtime loads (see mlengine/threads.py
 __all__ = ["load_recipe", "compile_recipe", "run", "load_model", "sweep", "replay", "__version__"]
 
 
+def __dir__() -> list[str]:
+    """The public API for tab completion (the names are imported lazily, so the module namespace alone hides them)."""
+    return sorted(__all__)
+
+
 def __getattr__(name: str) -> Any:
     if name in __all__:
         from mlengine import api

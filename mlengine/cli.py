@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_GATE = 0, 1, 2, 3
@@ -55,8 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a recipe: load, validate, fit, evaluate, export",
                        description="Run a recipe and write a run directory (recipe, plan, metrics, model, "
-                                   "holdout predictions, log).", epilog=EPILOG)
-    _recipe_args(p)
+                                   "holdout predictions, log). Quick start from a table: `mlengine run data.csv "
+                                   "--target y` runs the default recipe and saves it in the run directory.",
+                       epilog=EPILOG)
+    p.add_argument("recipe", help="a recipe YAML file, or a .csv/.parquet data file with --target")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="Hydra-style overrides")
+    p.add_argument("--target", metavar="COL", help="with a data file: the column to predict")
+    p.add_argument("--task", choices=["auto", "binary", "multiclass", "regression"],
+                   help="with a data file: the task (default: inferred from the target)")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="with a data file: search models and parameters for this long (default: the default "
+                        "model, no search)")
     p.add_argument("--runs-dir", help="root for run directories (default: tracking.runs_dir, 'runs')")
     p.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output (warnings and errors only)")
@@ -257,29 +267,44 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.api import load_recipe
-    from mlengine.errors import QualityGateError
+    from mlengine.errors import QualityGateError, UserError
     from mlengine.log import setup_console
+    from mlengine.recipe.quickstart import default_recipe, is_data_file, write_recipe
     from mlengine.runner import RunResult, run_recipe
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
+    quick = is_data_file(args.recipe)
+    if not quick and (args.target or args.task or args.time_budget is not None):
+        raise UserError("--target, --task and --time-budget go with a data file (mlengine run data.csv --target y); "
+                        "in a recipe they are data.target, task and search.time_budget.")
     if args.multirun:
+        if quick:
+            raise UserError("-m sweeps run a recipe file: start with `mlengine run data.csv --target y`, then sweep "
+                            "the recipe it saves.")
         return _run_sweep(args)
-    loaded = load_recipe(args.recipe, args.overrides)
-    try:
-        result = run_recipe(loaded, runs_dir=args.runs_dir)
-    except QualityGateError as exc:  # the evidence first: the table (or the JSON summary), then the message
-        if not getattr(exc, "report", None):
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlengine-quick-") as scratch:
+        path = (write_recipe(default_recipe(args.recipe, args.target, args.task, args.time_budget), Path(scratch))
+                if quick else args.recipe)
+        loaded = load_recipe(path, args.overrides)
+        try:
+            result = run_recipe(loaded, runs_dir=args.runs_dir)
+        except QualityGateError as exc:  # the evidence first: the table (or the JSON summary), then the message
+            if not getattr(exc, "report", None):
+                raise
+            result = RunResult(run_dir=exc.run_dir, status="failed", task=exc.report.get("task"), metrics=exc.report)
+            if args.json:
+                exc.summary = result.summary()  # type: ignore[attr-defined]
+            else:
+                print(format_summary(result))
             raise
-        result = RunResult(run_dir=exc.run_dir, status="failed", task=exc.report.get("task"), metrics=exc.report)
-        if args.json:
-            exc.summary = result.summary()  # type: ignore[attr-defined]
-        else:
-            print(format_summary(result))
-        raise
     if args.json:
         print(json.dumps(result.summary(), default=str))
     else:
         print(format_summary(result))
+        if quick:
+            print(f"recipe used: {result.run_dir / 'recipe.yaml'} (edit it and run: mlengine run <that file>)")
     return EXIT_OK
 
 
@@ -371,6 +396,7 @@ def check_data(loaded: Any) -> dict[str, Any]:
                      f"(data.pii.action: {pii['action']})")
     return {"rows": len(data.y), "features": len(data.columns.features), "task": data.task,
             "positive_class": data.pos_label, "classes": data.classes[:20], "notes": notes,
+            "warnings": data.warnings,
             "contract": contract, "pii": pii}
 
 

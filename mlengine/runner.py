@@ -56,6 +56,12 @@ class RunResult:
     plan: Plan | None = None
     notes: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """A notebook cell shows the metrics table (CV, holdout, baselines), the gate and a link to the report."""
+        from mlengine.report.notebook import run_result_html
+
+        return run_result_html(self)
+
     def summary(self) -> dict[str, Any]:
         return {"run_dir": str(self.run_dir), "status": self.status, "task": self.task,
                 "primary_metric": self.metrics.get("primary_metric"),
@@ -183,6 +189,8 @@ def stage_load(ctx: RunContext) -> None:
     ctx.raw = None  # the typed copy is what the run uses from here; free the raw table (large data)
     for note in data.notes:
         log.info("  %s", note)
+    for warning in data.warnings:
+        log.warning("warning: %s", warning)
     c = data.columns
     log.info("  %d rows, %d features (%d numeric, %d categorical, %d boolean, %d datetime)", len(data.X),
              len(c.features), len(c.numeric), len(c.categorical), len(c.boolean), len(c.datetime))
@@ -288,7 +296,7 @@ def stage_save(ctx: RunContext) -> None:
 def stage_finalize(ctx: RunContext) -> None:
     """Write metrics.json last: its presence means every artifact before it was written."""
     ctx.report["artifacts"] = ctx.artifacts
-    ctx.report["notes"] = ctx.data.notes + ctx.loaded.notes
+    ctx.report["notes"] = ctx.data.notes + ctx.data.warnings + ctx.loaded.notes
     ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
     ctx.rd.write_json("metrics.json", ctx.report)
 

@@ -68,6 +68,7 @@ def test_cv_is_scored_on_the_final_pipelines_out_of_fold_predictions(write_recip
     recall_row = next(line for line in table.splitlines() if line.startswith("recall"))
     assert f"{m['cv']['recall']['mean']:.4f}" in recall_row and f"{raw['recall']['mean']:.4f}" in recall_row
     assert result.summary()["cv_uncalibrated"] == raw
+    assert "cv before calibration/threshold" in result._repr_html_()  # the notebook table too
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "CV before calibration/threshold" in html and "saved model" in html
 

@@ -59,6 +59,7 @@ class PreparedData:
     notes: list[str]
     y_raw: pd.Series | None = None  # the numeric target before binning (target.binning), else None
     raw: pd.DataFrame | None = None  # raw columns as read, kept only for rule baselines and slices
+    warnings: list[str] = field(default_factory=list)  # what the user should look at (logged as warnings)
 
 
 def check_columns_exist(df: pd.DataFrame, data: Any) -> None:
@@ -72,6 +73,20 @@ def check_columns_exist(df: pd.DataFrame, data: Any) -> None:
     if missing:
         parts = [f"{key}: column {c!r} is not in the data.{did_you_mean(c, cols)}" for key, c in missing]
         raise DataError("; ".join(parts) + f" The table has columns: {', '.join(cols)}.")
+
+
+def _target_copies(X: pd.DataFrame, y: pd.Series, cols: Any) -> list[str]:
+    """Categorical/boolean features whose every value goes with a single class (on rows where both are known):
+    the classic leak of a quick start (titanic's `alive` is `survived` spelt out)."""
+    out = []
+    for c in [*cols.categorical, *cols.boolean]:
+        known = X[c].notna() & y.notna()
+        if known.sum() < 20 or X.loc[known, c].nunique() < 2:
+            continue
+        classes_per_value = y[known].groupby(X.loc[known, c].astype(str)).nunique()
+        if (classes_per_value == 1).all() and y[known].nunique() > 1:
+            out.append(c)
+    return out
 
 
 def _refuse_stray_text(s: pd.Series, column: str) -> None:
@@ -247,6 +262,9 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
     X = pd.DataFrame(typed)
 
     y, task, classes, pos_label = _prepare_target(df[data.target], recipe, notes)
+    warnings = [f"column {c!r} determines the target: every value of it goes with one class. A leak (a copy or "
+                "a consequence of the target)? Add it to data.drop unless it is known when predicting."
+                for c in (_target_copies(X, y, cols) if task != "regression" else [])]
     from mlengine.evaluate.rules import needs_raw_columns
 
     binned = recipe.target.binning != "none"
@@ -257,7 +275,7 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
         X=X, y=y, columns=cols, task=task, classes=classes, pos_label=pos_label,
         ids=df[data.id] if data.id else None, groups=df[data.group] if data.group else None, times=times,
         notes=notes, y_raw=df[data.target].astype(float) if binned else None,
-        raw=df if needs_raw_columns(recipe) else None,
+        raw=df if needs_raw_columns(recipe) else None, warnings=warnings,
     )
 
 

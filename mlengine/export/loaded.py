@@ -25,6 +25,16 @@ class LoadedModel:
         self.estimator = estimator  # the scikit-learn pipeline, or an OnnxModel
         self.format = format
 
+    def _repr_html_(self) -> str:
+        """A notebook cell shows what the model takes and gives."""
+        from html import escape
+
+        inputs = ", ".join(f"{escape(c['name'])} <small>({escape(str(c.get('kind', '')))})</small>"
+                           for c in self.bundle["inputs"])
+        classes = ", ".join(escape(repr(c)) for c in self.classes) or "-"
+        return (f"<div><b>mlengine model</b> ({escape(self.format)}) from <code>{escape(str(self.run_dir))}</code>"
+                f"<br>task {escape(self.task)}; classes {classes}<br>inputs: {inputs}</div>")
+
     @property
     def task(self) -> str:
         return self.bundle["task"]
