@@ -251,14 +251,18 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush of stdout does not fail either
         return EXIT_OK
     except MlengineError as exc:
+        from mlengine.errors import QualityGateError
+
         kind = "error" if isinstance(exc, UserError) else type(exc).__name__
-        print(f"{kind}: {exc}", file=sys.stderr)
+        # a failed gate says so itself ("gate failed: ..."); cmd_run has printed the metrics table before it
+        print(str(exc) if isinstance(exc, QualityGateError) else f"{kind}: {exc}", file=sys.stderr)
         run_dir = getattr(exc, "run_dir", None)
         if run_dir:
             print(f"run directory (marked failed): {run_dir}", file=sys.stderr)
         if want_json:
-            print(json.dumps({"status": "failed", "error": str(exc), "error_type": type(exc).__name__,
-                              "exit_code": exc.exit_code, "run_dir": str(run_dir) if run_dir else None}))
+            print(json.dumps({**getattr(exc, "summary", {}), "status": "failed", "error": str(exc),
+                              "error_type": type(exc).__name__, "exit_code": exc.exit_code,
+                              "run_dir": str(run_dir) if run_dir else None}, default=str))
         return exc.exit_code
     except Exception as exc:
         import traceback
@@ -275,10 +279,10 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.api import load_recipe
-    from mlengine.errors import UserError
+    from mlengine.errors import QualityGateError, UserError
     from mlengine.log import setup_console
     from mlengine.recipe.quickstart import default_recipe, is_data_file, write_recipe
-    from mlengine.runner import run_recipe
+    from mlengine.runner import RunResult, run_recipe
 
     setup_console(quiet=args.quiet or args.json, verbose=args.verbose, fmt=args.log_format)
     quick = is_data_file(args.recipe)
@@ -296,7 +300,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         path = (write_recipe(default_recipe(args.recipe, args.target, args.task, args.time_budget), Path(scratch))
                 if quick else args.recipe)
         loaded = load_recipe(path, args.overrides)
-        result = run_recipe(loaded, runs_dir=args.runs_dir)
+        try:
+            result = run_recipe(loaded, runs_dir=args.runs_dir)
+        except QualityGateError as exc:  # the evidence first: the table (or the JSON summary), then the message
+            if not getattr(exc, "report", None):
+                raise
+            result = RunResult(run_dir=exc.run_dir, status="failed", task=exc.report.get("task"), metrics=exc.report)
+            if args.json:
+                exc.summary = result.summary()  # type: ignore[attr-defined]
+            else:
+                print(format_summary(result))
+            raise
     if args.json:
         print(json.dumps(result.summary(), default=str))
     else:
@@ -324,11 +338,15 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
 
 def format_summary(result: Any) -> str:
+    """The metrics table: the cv columns describe the saved model (calibrated/thresholded out-of-fold predictions
+    when those steps are on), `cv before*` the model before them."""
     m = result.metrics
     primary = m["primary_metric"]
     lines = [f"task: {result.task}   judged by: {primary}"]
     names = list((m.get("holdout") or {}).keys()) or list((m.get("cv") or {}).keys())
-    header = f"{'metric':<20}{'cv mean':>10}{'cv std':>9}{'holdout':>10}"
+    before = m.get("cv_uncalibrated") or {}
+    header = f"{'metric':<20}{'cv mean':>10}{'cv std':>9}" + (f"{'cv before*':>12}" if before else "")
+    header += f"{'holdout':>10}"
     baselines = list((m.get("baselines") or {}).keys())
     widths = {b: max(12, len(b) + 2) for b in baselines}  # long rule-baseline names keep a gap
     header += "".join(f"{b:>{widths[b]}}" for b in baselines)
@@ -337,10 +355,15 @@ def format_summary(result: Any) -> str:
         cv = (m.get("cv") or {}).get(name)
         row = f"{name:<20}"
         row += f"{cv['mean']:>10.4f}{cv['std']:>9.4f}" if cv else f"{'-':>10}{'-':>9}"
+        if before:
+            row += f"{before[name]['mean']:>12.4f}" if name in before else f"{'-':>12}"
         hold = (m.get("holdout") or {}).get(name)
         row += f"{hold:>10.4f}" if hold is not None else f"{'-':>10}"
         row += "".join(f"{m['baselines'][b].get(name, float('nan')):>{widths[b]}.4f}" for b in baselines)
         lines.append(row)
+    if before:
+        lines.append(f"cv: {(m.get('cv_describes') or {}).get('cv', 'the saved model')}")
+        lines.append("cv before*: the model before calibration/threshold (out-of-fold, as cross-validated)")
     lines.append(f"run directory: {result.run_dir}")
     return "\n".join(lines)
 

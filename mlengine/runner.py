@@ -65,7 +65,9 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         return {"run_dir": str(self.run_dir), "status": self.status, "task": self.task,
                 "primary_metric": self.metrics.get("primary_metric"),
-                "metrics": {k: self.metrics.get(k) for k in ("cv", "holdout", "baselines")}}
+                "metrics": {k: self.metrics.get(k) for k in ("cv", "holdout", "baselines")},
+                **{k: self.metrics[k] for k in ("cv_uncalibrated", "cv_describes", "warnings", "gate")
+                   if self.metrics.get(k)}}
 
 
 Stage = Callable[[RunContext], None]
@@ -258,13 +260,15 @@ def stage_evaluate(ctx: RunContext) -> None:
 
     data, plan = ctx.data, ctx.plan
     primary = plan.primary_metric
+    # stage_finish_model sets `cv` (the saved, calibrated/thresholded model) and `cv_uncalibrated` when they differ
+    final_cv = {k: ctx.report.pop(k) for k in ("cv", "cv_uncalibrated", "cv_describes") if k in ctx.report}
     ctx.report.update({
         "task": data.task, "primary_metric": primary, "greater_is_better": METRICS[primary].greater_is_better,
         "classes": data.classes, "positive_class": data.pos_label,
         "rows": {"train": int(len(ctx.y_tr)), "holdout": int(len(ctx.y_te))},
         "features": data.columns.as_dict(),
         "cv": ctx.cv_result.summary() if ctx.cv_result else None,
-        "holdout": None, "baselines": {},
+        **final_cv, "holdout": None, "baselines": {},
     })
     if len(ctx.y_te):
         ctx.pred, ctx.proba = predict_all(ctx.model, ctx.X_te, data.task)
@@ -339,7 +343,8 @@ def _predictions_frame(ctx: RunContext) -> pd.DataFrame:
 def _log_metrics(report: dict[str, Any], primary: str) -> None:
     if report.get("cv"):
         cv = report["cv"][primary]
-        log.info("cv %s: %.4f +/- %.4f", primary, cv["mean"], cv["std"])
+        saved = " (saved model: calibrated/thresholded)" if report.get("cv_uncalibrated") else ""
+        log.info("cv %s: %.4f +/- %.4f%s", primary, cv["mean"], cv["std"], saved)
     if report.get("holdout"):
         log.info("holdout: %s", ", ".join(f"{k}={v:.4f}" for k, v in report["holdout"].items()))
         for name, scores in report.get("baselines", {}).items():

@@ -39,7 +39,8 @@ def test_run_prints_metrics_table_and_progress(cli, write_recipe, runs_dir):
 
 
 def test_overrides_after_flags(cli, write_recipe, runs_dir):
-    code, out, err = cli("run", write_recipe(TITANIC), "--json", "--runs-dir", runs_dir, "model=dummy", "cv.kind=none")
+    code, out, err = cli("run", write_recipe(TITANIC), "--json", "--runs-dir", runs_dir, "model=dummy", "cv.kind=none",
+                         "evaluate.require_beats_no_skill=false")  # a no-skill model, on purpose
     assert code == 0, err
     summary = __import__("json").loads(out)
     assert summary["metrics"]["cv"] is None

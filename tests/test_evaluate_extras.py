@@ -58,15 +58,19 @@ def test_gate_failure_exits_3_and_keeps_the_artifacts(cli, write_recipe, runs_di
     code, out, err = cli("run", write_recipe(MAMMO + gate, files=("mammography.csv",)), "--runs-dir", runs_dir,
                          "--json")
     assert code == 3
-    assert "quality gate not met (1 of 3" in err and "evaluate.require[0]" in err and "Traceback" not in err
-    summary = json.loads(out)
+    ap = read_json(f"{json.loads(out)['run_dir']}/metrics.json")["holdout"]["average_precision"]
+    assert err.count(f"gate failed: holdout average_precision {ap:.4f}, needs >= 0.99") == 1
+    assert "Traceback" not in err
+    summary = json.loads(out)  # one JSON object: the metrics, then why it failed
     assert summary["status"] == "failed" and summary["exit_code"] == 3
+    assert summary["metrics"]["holdout"]["average_precision"] == ap and summary["gate"]["passed"] is False
     run = summary["run_dir"]
     status = read_json(f"{run}/status.json")
     assert status["status"] == "failed" and status["error"]["type"] == "QualityGateError"
     metrics = read_json(f"{run}/metrics.json")
     checks = metrics["gate"]["checks"]
-    assert [c["passed"] for c in checks] == [False, True, True] and metrics["gate"]["passed"] is False
+    assert [c["passed"] for c in checks] == [False, True, True, True] and metrics["gate"]["passed"] is False
+    assert checks[-1]["key"] == "evaluate.require_beats_no_skill"
     assert (pd.read_parquet(f"{run}/predictions.parquet").shape[0]) == 2237 and (
         __import__("pathlib").Path(run) / "model.joblib").exists()
 

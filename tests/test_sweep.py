@@ -98,10 +98,9 @@ def test_joblib_launcher_runs_jobs_in_parallel_processes(write_recipe, runs_dir)
 
 def test_second_joblib_sweep_in_one_process_writes_its_own_jobs(write_recipe, runs_dir):
     # loky reuses its worker processes, with the environment of the first sweep: jobs must not read it from there
-    first = mlengine.sweep(write_recipe(FAST), {"model": ["dummy", "logistic_regression"]}, runs_dir=runs_dir / "a",
-                           launcher="joblib", n_jobs=2)
-    second = mlengine.sweep(write_recipe(FAST), {"model": ["dummy", "logistic_regression"]}, runs_dir=runs_dir / "b",
-                            launcher="joblib", n_jobs=2)
+    grid = {"model": ["dummy", "logistic_regression"], "evaluate.require_beats_no_skill": [False]}  # dummy: no skill
+    first = mlengine.sweep(write_recipe(FAST), grid, runs_dir=runs_dir / "a", launcher="joblib", n_jobs=2)
+    second = mlengine.sweep(write_recipe(FAST), grid, runs_dir=runs_dir / "b", launcher="joblib", n_jobs=2)
     assert list(first["status"]) == list(second["status"]) == ["complete", "complete"]
     assert all(d.startswith(second.attrs["sweep_dir"]) for d in second["run_dir"])
 

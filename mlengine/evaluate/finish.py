@@ -94,7 +94,8 @@ def describe_structure(model: Any) -> list[str]:
     return out
 
 
-@stage(reads=("data", "plan", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te"), writes=("model",))
+@stage(reads=("data", "plan", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te", "groups_tr", "times_tr"),
+       writes=("model",))
 def stage_finish_model(ctx: Any) -> None:
     """Sampler removal, selection record, calibration and threshold: ctx.model becomes the model that is saved."""
     from mlengine.steps.resample import strip_samplers
@@ -129,7 +130,7 @@ def stage_finish_model(ctx: Any) -> None:
     if cv is not None:
         oof_rows = cv.validated
         oof = cv.oof_proba[oof_rows]
-    calibrated = False
+    calibrated, threshold = False, None
     if m["calibration"]["method"] != "none":
         from mlengine.evaluate.calibration import calibrate
 
@@ -150,11 +151,79 @@ def stage_finish_model(ctx: Any) -> None:
         model, record = set_threshold(model, recipe.threshold, recipe.evaluate.value, oof, y_oof, classes,
                                       data.pos_label, calibrated)
         ctx.report["threshold"] = record
+        threshold = record["threshold"]
         ctx.bundle["threshold"] = {"value": record["threshold"], "positive_class": record["positive_class"],
                                    "objective": record["objective"], "applies_to": "predict_proba[:, positive]",
                                    "rule": "positive when probability >= value"}
+    if oof is not None:
+        _final_cv(ctx, oof, oof_rows, threshold, m["calibration"]["method"] if calibrated else None)
     ctx.model = model
     ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
+
+
+def _fold_rows(ctx: Any) -> list[np.ndarray]:
+    """Validation rows of each CV fold (first repeat): kept with the fold models, else split again (the
+    splitters are seeded, so these are the folds the out-of-fold predictions came from)."""
+    from mlengine.evaluate.crossval import split_arg
+
+    if ctx.cv_result.folds:
+        return [va for _, va in ctx.cv_result.folds]
+    cv = ctx.plan.cv
+    splits = cv.splitter().split(ctx.X_tr, ctx.y_tr, split_arg(cv, ctx.groups_tr, ctx.times_tr))
+    return [va for _, va in list(splits)[:cv.folds]]
+
+
+def final_cv_scores(oof: np.ndarray, rows: np.ndarray, y: np.ndarray, folds: list[np.ndarray], metrics: list[str],
+                    classes: list[Any], pos_label: Any, threshold: float | None) -> dict[str, dict[str, Any]]:
+    """Per-fold scores of the final model's out-of-fold predictions: `oof` are the (calibrated) probabilities of
+    the training rows in the bool mask `rows`; labels are positive when P(positive) >= `threshold` (as the saved
+    FixedThresholdClassifier decides), else the most probable class. Same shape as CVResult.summary()."""
+    from mlengine.evaluate.metrics import score_all
+
+    full = np.full((len(y), len(classes)), np.nan)
+    full[rows] = oof
+    labels = np.asarray(classes)
+    scores: dict[str, list[float]] = {m: [] for m in metrics}
+    for va in folds:
+        va = va[rows[va]]
+        if not len(va):
+            continue
+        p = full[va]
+        if threshold is not None:
+            neg = next(c for c in classes if c != pos_label)
+            pred = np.where(p[:, classes.index(pos_label)] >= threshold, pos_label, neg)
+        else:
+            pred = labels[np.argmax(p, axis=1)]
+        for name, v in score_all(metrics, y[va], pred=pred, proba=p, classes=classes, pos_label=pos_label).items():
+            scores[name].append(v)
+    return {m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": [float(x) for x in v]}
+            for m, v in scores.items()}
+
+
+def _final_cv(ctx: Any, oof: np.ndarray, rows: np.ndarray, threshold: float | None, calibration: str | None) -> None:
+    """The CV figures of the model that is saved (calibrated, thresholded), so the CV column describes the same
+    pipeline as the holdout; the cross-validated model before these steps stays under `cv_uncalibrated`."""
+    cv, data = ctx.cv_result, ctx.data
+    rows = np.asarray(rows, dtype=bool)
+    folds = _fold_rows(ctx)
+    covered = np.zeros(len(rows), dtype=bool)
+    covered[np.concatenate(folds)] = True
+    if not np.array_equal(covered, rows):
+        folds = [np.flatnonzero(rows)]  # folds not recoverable: one pooled score (std 0)
+    ctx.report["cv"] = final_cv_scores(oof, rows, ctx.y_tr.to_numpy(), folds, ctx.plan.metrics, list(data.classes),
+                                       data.pos_label, threshold)
+    ctx.report["cv_uncalibrated"] = cv.summary()
+    steps = ([f"{calibration} calibration"] if calibration else []) + (
+        [f"decision threshold {threshold:.4g}"] if threshold is not None else [])
+    ctx.report["cv_describes"] = {
+        "cv": f"the saved model: out-of-fold predictions after {' and '.join(steps)}, scored per fold "
+              f"({len(folds)} fold(s), first repeat)",
+        "cv_uncalibrated": "the model before calibration/threshold, as cross-validated",
+        "note": "The calibrator and the threshold were fitted on these same out-of-fold predictions, so the cv "
+                "figures are slightly optimistic; the holdout is the independent check"}
+    primary = ctx.plan.primary_metric
+    log.info("cv of the saved model (%s): %s %.4f (before: %.4f)", " and ".join(steps), primary,
+             ctx.report["cv"][primary]["mean"], ctx.report["cv_uncalibrated"][primary]["mean"])
 
 
 def _calibration_report(ctx: Any, before_model: Any, after_model: Any, oof_before: np.ndarray,

@@ -32,7 +32,8 @@ def _actual(report: dict[str, Any], metric: str, where: str, who: str = "model")
 
 
 def judge(requirements: list[Any], report: dict[str, Any]) -> dict[str, Any]:
-    """Every requirement checked against the run's report; nothing raised here."""
+    """Every requirement checked against the run's report; nothing raised here. Each check's `detail` states the
+    figure and what was needed (`holdout average_precision 0.7466, needs >= 0.9`), true whether it passed or not."""
     checks = []
     for i, req in enumerate(requirements):
         key = f"evaluate.require[{i}]"
@@ -43,30 +44,50 @@ def judge(requirements: list[Any], report: dict[str, Any]) -> dict[str, Any]:
             parts.append((f"{req.where} {req.metric} was not computed", False))
         else:
             if req.min is not None:
-                parts.append((f"{req.where} {req.metric} {actual:.4f} >= {req.min}", actual >= req.min))
+                parts.append((f"{req.where} {req.metric} {actual:.4f}, needs >= {req.min}", actual >= req.min))
             if req.max is not None:
-                parts.append((f"{req.where} {req.metric} {actual:.4f} <= {req.max}", actual <= req.max))
+                parts.append((f"{req.where} {req.metric} {actual:.4f}, needs <= {req.max}", actual <= req.max))
             if req.beats is not None:
                 base = _actual(report, req.metric, req.where, req.beats)
                 if base is None:
                     parts.append((f"baseline {req.beats!r} has no {req.metric}", False))
                 else:
                     margin = actual - base if greater else base - actual
-                    parts.append((f"{req.metric} {actual:.4f} beats {req.beats} ({base:.4f}) by {margin:+.4f} "
-                                  f"(needs >= {req.by})", margin >= req.by))
+                    parts.append((f"{req.where} {req.metric} {actual:.4f} against {req.beats} {base:.4f}: margin "
+                                  f"{margin:+.4f}, needs >= {req.by}", margin >= req.by))
         checks.append({"key": key, "metric": req.metric, "where": req.where, "actual": actual,
                        "passed": all(ok for _, ok in parts), "detail": "; ".join(text for text, _ in parts)})
     return {"passed": all(c["passed"] for c in checks), "checks": checks}
+
+
+def beats_no_skill_check(report: dict[str, Any], no_skill: dict[str, float] | None) -> dict[str, Any] | None:
+    """`evaluate.require_beats_no_skill`: the holdout primary metric must be strictly better than no-skill's
+    (None when there is no holdout score to compare)."""
+    from mlengine.evaluate.metrics import METRICS
+
+    metric = report.get("primary_metric")
+    actual = (report.get("holdout") or {}).get(metric)
+    base = (no_skill or {}).get(metric)
+    if actual is None or base is None:
+        return None
+    sign = ">" if METRICS[metric].greater_is_better else "<"
+    return {"key": "evaluate.require_beats_no_skill", "metric": metric, "where": "holdout", "actual": actual,
+            "passed": METRICS[metric].better(actual, base),
+            "detail": f"holdout {metric} {actual:.4f}, needs {sign} no_skill {base:.4f} "
+                      "(evaluate.require_beats_no_skill)"}
+
+
+def gate_message(gate: dict[str, Any]) -> str:
+    """One line for a failed gate: `gate failed: holdout average_precision 0.7466, needs >= 0.9` (failed
+    checks joined by '; '); which keys failed is in metrics.json['gate']."""
+    return "gate failed: " + "; ".join(c["detail"] for c in gate["checks"] if not c["passed"])
 
 
 def enforce(gate: dict[str, Any] | None) -> None:
     """Raise QualityGateError (exit 3) when the gate was not met."""
     if not gate or gate["passed"]:
         return
-    failed = [c for c in gate["checks"] if not c["passed"]]
-    lines = "; ".join(f"{c['key']}: {c['detail']}" for c in failed)
-    raise QualityGateError(f"quality gate not met ({len(failed)} of {len(gate['checks'])} requirement(s) failed): "
-                           f"{lines}. The model and metrics are in the run directory.")
+    raise QualityGateError(gate_message(gate))
 
 
 def check_requirements(recipe: Any, task: str, baseline_names: list[str]) -> list[Problem]:

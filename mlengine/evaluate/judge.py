@@ -60,16 +60,64 @@ def stage_judge(ctx: Any) -> None:
     stability = stability_report(ctx)  # evaluate.stability: metric and PSI per period (out-of-fold)
     if stability is not None:
         report["stability"] = stability
+    no_skill_scores = _no_skill_scores(ctx)
+    report["warnings"] = no_skill_warnings(report.get("holdout") or {}, no_skill_scores)
+    for w in report["warnings"]:
+        log.warning("warning: %s", w)
+    checks: list[dict[str, Any]] = []
     if ev.require:
         from mlengine.evaluate.gates import judge
 
-        report["gate"] = judge(list(ev.require), report)
-        for c in report["gate"]["checks"]:
-            log.info("gate %s: %s (%s)", c["key"], "passed" if c["passed"] else "FAILED", c["detail"])
+        checks += judge(list(ev.require), report)["checks"]
+    if ev.require_beats_no_skill:
+        from mlengine.evaluate.gates import beats_no_skill_check
+
+        check = beats_no_skill_check(report, no_skill_scores)
+        checks += [check] if check else []
+    if checks:
+        report["gate"] = {"passed": all(c["passed"] for c in checks), "checks": checks}
+        for c in checks:  # a failed check reaches the console once, as the run's error (`gate failed: ...`)
+            log.info("gate %s: %s (%s)", c["key"], "passed" if c["passed"] else "failed", c["detail"],
+                     extra=None if c["passed"] else {"console": False})
+
+
+def _no_skill_scores(ctx: Any) -> dict[str, float] | None:
+    """The no-skill baseline's holdout scores: as reported, or scored here when the recipe's baselines leave it
+    out (the warnings and `evaluate.require_beats_no_skill` always compare against it)."""
+    if ctx.pred is None:
+        return None
+    if "no_skill" in ctx.report.get("baselines", {}):
+        return ctx.report["baselines"]["no_skill"]
+    from mlengine.evaluate.baselines import score_baselines
+
+    data = ctx.data
+    return score_baselines(["no_skill"], data.task, ctx.y_tr, ctx.y_te, ctx.plan.metrics, list(data.classes or []),
+                           data.pos_label)["no_skill"]
+
+
+def no_skill_warnings(holdout: dict[str, float], no_skill: dict[str, float] | None) -> list[str]:
+    """One warning per holdout metric on which the model is worse than the no-skill baseline."""
+    from mlengine.evaluate.metrics import METRICS
+
+    out = []
+    for metric, value in holdout.items():
+        base = (no_skill or {}).get(metric)
+        if metric in METRICS and base is not None and METRICS[metric].better(base, value):
+            direction = "higher" if METRICS[metric].greater_is_better else "lower"
+            out.append(f"holdout {metric} {value:.4f} is worse than the no-skill baseline's {base:.4f} "
+                       f"({direction} is better)")
+    return out
 
 
 @stage(reads=("plan",))
 def stage_gate(ctx: Any) -> None:
+    """Raise QualityGateError (exit 3) on a failed gate, carrying the run's report so the caller can show the
+    metrics table before the message."""
+    from mlengine.errors import QualityGateError
     from mlengine.evaluate.gates import enforce
 
-    enforce(ctx.report.get("gate"))
+    try:
+        enforce(ctx.report.get("gate"))
+    except QualityGateError as exc:
+        exc.report = ctx.report  # type: ignore[attr-defined]
+        raise

@@ -409,6 +409,9 @@ class EvaluateSection(Section):
     require: list[Requirement] = Field(default_factory=list,
                                        description="quality gate: when any requirement fails the run is marked "
                                                    "failed, exit 3 (artifacts are still written)")
+    require_beats_no_skill: bool = Field(True, description="the holdout primary metric must be better than the "
+                                                           "no_skill baseline's, else the run fails like a failed "
+                                                           "`require` (exit 3)")
     stability: StabilitySection = Field(default_factory=StabilitySection,
                                         description="metric per time period on out-of-fold predictions and PSI "
                                                     "of each feature between the first and each later period")

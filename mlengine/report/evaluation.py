@@ -20,12 +20,15 @@ def metrics_section(run: RunData) -> Block | None:
         return None
     from mlengine.evaluate.metrics import METRICS
 
-    headers = ["metric", "", "CV mean", "CV std", "holdout", *[f"baseline: {b}" for b in bases]]
+    before = m.get("cv_uncalibrated") or {}
+    headers = ["metric", "", "CV mean", "CV std", *(["CV before calibration/threshold"] if before else []),
+               "holdout", *[f"baseline: {b}" for b in bases]]
     rows = []
     for n in names:
         arrow = "↑" if n not in METRICS or METRICS[n].greater_is_better else "↓"
         c = cv.get(n) or {}
-        rows.append([n, arrow, c.get("mean"), c.get("std"), hold.get(n), *[bases[b].get(n) for b in bases]])
+        extra = [(before.get(n) or {}).get("mean")] if before else []
+        rows.append([n, arrow, c.get("mean"), c.get("std"), *extra, hold.get(n), *[bases[b].get(n) for b in bases]])
     body = table(headers, rows, numeric=tuple(range(2, len(headers))))
     primary = run.primary
     if primary:
@@ -36,8 +39,13 @@ def metrics_section(run: RunData) -> Block | None:
                        f"{primary}: cross-validation folds, holdout and baselines",
                        "Each dot is one CV fold; the diamond is the holdout; dashed lines are the baselines scored "
                        "on the same holdout."))
-    return Block("metrics", "Metrics", body, "Cross-validated on the training split and scored once on the holdout, "
-                                             "beside every baseline (↑ higher is better, ↓ lower is better).")
+    lead = ("Cross-validated on the training split and scored once on the holdout, beside every baseline "
+            "(↑ higher is better, ↓ lower is better).")
+    if before:
+        d = m.get("cv_describes") or {}
+        lead += (f" CV columns: {d.get('cv', 'the saved model')}; 'CV before calibration/threshold': "
+                 f"{d.get('cv_uncalibrated', 'the model before those steps')}. {d.get('note', '')}")
+    return Block("metrics", "Metrics", body, lead.strip())
 
 
 def confusion_section(run: RunData) -> Block | None:

@@ -21,8 +21,9 @@ def overview(run: RunData) -> Block:
     rows = m.get("rows") or {}
     items = [("holdout " + primary, fmt(hold), f"no-skill baseline {fmt(base)}" if base is not None else "")]
     if cv:
-        items.append((f"cv {primary}", fmt(cv.get("mean")), f"± {fmt(cv.get('std'))} over "
-                                                            f"{len(cv.get('folds') or [])} folds"))
+        saved = " (saved model)" if m.get("cv_uncalibrated") else ""
+        items.append((f"cv {primary}{saved}", fmt(cv.get("mean")), f"± {fmt(cv.get('std'))} over "
+                                                                   f"{len(cv.get('folds') or [])} folds"))
     items.append(("model", str(run.bundle.get("model") or (run.recipe.get("model") or {}).get("name", "-")),
                   f"task {run.task}"))
     items.append(("rows", fmt(int(rows.get("train", 0)) + int(rows.get("holdout", 0))),
@@ -45,7 +46,22 @@ def overview(run: RunData) -> Block:
         better = hold > base if run.greater_is_better else hold < base
         body += ("<p>" + (badge("beats the no-skill baseline", "ok") if better else
                           badge("does not beat the no-skill baseline", "fail")) + "</p>")
+    body += _gate_and_warnings(m)
     return Block("overview", "Overview", body, lead)
+
+
+def _gate_and_warnings(m: dict[str, Any]) -> str:
+    """The failed gate checks (what was measured, what was needed) and the warnings, e.g. worse than no-skill."""
+    from mlengine.evaluate.gates import gate_message
+
+    gate, out = m.get("gate") or {}, ""
+    if gate.get("checks"):
+        out += "<p>" + (badge("gate passed", "ok") if gate.get("passed") else
+                        badge("gate failed", "fail") + " " + esc(gate_message(gate).removeprefix("gate failed: "))) \
+            + "</p>"
+    if m.get("warnings"):
+        out += "<p>" + badge(f"{len(m['warnings'])} warning(s)", "warn") + "</p>" + notes(m["warnings"])
+    return out
 
 
 def recipe_section(run: RunData) -> Block | None:
