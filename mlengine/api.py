@@ -29,11 +29,12 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Any:
 
 
 def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
-        progress: bool = False, hooks: list[Any] | None = None) -> Any:
+        progress: bool = False, hooks: list[Any] | None = None,
+        resume: str | os.PathLike[str] | None = None) -> Any:
     """Run a recipe (path, dict or loaded recipe); returns a RunResult (metrics, run_dir, model).
 
     With progress=True, progress lines go to stderr as in the CLI. `hooks`: objects called at defined points of
-    the run (see `mlengine.hooks`).
+    the run (see `mlengine.hooks`). `resume`: a run directory whose search this run continues (as `--resume`).
     """
     from mlengine.log import setup_console
     from mlengine.runner import run_recipe
@@ -41,7 +42,7 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
     if progress:
         setup_console()
     loaded = recipe if hasattr(recipe, "recipe") else load_recipe(recipe, overrides)
-    return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or ())
+    return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or (), resume=resume)
 
 
 def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None,

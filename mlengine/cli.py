@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--multirun", action="store_true",
                    help="sweep: run every combination of comma-separated values (key=a,b), range(start,stop,step) "
                         "and group options through Hydra's multirun; hydra/launcher=joblib runs jobs in parallel")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the search of an earlier (interrupted) run from its leaderboard.csv: its finished "
+                        "trials are replayed, then the search goes on as an uninterrupted one would (search.trials)")
 
     p = sub.add_parser("validate", help="check a recipe (and its data) without fitting anything",
                        description="Validate the whole recipe and report every problem at once; then read the data "
@@ -229,7 +232,7 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("interrupted" + _marked(sys.exc_info()[1]), file=sys.stderr)
+        print(f"{sys.exc_info()[1] or 'interrupted'}" + _marked(sys.exc_info()[1]), file=sys.stderr)
         return 130
     except RunInterrupted as exc:
         print(f"{exc}{_marked(exc)}", file=sys.stderr)
@@ -277,6 +280,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if quick:
             raise UserError("-m sweeps run a recipe file: start with `mlengine run data.csv --target y`, then sweep "
                             "the recipe it saves.")
+        if args.resume:
+            raise UserError("--resume continues one run's search; it cannot be combined with --multirun. Resume "
+                            "each job's run directory with its own `mlengine run` command.")
         return _run_sweep(args)
     import tempfile
 
@@ -284,7 +290,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         path = (write_recipe(default_recipe(args.recipe, args.target, args.task, args.time_budget), Path(scratch))
                 if quick else args.recipe)
         loaded = load_recipe(path, args.overrides)
-        result = run_recipe(loaded, runs_dir=args.runs_dir)
+        result = run_recipe(loaded, runs_dir=args.runs_dir, resume=args.resume)
     if args.json:
         print(json.dumps(result.summary(), default=str))
     else:

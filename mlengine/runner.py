@@ -72,17 +72,18 @@ Stage = Callable[[RunContext], None]
 
 
 def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: str | Path | None = None,
-               run_prefix: str = "", hooks: Any = ()) -> RunResult:
+               run_prefix: str = "", hooks: Any = (), resume: str | Path | None = None) -> RunResult:
     """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs).
 
-    `hooks`: extra hook objects (see `mlengine.hooks`), called after the recipe's built-in and plugin hooks."""
+    `hooks`: extra hook objects (see `mlengine.hooks`), called after the recipe's built-in and plugin hooks.
+    `resume`: an earlier run directory whose search leaderboard the search continues (`mlengine.search.resume`)."""
     from mlengine.hooks import HookManager
 
     recipe = loaded.recipe
     check_order(STAGES)
     manager = HookManager.for_run(loaded, hooks)
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
-    ctx = RunContext(loaded=loaded, rd=rd)
+    ctx = RunContext(loaded=loaded, rd=rd, resume=resume)
     with run_log(rd.file("run.log")):
         log.info("run %s -> %s", recipe.name, rd.final)
         for note in loaded.notes:
@@ -108,6 +109,8 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
                      "user_error": isinstance(exc, UserError)}
             if not isinstance(exc, MlengineError) and not interrupted:
                 error["traceback"] = traceback.format_exc()
+            if getattr(exc, "progress", None):  # what an interrupted stage kept (the search: its leaderboard)
+                error["progress"] = exc.progress
             # run.log keeps it; the console gets the error once, from whoever catches it (the CLI, a notebook)
             log.error("run %s: %s", "interrupted" if interrupted else "failed", error["message"] or type(exc).__name__,
                       extra={"console": False})
@@ -294,6 +297,12 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.report["artifacts"] = ctx.artifacts
     ctx.report["notes"] = ctx.data.notes + ctx.data.warnings + ctx.loaded.notes
     ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
+    wall = time.time() - ctx.rd.started  # from the run directory's creation to here (the last artifact)
+    ctx.report["wall_seconds"] = round(wall, 3)
+    if ctx.recipe.run.time_budget:
+        budget = ctx.recipe.run.time_budget
+        ctx.report["run_budget"] = {"time_budget": budget, "wall_seconds": round(wall, 3),
+                                    "overrun_seconds": round(max(0.0, wall - budget), 3)}
     ctx.rd.write_json("metrics.json", ctx.report)
 
 
