@@ -81,6 +81,10 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
 
     recipe = loaded.recipe
     check_order(STAGES)
+    if resume is not None:  # a bad --resume is refused before a run directory exists
+        from mlengine.search.resume import check_resume
+
+        resume = check_resume(resume, recipe)
     manager = HookManager.for_run(loaded, hooks)
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
     ctx = RunContext(loaded=loaded, rd=rd, resume=resume)

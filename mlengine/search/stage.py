@@ -128,7 +128,7 @@ def _replay(ctx: Any, metric: str) -> list[Any] | None:
         return None
     from mlengine.search.resume import check_resume, replay_outcomes
 
-    run_dir = check_resume(ctx.resume, ctx.recipe)
+    run_dir = check_resume(ctx.resume, ctx.recipe)  # again: a library caller may set ctx.resume itself
     outcomes = replay_outcomes(run_dir, metric)
     log.info("resume: %d finished trial(s) from %s are replayed, then the search goes on", len(outcomes), run_dir)
     return outcomes
