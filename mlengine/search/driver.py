@@ -173,7 +173,8 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     seconds = time.time() - t0
     fallback = None
     if best is None:
-        if not time_budget or (records and all(r.status == "failed" for r in records)):
+        # the recipe's own model is trial 1 (the first start point): a fallback only when the clock stopped it
+        if not time_budget or (partial is None and records and records[0].status != "timeout"):
             error = _nothing_finished(records, time_budget, metric)
             error.records = records  # type: ignore[attr-defined]  # the stage still writes the leaderboard
             raise error
@@ -279,12 +280,9 @@ def _log_trial(rec: TrialRecord, best: TrialRecord | None, trials: int | None, t
 
 
 def _nothing_finished(records: list[TrialRecord], time_budget: float | None, metric: str) -> UserError:
-    if not records or all(r.status == "timeout" for r in records):
-        return UserError(
-            f"search.time_budget: {time_budget:g} s was too short for any trial to finish "
-            f"({len(records)} trial(s) started; each was stopped at the budget before its cross-validation "
-            "finished). "
-            "Raise search.time_budget, or set search.trials for a budget counted in trials.")
+    if not records:  # a budgeted search falls back to a model instead (see `_fallback`)
+        return UserError("search: the searcher proposed no configuration to try, so there is no model to fit. "
+                         "Check search.space (every parameter pinned?) and search.estimators.")
     errors: dict[str, list[int]] = {}
     for r in records:
         errors.setdefault(f"{r.model}: {r.error}", []).append(r.number)
