@@ -205,7 +205,7 @@ def test_interrupt_keeps_the_leaderboard_and_resume_runs_the_uninterrupted_seque
     kept = pd.read_csv(stopped / "leaderboard.csv")
     assert sorted(kept["trial"]) == [1, 2, 3]
     resumed_dir, resumed, err = _run(cli, path, runs_dir, "--resume", stopped)
-    assert "3 finished trial(s)" in err and resumed["search"]["trials_resumed"] == 3
+    assert resumed["search"]["trials_resumed"] == 3 and resumed["search"]["resumed_from"] == str(stopped)
     a = pd.read_csv(Path(full_dir) / "leaderboard.csv")[COLUMNS]
     b = pd.read_csv(Path(resumed_dir) / "leaderboard.csv")[COLUMNS]
     pd.testing.assert_frame_equal(a, b)  # the same trials, in the same order, with the same scores
