@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = {
     "titanic": ("titanic.csv", "survived", "[alive, who, adult_male, class, embark_town]"),
-    "mammography": ("mammography.csv", "class", "[]"),
+    "mammography": ("mammography.csv", "malignant", "[]"),
 }
 RECIPE = """
 name: {name}
@@ -46,7 +46,9 @@ def main() -> None:
     parser.add_argument("--budgets", type=float, nargs="+", default=[5.0, 10.0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     args = parser.parse_args()
-    rows = []
+    head = ("data", "case", "budget", "search s", "stage s", "wall s", "overrun", "promise", "trials", "fallback")
+    print(" | ".join(head))
+    print(" | ".join("---" for _ in head), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets:
             file, target, drop = DATASETS[name]
@@ -60,14 +62,9 @@ def main() -> None:
                     m = result.metrics
                     s = m["search"]
                     fallback = (s.get("fallback") or {}).get("kind", "-")
-                    rows.append((name, label, budget, s["seconds"], m["timings_seconds"]["search"],
-                                 m["wall_seconds"], s["overrun_seconds"], max(5.0, 0.1 * budget), s["trials_run"],
-                                 fallback))
-    head = ("data", "case", "budget", "search s", "stage s", "wall s", "overrun", "promise", "trials", "fallback")
-    print(" | ".join(head))
-    print(" | ".join("---" for _ in head))
-    for r in rows:
-        print(" | ".join(f"{v:.1f}" if isinstance(v, float) else str(v) for v in r))
+                    row = (name, label, budget, s["seconds"], m["timings_seconds"]["search"], m["wall_seconds"],
+                           s["overrun_seconds"], max(5.0, 0.1 * budget), s["trials_run"], fallback)
+                    print(" | ".join(f"{v:.1f}" if isinstance(v, float) else str(v) for v in row), flush=True)
 
 
 if __name__ == "__main__":
