@@ -246,7 +246,7 @@ def stage_fit(ctx: RunContext) -> None:
 
     refold = (ctx.cv_result is not None and not ctx.cv_result.models
               and needs_fold_models(plan, ctx.pipeline))
-    if plan.cv.kind != "none" and (ctx.cv_result is None or refold):
+    if plan.cv.kind != "none" and (ctx.cv_result is None or refold) and not _fallback_skips_cv(ctx):
         log.info("cross-validating %s: %s", ctx.model_name or ctx.candidate.model, plan.cv.describe())
         ctx.cv_result = cross_validate(
             ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
@@ -254,6 +254,18 @@ def stage_fit(ctx: RunContext) -> None:
             times=ctx.times_tr, label="  ", keep_models=plan.keeps_fold_models)
     log.info("fitting %s on the whole training split", ctx.model_name or ctx.candidate.model)
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
+
+
+def _fallback_skips_cv(ctx: RunContext) -> bool:
+    """A budgeted search that no trial finished falls back to the recipe's own model: it is refit without a
+    cross-validation (k more fits past the budget), unless calibration or a threshold needs out-of-fold scores."""
+    fallback = (ctx.report.get("search") or {}).get("fallback") or {}
+    m = ctx.plan.modelling or {}
+    needs_oof = m and (m["calibration"]["method"] != "none" or m["threshold"]["objective"] != "none")
+    if fallback.get("kind") == "recipe_model" and not needs_oof:
+        log.info("no cross-validation of the fallback model: the time budget is spent (metrics.json cv is null)")
+        return True
+    return False
 
 
 @stage(reads=("data", "plan", "model", "X_te", "y_tr", "y_te", "cv_result"), writes=("pred", "proba"))

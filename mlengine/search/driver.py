@@ -240,7 +240,8 @@ def _fallback(setup: Any, records: list[TrialRecord], partial: tuple[TrialRecord
     rec = TrialRecord(0, "fallback", model, params, pipeline_params, 0.0)
     message = (f"search: no trial finished a single fold within the time budget ({time_budget:g} s, "
                f"{len(records)} trial(s) started); fitting the recipe's own model ({model}) instead, "
-               "cross-validated and refit after the budget. Raise search.time_budget for a search")
+               "refit after the budget (cross-validated only when calibration or a threshold needs it). Raise "
+               "search.time_budget for a search")
     return rec, {"kind": "recipe_model", "trial": None, "folds": 0, "message": message}
 
 
