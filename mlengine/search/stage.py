@@ -81,15 +81,15 @@ def stage_search(ctx: Any) -> None:
         records = getattr(exc, "records", None)
         if records:
             write_leaderboard(leaderboard(records, metric, greater), ctx.rd.path)
-        if not isinstance(exc, Exception):  # an interrupt: say what was kept and how to go on
-            _interrupted(ctx, exc, records or [])
+        if records is not None and not isinstance(exc, Exception):  # an interrupt: what was kept, how to go on
+            _interrupted(ctx, exc, records)
         raise
     frame = leaderboard(result.records, metric, greater)
     ctx.artifacts.update(write_leaderboard(frame, ctx.rd.path))
     best = result.best
     ctx.candidate = setup.candidate(best.model, best.params, best.pipeline_params)
     ctx.pipeline = setup.pipeline(ctx.candidate, n_jobs=plan.n_jobs)
-    ctx.cv_result = result.cv_results.get(best.number)  # None for the recipe-model fallback: the fit CVs it
+    ctx.cv_result = result.cv_results.get(best.number)  # None: the recipe-model fallback (see stage_fit)
     ctx.model_name = best.model
     n_ok = sum(r.ok for r in result.records)
     n_pruned = sum(r.status == "pruned" for r in result.records)
