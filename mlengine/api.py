@@ -29,13 +29,15 @@ def compile_recipe(recipe: Any, task: str | None = None) -> Any:
 
 
 def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.PathLike[str] | None = None,
-        progress: bool = False, hooks: list[Any] | None = None, data: Any = None) -> Any:
+        progress: bool = False, hooks: list[Any] | None = None, data: Any = None,
+        resume: str | os.PathLike[str] | None = None) -> Any:
     """Run a recipe (path, dict or loaded recipe); returns a RunResult (metrics, run_dir, model).
 
     With progress=True, progress lines go to stderr as in the CLI. `hooks`: objects called at defined points of
     the run (see `mlengine.hooks`). `data`: a pandas DataFrame to train on instead of the recipe's data.source
     (a dict recipe may then leave data.source out). The run records the frame's fingerprint, not the frame:
-    replaying it needs the same frame again, `mlengine.replay(run_dir, frame=df)`.
+    replaying it needs the same frame again, `mlengine.replay(run_dir, frame=df)`. `resume`: a run directory
+    whose search this run continues (as `--resume`).
     """
     from mlengine.log import setup_console
     from mlengine.recipe.load import with_frame
@@ -51,7 +53,7 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
     loaded = recipe if hasattr(recipe, "recipe") else load_recipe(recipe, overrides)
     if data is not None:
         loaded = with_frame(loaded, data)
-    return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or ())
+    return run_recipe(loaded, runs_dir=runs_dir, hooks=hooks or (), resume=resume)
 
 
 def load_model(run_dir: str | os.PathLike[str], format: str = "joblib", threads: int | None = None,

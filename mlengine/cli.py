@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--multirun", action="store_true",
                    help="sweep: run every combination of comma-separated values (key=a,b), range(start,stop,step) "
                         "and group options through Hydra's multirun; hydra/launcher=joblib runs jobs in parallel")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the search of an earlier (interrupted) run from its leaderboard.csv: its finished "
+                        "trials are replayed, then the search goes on as an uninterrupted one would (search.trials)")
 
     p = sub.add_parser("validate", help="check a recipe (and its data) without fitting anything",
                        description="Validate the whole recipe and report every problem at once; then read the data "
@@ -241,7 +244,7 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("interrupted" + _marked(sys.exc_info()[1]), file=sys.stderr)
+        print(f"{sys.exc_info()[1] or 'interrupted'}" + _marked(sys.exc_info()[1]), file=sys.stderr)
         return 130
     except RunInterrupted as exc:
         print(f"{exc}{_marked(exc)}", file=sys.stderr)
@@ -293,6 +296,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if quick:
             raise UserError("-m sweeps run a recipe file: start with `mlengine run data.csv --target y`, then sweep "
                             "the recipe it saves.")
+        if args.resume:
+            raise UserError("--resume continues one run's search; it cannot be combined with --multirun. Resume "
+                            "each job's run directory with its own `mlengine run` command.")
         return _run_sweep(args)
     import tempfile
 
@@ -301,7 +307,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if quick else args.recipe)
         loaded = load_recipe(path, args.overrides)
         try:
-            result = run_recipe(loaded, runs_dir=args.runs_dir)
+            result = run_recipe(loaded, runs_dir=args.runs_dir, resume=args.resume)
         except QualityGateError as exc:  # the evidence first: the table (or the JSON summary), then the message
             if not getattr(exc, "report", None):
                 raise

@@ -74,17 +74,22 @@ Stage = Callable[[RunContext], None]
 
 
 def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: str | Path | None = None,
-               run_prefix: str = "", hooks: Any = ()) -> RunResult:
+               run_prefix: str = "", hooks: Any = (), resume: str | Path | None = None) -> RunResult:
     """Execute a loaded recipe into a new run directory (under runs_dir/<name>/, or run_parent for sweep jobs).
 
-    `hooks`: extra hook objects (see `mlengine.hooks`), called after the recipe's built-in and plugin hooks."""
+    `hooks`: extra hook objects (see `mlengine.hooks`), called after the recipe's built-in and plugin hooks.
+    `resume`: an earlier run directory whose search leaderboard the search continues (`mlengine.search.resume`)."""
     from mlengine.hooks import HookManager
 
     recipe = loaded.recipe
     check_order(STAGES)
+    if resume is not None:  # a bad --resume is refused before a run directory exists
+        from mlengine.search.resume import check_resume
+
+        resume = check_resume(resume, recipe)
     manager = HookManager.for_run(loaded, hooks)
     rd = RunDir(runs_dir or recipe.tracking.runs_dir, recipe.name, parent=run_parent, prefix=run_prefix)
-    ctx = RunContext(loaded=loaded, rd=rd)
+    ctx = RunContext(loaded=loaded, rd=rd, resume=resume)
     with run_log(rd.file("run.log")):
         log.info("run %s -> %s", recipe.name, rd.final)
         for note in loaded.notes:
@@ -110,6 +115,8 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
                      "user_error": isinstance(exc, UserError)}
             if not isinstance(exc, MlengineError) and not interrupted:
                 error["traceback"] = traceback.format_exc()
+            if getattr(exc, "progress", None):  # what an interrupted stage kept (the search: its leaderboard)
+                error["progress"] = exc.progress
             # run.log keeps it; the console gets the error once, from whoever catches it (the CLI, a notebook)
             log.error("run %s: %s", "interrupted" if interrupted else "failed", error["message"] or type(exc).__name__,
                       extra={"console": False})
@@ -241,7 +248,7 @@ def stage_fit(ctx: RunContext) -> None:
 
     refold = (ctx.cv_result is not None and not ctx.cv_result.models
               and needs_fold_models(plan, ctx.pipeline))
-    if plan.cv.kind != "none" and (ctx.cv_result is None or refold):
+    if plan.cv.kind != "none" and (ctx.cv_result is None or refold) and not _fallback_skips_cv(ctx):
         log.info("cross-validating %s: %s", ctx.model_name or ctx.candidate.model, plan.cv.describe())
         ctx.cv_result = cross_validate(
             ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
@@ -249,6 +256,18 @@ def stage_fit(ctx: RunContext) -> None:
             times=ctx.times_tr, label="  ", keep_models=plan.keeps_fold_models)
     log.info("fitting %s on the whole training split", ctx.model_name or ctx.candidate.model)
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
+
+
+def _fallback_skips_cv(ctx: RunContext) -> bool:
+    """A budgeted search that no trial finished falls back to the recipe's own model: it is refit without a
+    cross-validation (k more fits past the budget), unless calibration or a threshold needs out-of-fold scores."""
+    fallback = (ctx.report.get("search") or {}).get("fallback") or {}
+    m = ctx.plan.modelling or {}
+    needs_oof = m and (m["calibration"]["method"] != "none" or m["threshold"]["objective"] != "none")
+    if fallback.get("kind") == "recipe_model" and not needs_oof:
+        log.info("no cross-validation of the fallback model: the time budget is spent (metrics.json cv is null)")
+        return True
+    return False
 
 
 @stage(reads=("data", "plan", "model", "X_te", "y_tr", "y_te", "cv_result"), writes=("pred", "proba"))
@@ -298,6 +317,12 @@ def stage_finalize(ctx: RunContext) -> None:
     ctx.report["artifacts"] = ctx.artifacts
     ctx.report["notes"] = ctx.data.notes + ctx.data.warnings + ctx.loaded.notes
     ctx.report["timings_seconds"] = {k: round(v, 3) for k, v in ctx.timings.items()}
+    wall = time.time() - ctx.rd.started  # from the run directory's creation to here (the last artifact)
+    ctx.report["wall_seconds"] = round(wall, 3)
+    if ctx.recipe.run.time_budget:
+        budget = ctx.recipe.run.time_budget
+        ctx.report["run_budget"] = {"time_budget": budget, "wall_seconds": round(wall, 3),
+                                    "overrun_seconds": round(max(0.0, wall - budget), 3)}
     from mlengine.runs.metrics_record import validated
 
     ctx.rd.write_json("metrics.json", validated(ctx.report))

@@ -55,6 +55,7 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     data_fingerprint: dict[str, Any] | None = None  # the table as read (mlengine.runs.fingerprint)
     search: dict[str, Any] | None = None  # set by the search stage; its shape: mlengine.runs.manifest docstring
+    resume: Any = None  # a run directory whose search leaderboard this run continues (`run --resume`)
 
     @property
     def recipe(self) -> Any:
@@ -62,7 +63,7 @@ class RunContext:
 
 
 # what every run starts with: the recipe, the run directory and the containers stages add entries to
-INITIAL = frozenset({"loaded", "rd", "report", "bundle", "artifacts", "timings", "data_checks"})
+INITIAL = frozenset({"loaded", "rd", "report", "bundle", "artifacts", "timings", "data_checks", "resume"})
 STAGE_FIELDS = frozenset(f.name for f in fields(RunContext))
 
 

@@ -96,17 +96,31 @@ def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.
 
 
 class FoldDeadline(Exception):
-    """Cross-validation stopped before a fold because a deadline (a search's time budget) had passed."""
+    """Cross-validation stopped because a deadline (a search's time budget) passed or would pass in the next fold.
+
+    `partial` is the CVResult of the folds that finished before it (None when none did)."""
+
+    partial: CVResult | None = None
+
+
+def clock() -> float:
+    """The clock deadlines are checked against (time.time); one place, so every check agrees."""
+    return time.time()
 
 
 def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, task: str, metrics: list[str],
                    primary: str, classes: list[Any], pos_label: Any, groups: pd.Series | None = None,
                    times: pd.Series | None = None, label: str = "", deadline: float | None = None,
                    fold_log_level: int = logging.INFO, keep_models: bool = False,
-                   after_fold: Callable[[int, int, dict[str, list[float]]], None] | None = None) -> CVResult | None:
+                   after_fold: Callable[[int, int, dict[str, list[float]]], None] | None = None,
+                   before_fold: Callable[[int, int, list[float]], None] | None = None,
+                   fit_params: dict[str, Any] | None = None) -> CVResult | None:
     """Fit and score `pipeline` on each fold; None when cv.kind is 'none'.
 
-    `deadline` (a time.time() value) is checked before each fold: past it, FoldDeadline is raised. `keep_models`
+    `deadline` (a `clock()` value) is checked before each fold: past it, FoldDeadline is raised, carrying the
+    finished folds as `partial`. `before_fold(i, n_folds, fold seconds so far)` may raise FoldDeadline too (a fold
+    that would end past the deadline), and so may a fit callback passed in `fit_params` (keyword arguments of
+    every fold's `fit`, e.g. a LightGBM callback that checks the deadline between boosting rounds). `keep_models`
     keeps the fitted fold pipelines of the first repeat (calibration and selection records use them).
     `after_fold(i, n_folds, scores so far)` runs after each fold; a search uses it to stop a losing trial early.
     """
@@ -125,31 +139,39 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
     models: list[Any] = []
     kept: list[tuple[np.ndarray, np.ndarray]] = []
     folds = list(splitter.split(X, y, split_arg(cv, groups, times)))
-    for i, (tr, va) in enumerate(folds, 1):
-        if deadline is not None and time.time() > deadline:
-            raise FoldDeadline(f"deadline passed after {i - 1} of {len(folds)} folds")
-        t = time.perf_counter()
-        est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr])
-        pred, proba = predict_all(est, X.iloc[va], task)
-        if proba is not None:
-            proba = _align(proba, list(est.classes_), classes)
-        fold_scores = score_all(metrics, y.iloc[va].to_numpy(), pred=pred, proba=proba, classes=classes,
-                                pos_label=pos_label)
-        for m, v in fold_scores.items():
-            scores[m].append(v)
-        if i <= cv.folds:  # first repeat only
-            oof_pred[va] = pred
-            if oof_proba is not None:
-                oof_proba[va] = proba
-            validated[va] = True
-            if keep_models:
-                models.append(est)
-                kept.append((tr, va))
-        seconds.append(time.perf_counter() - t)
-        log.log(fold_log_level, "%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary],
-                seconds[-1])
-        if after_fold is not None:
-            after_fold(i, len(folds), scores)
+    try:
+        for i, (tr, va) in enumerate(folds, 1):
+            if deadline is not None and clock() > deadline:
+                raise FoldDeadline(f"deadline passed after {i - 1} of {len(folds)} folds")
+            if before_fold is not None:
+                before_fold(i, len(folds), seconds)
+            t = time.perf_counter()
+            est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr], **(fit_params or {}))
+            pred, proba = predict_all(est, X.iloc[va], task)
+            if proba is not None:
+                proba = _align(proba, list(est.classes_), classes)
+            fold_scores = score_all(metrics, y.iloc[va].to_numpy(), pred=pred, proba=proba, classes=classes,
+                                    pos_label=pos_label)
+            for m, v in fold_scores.items():
+                scores[m].append(v)
+            if i <= cv.folds:  # first repeat only
+                oof_pred[va] = pred
+                if oof_proba is not None:
+                    oof_proba[va] = proba
+                validated[va] = True
+                if keep_models:
+                    models.append(est)
+                    kept.append((tr, va))
+            seconds.append(time.perf_counter() - t)
+            log.log(fold_log_level, "%sfold %d/%d: %s=%.4f (%.1fs)", label, i, len(folds), primary, fold_scores[primary],
+                    seconds[-1])
+            if after_fold is not None:
+                after_fold(i, len(folds), scores)
+    except FoldDeadline as exc:
+        if seconds:
+            exc.partial = CVResult({m: list(v) for m, v in scores.items()}, oof_pred, oof_proba, seconds, validated,
+                                   models, kept)
+        raise
     return CVResult(scores, oof_pred, oof_proba, seconds, validated, models, kept)
 
 

@@ -498,8 +498,9 @@ class SearchSection(Section):
     trials: int | None = Field(None, ge=0, description="number of trials, the reproducible budget; 0 = no search "
                                                        "(fit model.name with model.params); unset = until "
                                                        "time_budget")
-    time_budget: float | None = Field(None, gt=0, description="seconds: a cap on the search (checked between CV "
-                                                              "folds); runs are reproducible only with trials")
+    time_budget: float | None = Field(None, gt=0, description="seconds: a cap on the search (trials are stopped "
+                                                              "inside a fold at it); runs are reproducible only "
+                                                              "with trials")
     algorithm: Literal["cfo", "blendsearch"] = Field(
         "cfo", description="FLAML search algorithm: cfo (local search from cheap configs) or blendsearch (adds "
                            "global search)")
@@ -532,6 +533,14 @@ class SearchSection(Section):
     def active(self) -> bool:
         """The search runs when trials > 0, or when a time budget is set and trials is not 0."""
         return self.trials != 0 and bool(self.trials or self.time_budget)
+
+
+class RunSection(Section):
+    time_budget: float | None = Field(None, gt=0, description="seconds for the whole run: a search gets what is "
+                                                              "left when it starts minus a reserve for the refit, "
+                                                              "evaluation, export and report (at least 10 s or a "
+                                                              "quarter), capped by search.time_budget; a run "
+                                                              "without a search is not cut")
 
 
 class ExportSection(Section):
@@ -649,6 +658,7 @@ class Recipe(Section):
     reduce: ReduceSection = Field(default_factory=ReduceSection, description="dimensionality reduction")
     model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
     search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
+    run: RunSection = Field(default_factory=RunSection, description="the run as a whole (time budget)")
     calibration: CalibrationSection = Field(default_factory=CalibrationSection, description="probability calibration")
     threshold: ThresholdSection = Field(default_factory=ThresholdSection, description="decision threshold (binary)")
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection, description="metrics and baselines")

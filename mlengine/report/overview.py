@@ -169,6 +169,8 @@ def search_section(run: RunData) -> Block | None:
     body = (f"<p>{len(lb)} trials, {int(np.sum(ok))} finished"
             + (f", {pruned} pruned (behind the best on their first folds)" if pruned else "")
             + (f", {rest} failed or stopped" if rest else "") + ".</p>")
+    if (search.get("fallback") or {}).get("message"):  # no trial finished within the budget: what was fitted
+        body += f"<p><strong>Fallback.</strong> {esc(search['fallback']['message'])}.</p>"
     group_col = next((c for c in ("model", "estimator") if c in lb.columns), None)
     if score_col is not None and np.any(ok):
         good = lb[ok].copy()

@@ -77,6 +77,8 @@ def plan_search(recipe: Any, task: str) -> SearchPlan:
         budget.append(f"{s.trials} trials")
     if s.time_budget:
         budget.append(f"{'capped at' if s.trials else 'until'} {s.time_budget:g} s")
+    if recipe.run.time_budget:
+        budget.append(f"within run.time_budget {recipe.run.time_budget:g} s less a reserve for the refit and export")
     parts = [f"{s.algorithm} (FLAML), {' '.join(budget)}"]
     if metric:
         direction = "higher is better" if METRICS[metric].greater_is_better else "lower is better"

@@ -5,6 +5,11 @@ It runs the trials, writes `leaderboard.csv` and `leaderboard.parquet`, and hand
 `ctx.cv_result` (the best trial's CV result with its out-of-fold predictions, so the fit does not cross-validate
 again and calibration can fit on those predictions). `metrics.json["search"]` records the budget, every trial, the
 best config and the overrides that replay it without a search.
+
+The time budget is `search.time_budget`, cut to what `run.time_budget` leaves (`mlengine.search.budget`). A
+budgeted search that no trial finished falls back to a model (`metrics.json["search"]["fallback"]`). An interrupt
+(Ctrl-C, SIGTERM) writes the finished trials' leaderboard before the run is marked interrupted; `--resume`
+(`ctx.resume`) continues from such a leaderboard (`mlengine.search.resume`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from mlengine.stages import stage
 log = logging.getLogger("mlengine")
 
 
-@stage(reads=("data", "plan", "X_tr", "y_tr", "groups_tr", "times_tr"),
+@stage(reads=("data", "plan", "X_tr", "y_tr", "groups_tr", "times_tr", "resume"),
        writes=("candidate", "pipeline", "cv_result", "model_name", "search"))
 def stage_search(ctx: Any) -> None:
     """Search the recipe's joint space under its CV; no-op when the search is off."""
@@ -27,6 +32,7 @@ def stage_search(ctx: Any) -> None:
             _pinned_ensemble(ctx)
         return
     from mlengine.evaluate.metrics import METRICS
+    from mlengine.search.budget import search_budget
     from mlengine.search.config import declared_spaces
     from mlengine.search.driver import plan_threads, run_search
     from mlengine.search.ensemble import ensemble_members, greedy_ensemble, try_ensemble
@@ -51,8 +57,16 @@ def stage_search(ctx: Any) -> None:
     points = start_points(space, s.warm_start, data.task, ctx.X_tr, ctx.y_tr, lead=lead,
                           lead_params=recipe.model.params if lead == recipe.model.name else None)
     seed = s.seed if s.seed is not None else recipe.seed
+    replay = _replay(ctx, metric)
+    timing = search_budget(s.time_budget, recipe.run.time_budget, ctx.rd.started)
+    if timing.note:
+        log.warning("note: %s", timing.note)
+    time_budget = timing.seconds
     budget = " and ".join(b for b in (f"{s.trials} trials" if s.trials else "",
-                                      f"{s.time_budget:g} s" if s.time_budget else "") if b)
+                                      f"{time_budget:g} s" if time_budget else "") if b)
+    if timing.run_budget:
+        budget += (f" (run.time_budget {timing.run_budget:g} s: {timing.elapsed_before:.0f} s used, "
+                   f"{timing.reserve:.0f} s kept for after the search)")
     log.info("search: %s over %s, %s, %s (%s), %d trial(s) at a time x %d thread(s), %s cv", s.algorithm,
              ", ".join(space.estimators), budget, metric, "higher is better" if greater else "lower is better",
              n_concurrent, threads, plan.cv.describe())
@@ -61,33 +75,38 @@ def stage_search(ctx: Any) -> None:
     keep = s.ensemble.size if s.ensemble.method == "greedy" else 1
     try:
         result = run_search(setup, algorithm=s.algorithm, points=points, seed=seed, trials=s.trials,
-                            time_budget=s.time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
-                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune,
+                            time_budget=time_budget, early_stop=s.early_stop, n_concurrent=n_concurrent,
+                            backend=s.backend, greater_is_better=greater, keep=keep, prune=s.prune, replay=replay,
                             ray_settings=s.ray)
-    except Exception as exc:
-        if getattr(exc, "records", None):
-            write_leaderboard(leaderboard(exc.records, metric, greater), ctx.rd.path)
+    except BaseException as exc:
+        records = getattr(exc, "records", None)
+        if records:
+            write_leaderboard(leaderboard(records, metric, greater), ctx.rd.path)
+        if records is not None and not isinstance(exc, Exception):  # an interrupt: what was kept, how to go on
+            _interrupted(ctx, exc, records)
         raise
     frame = leaderboard(result.records, metric, greater)
     ctx.artifacts.update(write_leaderboard(frame, ctx.rd.path))
     best = result.best
     ctx.candidate = setup.candidate(best.model, best.params, best.pipeline_params)
     ctx.pipeline = setup.pipeline(ctx.candidate, n_jobs=plan.n_jobs)
-    ctx.cv_result = result.cv_results[best.number]
+    ctx.cv_result = result.cv_results.get(best.number)  # None: the recipe-model fallback (see stage_fit)
     ctx.model_name = best.model
     n_ok = sum(r.ok for r in result.records)
     n_pruned = sum(r.status == "pruned" for r in result.records)
     why = {"trials": "the trial count", "time_budget": "the time budget", "early_stop": "early stopping",
            "exhausted": "an exhausted space (no new configuration to try)"}[result.stopped_by]
-    log.info("search done: %d trial(s) (%d ok, %d pruned) in %.0fs, stopped by %s; best trial %d: %s %s=%.4f "
-             "+/- %.4f", len(result.records), n_ok, n_pruned, result.seconds, why, best.number, best.model, metric,
-             best.mean, best.std)
+    chosen = (f"best trial {best.number}: {best.model} {metric}={best.mean:.4f} +/- {best.std:.4f}" if best.folds
+              else f"fallback: the recipe's own model, {best.model}")
+    log.info("search done: %d trial(s) (%d ok, %d pruned%s) in %.1fs%s, stopped by %s; %s", len(result.records),
+             n_ok, n_pruned, f", {result.resumed} resumed" if result.resumed else "", result.seconds,
+             f" of {time_budget:g}s" if time_budget else "", why, chosen)
     failed = len(result.records) - n_ok - n_pruned
     if failed:
         log.warning("%d of %d trials did not finish (failed or stopped at the budget); see leaderboard.csv",
                     failed, len(result.records))
     ensemble = None
-    if s.ensemble.method != "none":
+    if s.ensemble.method != "none" and result.fallback is None:
         top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.size)
         if s.ensemble.method == "greedy":
             ensemble = greedy_ensemble(setup, top, result.cv_results, greater, plan.n_jobs)
@@ -98,6 +117,31 @@ def stage_search(ctx: Any) -> None:
             by_number = {r.number: r for r in result.records}
             ctx.model_name = f"{s.ensemble.method}({', '.join(by_number[n].model for n in ensemble.members)})"
     ctx.report["search"] = _summary(ctx, result, space, metric, greater, seed, n_concurrent, ensemble)
+    ctx.report["search"].update({
+        "budget": timing.to_dict(), "fallback": result.fallback, "resumed_from": str(ctx.resume) if replay else None,
+        "trials_resumed": result.resumed,
+        "overrun_seconds": round(max(0.0, result.seconds - time_budget), 3) if time_budget else None})
+
+
+def _replay(ctx: Any, metric: str) -> list[Any] | None:
+    """The recorded trials of the run `--resume` names (None without --resume)."""
+    if ctx.resume is None:
+        return None
+    from mlengine.search.resume import check_resume, replay_outcomes
+
+    run_dir = check_resume(ctx.resume, ctx.recipe)  # again: a library caller may set ctx.resume itself
+    outcomes = replay_outcomes(run_dir, metric)
+    log.info("resume: %d finished trial(s) from %s are replayed, then the search goes on", len(outcomes), run_dir)
+    return outcomes
+
+
+def _interrupted(ctx: Any, exc: BaseException, records: list[Any]) -> None:
+    """Extend the interrupt's message (status.json keeps it) with what the search kept and how to resume."""
+    done = sum(r.status in ("ok", "pruned") for r in records)
+    kept = (f"{len(records)} finished trial(s) ({done} ok or pruned) kept in leaderboard.csv; continue with "
+            f"`mlengine run RECIPE --resume {ctx.rd.final}`" if records else "no trial had finished")
+    exc.args = (f"{exc.args[0] if exc.args else 'interrupted'} during the search: {kept}",)
+    exc.progress = {"stage": "search", "trials_finished": len(records)}  # type: ignore[attr-defined]
 
 
 def _pinned_ensemble(ctx: Any) -> None:

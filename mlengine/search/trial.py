@@ -36,7 +36,7 @@ class TrialSetup:
     times: Any
     metric: str
     n_jobs: int  # estimator threads per trial
-    deadline: float | None = None  # time.time() after which no new fold starts
+    deadline: float | None = None  # crossval.clock() after which trials stop (mlengine.search.budget)
     greater_is_better: bool = True  # direction of `metric`, for pruning
 
     def candidate(self, model: str, params: dict[str, Any], pipeline_params: dict[str, Any]) -> Any:
@@ -87,11 +87,14 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
     """Cross-validate the pipeline of `config`; never raises for a failing configuration.
 
     `bar` is the best trial's per-fold scores when this trial started: with it, the trial is pruned (status
-    `pruned`, its completed folds kept) as soon as `should_prune` says it cannot catch up.
+    `pruned`, its completed folds kept) as soon as `should_prune` says it cannot catch up. Past the setup's
+    deadline the trial stops, inside a fold when it can (`mlengine.search.budget`): status `timeout`, the folds it
+    finished kept with their out-of-fold predictions.
     """
     from threadpoolctl import threadpool_limits
 
     from mlengine.evaluate.crossval import FoldDeadline, cross_validate
+    from mlengine.search.budget import FoldGuard
 
     t = time.perf_counter()
     model, params, pipeline_params = setup.space.decode(config)
@@ -103,6 +106,7 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
         if bar and should_prune(scores[setup.metric], bar, setup.greater_is_better):
             raise FoldPruned(f"after {i} of {n} folds")
 
+    guard = FoldGuard(model, params, setup.deadline) if setup.deadline else None
     try:
         pipe = setup.pipeline(setup.candidate(model, params, pipeline_params))
         with threadpool_limits(setup.n_jobs), warnings.catch_warnings():
@@ -110,8 +114,12 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
             cv = cross_validate(pipe, setup.X, setup.y, setup.plan.cv, task=setup.task, metrics=setup.plan.metrics,
                                 primary=setup.metric, classes=setup.classes, pos_label=setup.pos_label,
                                 groups=setup.groups, times=setup.times, label=label, deadline=setup.deadline,
-                                fold_log_level=logging.DEBUG, after_fold=race if bar else None)
+                                fold_log_level=logging.DEBUG, after_fold=race,
+                                before_fold=guard.before_fold if guard else None,
+                                fit_params=guard.fit_params(pipe) if guard else None)
         out.scores, out.cv = cv.scores, cv
+        if guard:
+            guard.learn(cv.fold_seconds)
         mean = sum(cv.scores[setup.metric]) / len(cv.scores[setup.metric])
         if not math.isfinite(mean):
             out.status, out.error = "failed", f"{setup.metric} is not finite ({mean})"
@@ -120,6 +128,9 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
         out.error = f"pruned {exc}: clearly worse than the best trial on the same folds"
     except FoldDeadline as exc:
         out.status, out.error = "timeout", f"stopped at the time budget ({exc})"
+        out.scores, out.cv = partial, exc.partial  # the folds it finished (none: both empty)
+        if guard and exc.partial is not None:
+            guard.learn(exc.partial.fold_seconds)
     except Exception as exc:  # any estimator error: record it, the search goes on
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
         out.status, out.error = "failed", f"{type(exc).__name__}: {first_line}"

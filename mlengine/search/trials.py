@@ -1,7 +1,7 @@
 """The trial log: one record per trial, the leaderboard files, and the best config as recipe overrides.
 
 `leaderboard.csv` / `leaderboard.parquet` hold every trial (best first; pruned, failed and timed-out trials last,
-without a rank; a pruned trial's scores are those of the folds it finished): its rank, number, status,
+without a rank; a pruned or timed-out trial's scores are those of the folds it finished): its rank, number, status,
 model, the search metric's mean, std and per-fold scores, seconds, error, the full config as JSON and one
 `param.<name>` column per searched parameter. `best_overrides` states the best config as recipe keys, so that
 re-running the recipe with them and `search.trials=0` fits exactly the best trial's pipeline.
@@ -47,7 +47,7 @@ class TrialRecord:
 def record_of(number: int, outcome: Any, metric: str) -> TrialRecord:
     rec = TrialRecord(number, outcome.status, outcome.model, outcome.params, outcome.pipeline_params,
                       outcome.seconds, error=outcome.error)
-    if outcome.status in ("ok", "pruned") and outcome.scores.get(metric):  # pruned: the folds it finished
+    if outcome.status in ("ok", "pruned", "timeout") and outcome.scores.get(metric):  # the folds it finished
         folds = [float(v) for v in outcome.scores[metric]]
         rec.folds = folds
         rec.mean = sum(folds) / len(folds)
