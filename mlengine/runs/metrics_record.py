@@ -48,7 +48,11 @@ class RunMetrics(BaseModel):
     positive_class: Any = Field(None, description="binary: the class whose probability is scored")
     rows: Rows
     features: dict[str, list[str]] = Field(description="feature columns by kind (numeric, categorical, ...)")
-    cv: dict[str, CVScore] | None = Field(description="metric -> CV score of the fitted pipeline; null without CV")
+    cv: dict[str, CVScore] | None = Field(description="metric -> CV score of the saved model (calibrated and "
+                                                      "thresholded out-of-fold predictions); null without CV")
+    cv_uncalibrated: dict[str, CVScore] | None = Field(None, description="the CV of the model before calibration "
+                                                                         "and threshold, when those steps are on")
+    cv_describes: Record | None = Field(None, description="what the cv and cv_uncalibrated columns describe")
     holdout: dict[str, float | None] | None = Field(description="metric -> holdout score; null without a holdout")
     baselines: dict[str, dict[str, float | None]] = Field(description="baseline -> metric -> holdout score")
     confusion_matrix: Record | None = None
@@ -74,6 +78,10 @@ class RunMetrics(BaseModel):
     report: Record | None = Field(None, description="report.html: file, sections, time (or its error)")
     artifacts: Record = Field(default_factory=dict, description="files written, with sha256 and size")
     notes: list[str] = Field(default_factory=list)
+    warnings: list[Any] = Field(default_factory=list, description="what to look at, e.g. metrics worse than "
+                                                                  "no-skill")
+    wall_seconds: float | None = Field(None, description="the run's wall time up to metrics.json")
+    run_budget: Record | None = Field(None, description="run.time_budget and how the run kept it")
     timings_seconds: dict[str, float] = Field(default_factory=dict, description="seconds per stage and in all")
 
 
