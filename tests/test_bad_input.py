@@ -397,3 +397,70 @@ OTHER_CASES = {
 def test_other_commands(case, name):
     args, needle = OTHER_CASES[name]
     case(None, *args[1:], command=args[0], recipe="", needle=needle)
+
+
+def test_predict_output_that_is_the_input_file(case, trained):
+    rows = _rows(case, "rows")
+    before = Path(rows).read_bytes()
+    case(None, str(trained), rows, "-o", rows, command="predict", recipe="", needle=("--output", "is the input file"))
+    assert Path(rows).read_bytes() == before
+
+
+def test_an_id_column_named_like_an_output_keeps_its_values(case, cli):
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "titanic.csv")
+    frame.insert(0, "prediction", [f"p{i}" for i in range(len(frame))])
+    frame.to_csv(case.root / "data" / "titanic.csv", index=False)
+    text = with_(BASE, "  target: survived\n", "  target: survived\n  id: prediction\n")
+    (case.root / "recipe.yaml").write_text(text)
+    code, out, err = cli("run", "recipe.yaml", "--runs-dir", "runs", "--json")
+    assert code == 0, err
+    import json
+
+    run = json.loads(out)["run_dir"]
+    code, out, err = cli("predict", run, "data/titanic.csv", "-o", "runs/p.csv", "--proba")
+    assert code == 0, err
+    got = pd.read_csv(case.root / "runs" / "p.csv")
+    assert list(got["prediction"][:3]) == ["p0", "p1", "p2"]  # the ids, not the labels
+    assert {"mlengine_prediction", "mlengine_proba_0", "mlengine_proba_1"} <= set(got.columns)
+
+
+MORE_RECIPE_CASES = {
+    "no target": (with_(BASE, "  target: survived\n", ""), "data.target"),
+    "name of the wrong type": (with_(BASE, "name: t", "name: [a, b]"), "name"),
+    "model n_jobs negative": (with_(BASE, "  params: {n_estimators: 30}", "  params: {n_estimators: 30}\n  n_jobs: -2"),
+                              "model.n_jobs"),
+    "unknown split strategy": (BASE + "split: {strategy: shuffled}\n", "split.strategy"),
+    "unknown search algorithm": (BASE + "search: {trials: 2, algorithm: annealing}\n", "search.algorithm"),
+    "n_concurrent 0": (BASE + "search: {trials: 2, n_concurrent: 0}\n", "search.n_concurrent"),
+    "unknown export format": (BASE + "export: {format: pdf}\n", "export.format"),
+    "binning edges without edges": (BASE + "target: {binning: edges}\n", "target.edges"),
+    "unknown target transform": (BASE + "target: {transform: cube}\n", "target.transform"),
+    "unknown schema dtype": (with_(BASE, "  target: survived\n", "  target: survived\n  schema: {age: {dtype: decimal}}\n"),
+                             "data.schema.age.dtype"),
+    "schema bounds that cross": (with_(BASE, "  target: survived\n",
+                                       "  target: survived\n  schema: {age: {ge: 5, le: 1}}\n"), "data.schema.age"),
+    "schema regex that does not compile": (with_(BASE, "  target: survived\n",
+                                                 "  target: survived\n  schema: {deck: {regex: '['}}\n"),
+                                           "data.schema.deck.regex"),
+    "unknown pii action": (with_(BASE, "  target: survived\n", "  target: survived\n  pii: {action: delete}\n"),
+                           "data.pii.action"),
+    "unknown missing_target": (with_(BASE, "  target: survived\n", "  target: survived\n  missing_target: skip\n"),
+                               "data.missing_target"),
+    "unknown on_violation": (with_(BASE, "  target: survived\n", "  target: survived\n  on_violation: ignore\n"),
+                             "data.on_violation"),
+    "unknown data.inf": (with_(BASE, "  target: survived\n", "  target: survived\n  inf: zero\n"), "data.inf"),
+    "negative run budget": (BASE + "run: {time_budget: -5}\n", "run.time_budget"),
+    "stability with one period": (BASE + "evaluate: {stability: {by: pclass, periods: 1}}\n",
+                                  "evaluate.stability.periods"),
+    "tracking uri of an unknown scheme": (BASE + "tracking: {uri: 'ftp://host/x'}\n", "tracking.uri"),
+    "threshold on regression": (with_(BASE, "target: survived", "target: fare").replace("seed: 1", "seed: 1\ntask: regression")
+                                + "threshold: {objective: f1}\n", "threshold.objective"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_RECIPE_CASES))
+def test_more_recipe_problems(case, name):
+    text, needle = MORE_RECIPE_CASES[name]
+    case(text, "--no-data", needle=needle)

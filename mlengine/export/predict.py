@@ -75,6 +75,9 @@ def predict_file(run_dir: str | Path, data: str | Path, output: str | Path, form
     out_kind = READERS.get(output.suffix.lower())
     if out_kind is None:
         raise UserError(f"--output {str(output)!r}: unknown file type {output.suffix!r}; allowed: .csv, .parquet, .pq.")
+    if output.resolve() == Path(data).resolve():
+        raise UserError(f"--output {str(output)!r} is the input file DATA: writing it would replace the rows being "
+                        "predicted. Give another output file.")
     if chunk_rows is not None:
         from mlengine.export.chunked import predict_chunked
 
@@ -94,6 +97,9 @@ def predict_file(run_dir: str | Path, data: str | Path, output: str | Path, form
     notes = []
     if id_col and id_col not in frame.columns:
         notes.append(f"the id column {id_col!r} is not in DATA; rows are in file order")
+    if output_prefix(model, id_col):
+        notes.append(f"the id column is named {id_col!r}, like an output column: the outputs are prefixed "
+                     "mlengine_ (mlengine_prediction, mlengine_proba_<class>)")
     if [c for c in required if c not in frame.columns]:
         raise missing_columns_error(required, list(frame.columns), ignored)
     out = output_frame(model, frame, proba, id_col, checked=False)
@@ -141,20 +147,28 @@ def output_frame(model: Any, frame: Any, proba: bool, id_col: str | None, checke
     import pandas as pd
 
     predict = model.estimator.predict if checked else model.predict
+    prefix = output_prefix(model, id_col)
     out: dict[str, Any] = {}
     if id_col and id_col in frame.columns:
         out[id_col] = frame[id_col].to_numpy()
     if model.task == "regression":
-        out["prediction"] = np.asarray(predict(frame), dtype=np.float64)
+        out[f"{prefix}prediction"] = np.asarray(predict(frame), dtype=np.float64)
         return pd.DataFrame(out)
     probabilities = None
     if proba:
         probabilities = np.asarray(model.estimator.predict_proba(frame) if checked else model.predict_proba(frame))
-    out["prediction"] = _labels(predict(frame), model.classes)
+    out[f"{prefix}prediction"] = _labels(predict(frame), model.classes)
     if probabilities is not None:
         for j, cls in enumerate(model.classes):
-            out[f"proba_{cls}"] = probabilities[:, j]
+            out[f"{prefix}proba_{cls}"] = probabilities[:, j]
     return pd.DataFrame(out)
+
+
+def output_prefix(model: Any, id_col: str | None) -> str:
+    """'' normally; 'mlengine_' when the id column is named like an output column (`prediction`, `proba_<class>`),
+    which would otherwise overwrite it and vanish from the output."""
+    names = {"prediction", *(f"proba_{c}" for c in model.classes)}
+    return "mlengine_" if id_col in names else ""
 
 
 def _labels(labels: Any, classes: list[Any]) -> Any:
