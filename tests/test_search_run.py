@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -180,6 +181,7 @@ def test_early_stop_and_progress_lines(cli, write_recipe, runs_dir):
                          "search.estimators=[logistic_regression]")
     assert code == 0, err
     assert "trial 1/40 logistic_regression" in err and "| best " in err and "elapsed" in err
+    assert re.search(r"trial 2/40 .* elapsed, ~\d+s left", err)  # the pace so far: time left for the trials
     m = read_json(next(runs_dir.rglob("metrics.json")))
     s = m["search"]
     assert s["stopped_by"] == "early_stop" and s["trials_run"] < 40

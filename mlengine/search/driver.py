@@ -279,7 +279,16 @@ def _log_trial(rec: TrialRecord, best: TrialRecord | None, trials: int | None, t
         score = f"{rec.status}: {rec.error}"
     tail = f" | best {best.mean:.4f} (trial {best.number}, {best.model})" if best else " | no trial finished yet"
     budget = f" of {time_budget:g}s" if time_budget else ""
-    log.info("%s %s (%.1fs)%s | %.0fs%s elapsed", head, score, rec.seconds, tail, elapsed, budget)
+    log.info("%s %s (%.1fs)%s | %.0fs%s elapsed%s", head, score, rec.seconds, tail, elapsed, budget,
+             _eta(rec.number, trials, time_budget, elapsed))
+
+
+def _eta(done: int, trials: int | None, time_budget: float | None, elapsed: float) -> str:
+    """', ~N s left': from the pace so far for a trial budget, capped by the time budget when there is one."""
+    left = [time_budget - elapsed] if time_budget else []
+    if trials and done:
+        left.append(elapsed / done * (trials - done))
+    return f", ~{max(0.0, min(left)):.0f}s left" if left else ""
 
 
 def _nothing_finished(records: list[TrialRecord], time_budget: float | None, metric: str) -> UserError:
