@@ -245,3 +245,79 @@ def _lgbm_tree(nodes: TreeNodes, t: int, target: int, tree: dict[str, str], scal
                    np.concatenate([missing_left, pad.astype(bool)]),
                    np.concatenate([np.zeros(n_inner, dtype=bool), np.ones(n_leaves, dtype=bool)]),
                    np.arange(n_inner, n_inner + n_leaves), np.full(n_leaves, target), leaf_values)
+
+
+# --------------------------------------------------------------------------------------------- XGBoost ---
+XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
+XGB_IDENTITY = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror")
+XGB_EXP = ("count:poisson", "reg:gamma", "reg:tweedie")
+
+
+def xgboost_objective(model: Any) -> str:
+    import json
+
+    return json.loads(model.get_booster().save_config())["learner"]["objective"]["name"]
+
+
+def xgboost_raw(g: Graph, x: str, model: Any) -> tuple[str, str]:
+    """XGBoost margins [N, k] (k = 1 for binary and regression) and the objective, from the model's JSON.
+
+    XGBoost reads features as float32 and sends a row left when `x < split_condition` (float32), NaN by
+    `default_left`. The input is rounded through float32 and each threshold becomes the largest float32 below
+    it, so ONNX's `x <= t` takes exactly the same branch. XGBoost adds the trees in float32 (a float64 sum is 1e-6
+    apart), so each tree gets its own output column and a float32 CumSum adds them in XGBoost's order (exact).
+    The per-tree tensor is rows x trees floats.
+    With early stopping only the trees up to the best iteration count, as in `predict`.
+    """
+    import json
+
+    booster = model.get_booster()
+    doc = json.loads(bytes(booster.save_raw("json")))
+    learner = doc["learner"]
+    objective = learner["objective"]["name"]
+    if objective not in (*XGB_CLASSIFICATION, *XGB_IDENTITY, *XGB_EXP):
+        raise ExportError(f"XGBoost objective {objective!r} cannot be exported to ONNX; supported: "
+                          f"{', '.join((*XGB_CLASSIFICATION, *XGB_IDENTITY, *XGB_EXP))}.")
+    gb = learner["gradient_booster"]
+    if gb["name"] != "gbtree":
+        raise ExportError(f"XGBoost booster {gb['name']!r} cannot be exported to ONNX (only 'gbtree').")
+    trees, tree_info = gb["model"]["trees"], gb["model"]["tree_info"]
+    k = max(1, int(learner["learner_model_param"]["num_class"]))
+    best = getattr(booster, "best_iteration", None) if "best_iteration" in booster.attributes() else None
+    if best is not None:
+        per_round = k * max(1, int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1")))
+        trees, tree_info = trees[:(int(best) + 1) * per_round], tree_info[:(int(best) + 1) * per_round]
+    base_score = float(learner["learner_model_param"]["base_score"])
+    if objective == "binary:logistic":
+        base = np.log(base_score / (1.0 - base_score))
+    elif objective in XGB_EXP:
+        base = np.log(base_score)
+    else:
+        base = base_score
+    base = float(np.float32(base))
+    per_class = len(trees) // k
+    seen = np.zeros(k, dtype=np.int64)
+    nodes = TreeNodes()
+    for t, (tree, target) in enumerate(zip(trees, tree_info, strict=True)):
+        if tree.get("categories_nodes"):
+            raise ExportError("XGBoost categorical splits cannot be exported to ONNX (mlengine encodes categories "
+                              "before the model).")
+        left = np.asarray(tree["left_children"], dtype=np.int64)
+        right = np.asarray(tree["right_children"], dtype=np.int64)
+        cond = np.asarray(tree["split_conditions"], dtype=np.float32)
+        leaf = left == -1
+        below = np.nextafter(cond, np.float32(-np.inf)).astype(np.float64)
+        leaves = np.flatnonzero(leaf)
+        values = cond[leaf].astype(np.float64) + (base if seen[target] == 0 else 0.0)
+        column = int(target) * per_class + int(seen[target])  # one output column per tree, in boosting order
+        seen[target] += 1
+        nodes.add_tree(t, np.asarray(tree["split_indices"], dtype=np.int64), below, left, right,
+                       np.asarray(tree["default_left"], dtype=bool), leaf, leaves, np.full(len(leaves), column),
+                       values)
+    # XGBoost adds the trees one after another in float32, from the base margin: CumSum in float32 does the same
+    x32 = g.cast(g.cast(x, np.float32), np.float64)
+    per_tree = g.cast(tree_ensemble(g, x32, nodes, k * per_class), np.float32)
+    per_tree = g.op("Reshape", [per_tree, g.const(np.array([0, k, per_class], dtype=np.int64), hint="shape")])
+    total = g.op("Gather", [g.op("CumSum", [per_tree, g.const(np.int64(2), hint="axis2")]),
+                            g.const(np.int64(per_class - 1), hint="last")], axis=2)
+    return g.cast(total, np.float64), objective

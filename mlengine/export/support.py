@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 # registered models with an exact converter (mlengine/export/onnx_models.py)
-EXPORTABLE_MODELS = ("lightgbm", "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression",
-                     "ridge", "dummy")
+EXPORTABLE_MODELS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "hist_gradient_boosting",
+                     "logistic_regression", "ridge", "knn", "mlp", "dummy")
+XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
+XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
+                  "count:poisson", "reg:gamma", "reg:tweedie")
 LGBM_CLASSIFICATION = ("binary", "multiclass", "softmax", "cross_entropy", "xentropy")
 LGBM_REGRESSION = ("regression", "regression_l2", "l2", "mean_squared_error", "mse", "regression_l1", "l1",
                    "mean_absolute_error", "mae", "huber", "fair", "quantile", "mape",
@@ -38,6 +41,18 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
             if objective not in allowed:
                 out.append(f"lightgbm objective {objective!r} (model.params.objective) cannot be exported; "
                            f"exportable: {', '.join(allowed)}")
+    elif name == "xgboost":
+        out += _xgboost_blockers(params, task)
+    elif name == "knn":
+        from mlengine.export.onnx_neighbors import knn_metric_problem
+
+        problem = knn_metric_problem(params.get("metric", "minkowski"), params.get("p", 2))
+        if problem:
+            out.append(problem + " (model.params.metric / model.params.p)")
+        if params.get("weights", "uniform") not in ("uniform", "distance"):
+            out.append("knn with model.params.weights as a function cannot be exported (use 'uniform' or 'distance')")
+    elif name == "mlp" and params.get("activation", "relu") not in ("relu", "tanh", "logistic", "identity"):
+        out.append(f"mlp activation {params['activation']!r} (model.params.activation) cannot be exported")
     elif name == "dummy" and task != "regression" and params.get("strategy") in ("stratified", "uniform"):
         out.append(f"dummy strategy {params['strategy']!r} (model.params.strategy) predicts at random; an ONNX "
                    "graph cannot reproduce its draws (use 'prior' or 'most_frequent')")
@@ -48,6 +63,22 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
     if method not in EXPORTABLE_CALIBRATION:
         out.append(f"calibration.method {method!r} cannot be exported (exportable: "
                    f"{', '.join(EXPORTABLE_CALIBRATION)})")
+    return out
+
+
+def _xgboost_blockers(params: dict[str, Any], task: str) -> list[str]:
+    out = []
+    booster = params.get("booster", "gbtree")
+    if booster != "gbtree":
+        out.append(f"xgboost booster {booster!r} (model.params.booster) cannot be exported; only 'gbtree' "
+                   "(dart drops trees at random while training and weights them at prediction; gblinear is linear)")
+    objective = params.get("objective")
+    if objective is not None:
+        allowed = (XGB_CLASSIFICATION if task in ("binary", "multiclass") else XGB_REGRESSION if task == "regression"
+                   else (*XGB_CLASSIFICATION, *XGB_REGRESSION))
+        if objective not in allowed:
+            out.append(f"xgboost objective {objective!r} (model.params.objective) cannot be exported; "
+                       f"exportable: {', '.join(allowed)}")
     return out
 
 

@@ -1,0 +1,39 @@
+"""XGBoost's classifier with any class labels.
+
+`xgboost.XGBClassifier` (2.x) accepts only labels 0..k-1 and reports `classes_` as that range; mlengine's targets
+keep their own labels (strings such as "yes"/"no", or penguin species). This subclass encodes the labels at fit and
+decodes them in `predict`, so it behaves like every other scikit-learn classifier (and its ONNX graph returns the
+original labels). xgboost is imported when this module is, which happens only when the model is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from xgboost import XGBClassifier
+
+
+class XGBLabelClassifier(XGBClassifier):
+    """XGBClassifier whose `classes_` are the training labels (sorted, as scikit-learn's LabelEncoder)."""
+
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> XGBLabelClassifier:
+        labels, codes = np.unique(np.asarray(y), return_inverse=True)
+        self._labels = None
+        eval_set = kwargs.get("eval_set")
+        if eval_set:  # validation targets need the same codes
+            kwargs["eval_set"] = [(Xv, np.searchsorted(labels, np.asarray(yv))) for Xv, yv in eval_set]
+        super().fit(X, codes, **kwargs)
+        self._labels = labels
+        return self
+
+    @property
+    def classes_(self) -> np.ndarray:
+        labels = getattr(self, "_labels", None)
+        return np.arange(self.n_classes_) if labels is None else labels
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+        codes = np.asarray(super().predict(X, **kwargs))
+        if kwargs.get("output_margin") or getattr(self, "_labels", None) is None:
+            return codes
+        return self._labels[codes.astype(np.int64)]
