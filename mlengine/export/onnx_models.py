@@ -21,7 +21,7 @@ import numpy as np
 from mlengine.errors import ExportError
 from mlengine.export.onnx_graph import Graph
 from mlengine.export.onnx_preprocess import Columns, column_transformer, transform_step
-from mlengine.export.onnx_neighbors import knn_classifier, knn_regressor, mlp_classifier, mlp_regressor
+from mlengine.export.onnx_neural import mlp_classifier, mlp_regressor
 from mlengine.export.onnx_trees import (
     XGB_CLASSIFICATION,
     XGB_EXP,
@@ -236,7 +236,6 @@ LEAVES = {
     "HistGradientBoostingClassifier": _hgb_classifier, "HistGradientBoostingRegressor": _hgb_regressor,
     "LGBMClassifier": _lgbm_classifier, "LGBMRegressor": _lgbm_regressor,
     "XGBLabelClassifier": _xgb_classifier, "XGBRegressor": _xgb_regressor,
-    "KNeighborsClassifier": knn_classifier, "KNeighborsRegressor": knn_regressor,
     "MLPClassifier": mlp_classifier, "MLPRegressor": mlp_regressor,
 }
 

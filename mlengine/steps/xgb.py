@@ -32,6 +32,12 @@ class XGBLabelClassifier(XGBClassifier):
         labels = getattr(self, "_labels", None)
         return np.arange(self.n_classes_) if labels is None else labels
 
+    def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """Probabilities in float64 with rows summing to 1 (XGBoost's float32 rows are off by ~1e-8, which
+        scikit-learn's log loss warns about)."""
+        proba = np.asarray(super().predict_proba(X, **kwargs), dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         codes = np.asarray(super().predict(X, **kwargs))
         if kwargs.get("output_margin") or getattr(self, "_labels", None) is None:
