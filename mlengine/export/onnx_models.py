@@ -20,8 +20,8 @@ import numpy as np
 
 from mlengine.errors import ExportError
 from mlengine.export.onnx_graph import Graph
-from mlengine.export.onnx_preprocess import Columns, column_transformer, transform_step
 from mlengine.export.onnx_neural import mlp_classifier, mlp_regressor
+from mlengine.export.onnx_preprocess import Columns, column_transformer, transform_step
 from mlengine.export.onnx_trees import (
     XGB_CLASSIFICATION,
     XGB_EXP,
