@@ -198,7 +198,7 @@ class PreprocessSection(Section):
                             "none for trees")
     categorical: Literal["auto", "onehot", "ordinal"] = Field(
         "auto", description="categorical encoding: auto = one-hot for linear models, knn and mlp, "
-                                 "ordinal codes for trees")
+                            "ordinal codes for trees")
     max_categories: int = Field(30, ge=2, description="one-hot: keep at most this many categories per column "
                                                       "(rarer ones grouped)")
     min_frequency: int = Field(5, ge=1, description="one-hot: categories seen fewer times are grouped as rare")
@@ -473,7 +473,9 @@ class EnsembleSection(Section):
 
 class SearchSection(Section):
     estimators: list[Annotated[str, AfterValidator(_model_name)]] = Field(
-        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name")
+        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name plus "
+                                          "lightgbm, xgboost, random_forest, extra_trees, hist_gradient_boosting and "
+                                          "logistic_regression (classification) or ridge (regression)")
     metric: MetricName | None = Field(None, description="metric the search optimises (its direction is known); "
                                                         "default: evaluate.metric or the task default")
     trials: int | None = Field(None, ge=0, description="number of trials, the reproducible budget; 0 = no search "
