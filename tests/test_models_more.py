@@ -114,3 +114,20 @@ def test_search_across_the_new_models(cli, write_recipe, runs_dir):
     board = pd.read_csv(f"{run_dir}/leaderboard.csv")
     assert len(board) == 3 and set(board["status"]) <= {"ok", "pruned"}
     assert board["model"].nunique() >= 2  # the start points cover more than one family
+
+
+def test_search_without_estimators_covers_trees_and_the_linear_model(write_recipe):
+    import mlengine
+    from mlengine.search.checks import searched_estimators
+
+    path = write_recipe(RECIPE + "search: {trials: 2}\n")
+    recipe = mlengine.load_recipe(path).recipe
+    assert searched_estimators(recipe) == ["lightgbm", "xgboost", "random_forest", "extra_trees",
+                                           "hist_gradient_boosting", "logistic_regression"]
+    assert searched_estimators(recipe, "regression")[-1] == "ridge"
+    mlp = mlengine.load_recipe(path, ["model=mlp"]).recipe
+    assert searched_estimators(mlp)[0] == "mlp"  # the recipe's own model is searched too
+    keep_nan = mlengine.load_recipe(path, ["preprocess.numeric_impute=none"]).recipe
+    assert searched_estimators(keep_nan) == ["lightgbm", "xgboost", "hist_gradient_boosting"]
+    listed = mlengine.load_recipe(path, ["+search.estimators=[knn]"]).recipe
+    assert searched_estimators(listed) == ["knn"]

@@ -177,12 +177,11 @@ DEFAULT_SPACES: dict[str, ModelSpace] = {
         "reg_alpha": P("loguniform", 1 / 1024, 1024, init=1 / 1024),
         "reg_lambda": P("loguniform", 1 / 1024, 1024, init=1.0),
     }, cost=1.0),
-    # FLAML's XGBoostSklearnEstimator: leaf-wise growth (max_depth 0) so max_leaves is the cost knob, like LightGBM
+    # FLAML's XGBoostLimitDepthEstimator (depth-wise, as mlengine fits xgboost untuned, so the recipe's own model
+    # is a point of the space): depth 1 and 4 trees are the cheapest start
     "xgboost": ModelSpace({
         "n_estimators": _TREE_COUNT,
-        "max_leaves": P("lograndint", 4, 32768, init=4, low_cost=4, high_cap="rows"),
-        "max_depth": P("const", value=0),
-        "grow_policy": P("const", value="lossguide"),
+        "max_depth": P("randint", 1, 16, init=6, low_cost=1),
         "min_child_weight": P("loguniform", 1 / 1024, 128, init=1.0),
         "learning_rate": P("loguniform", 1 / 1024, 1.0, init=0.1),
         "subsample": P("uniform", 0.1, 1.0, init=1.0),
