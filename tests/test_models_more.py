@@ -4,6 +4,7 @@ plan-time refusal (knn), exact converters on binary, multiclass and regression d
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_each_model_runs_end_to_end_and_exports_or_is_refused(cli, write_recipe,
     assert 0.6 < m["holdout"]["roc_auc"] <= 1.0
     if model == "knn":
         assert "cannot be exported to ONNX" in plan and "k-th nearest distance" in plan
-        assert not (runs_dir / "x").exists() and "onnx" not in m.get("export", {})
+        assert not (Path(run_dir) / "model.onnx").exists() and (Path(run_dir) / "model.joblib").is_file()
         code, _, err = cli("plan", path, "model=knn", "export.format=[onnx]")
         assert code == 2 and "knn has no exact ONNX graph" in err and "Traceback" not in err
     else:
@@ -131,3 +132,12 @@ def test_search_without_estimators_covers_trees_and_the_linear_model(write_recip
     assert searched_estimators(keep_nan) == ["lightgbm", "xgboost", "hist_gradient_boosting"]
     listed = mlengine.load_recipe(path, ["+search.estimators=[knn]"]).recipe
     assert searched_estimators(listed) == ["knn"]
+
+
+def test_explicit_onnx_with_knn_in_the_search_is_refused_before_the_search(cli, write_recipe):
+    path = write_recipe(RECIPE)
+    code, _, err = cli("validate", path, "--no-data", "export.format=[onnx]", "+search.trials=3",
+                       "+search.estimators=[lightgbm,knn]")
+    assert code == 2 and "search.estimators includes 'knn'" in err and "Traceback" not in err
+    code, _, _ = cli("validate", path, "--no-data", "+search.trials=3", "+search.estimators=[lightgbm,knn]")
+    assert code == 0  # under format auto the run writes ONNX unless knn wins

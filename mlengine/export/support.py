@@ -17,7 +17,7 @@ EXPORTABLE_MODELS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "his
 REFUSED_MODELS = {
     "knn": "knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate rows after "
            "encoding) are picked in an order scikit-learn does not define, so ONNX predictions would differ on such "
-           "rows (92 of 891 titanic rows with 10 neighbours); use export.format: joblib or auto",
+           "rows (92 of 891 titanic rows with 10 neighbours)",
 }
 XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
 XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
@@ -64,6 +64,17 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
         out.append(f"calibration.method {method!r} cannot be exported (exportable: "
                    f"{', '.join(EXPORTABLE_CALIBRATION)})")
     return out
+
+
+def search_onnx_blockers(recipe: Any) -> list[str]:
+    """Searched models (search.estimators) that could win and then not export; the default estimators all export."""
+    s = recipe.search
+    if not (s.trials or s.time_budget):
+        return []
+    bad = [m for m in dict.fromkeys(s.estimators) if m != recipe.model.name
+           and (m in REFUSED_MODELS or m not in EXPORTABLE_MODELS)]
+    return [f"search.estimators includes {m!r}, which could be the best and cannot be exported ("
+            + (REFUSED_MODELS[m] if m in REFUSED_MODELS else "no ONNX converter") + ")" for m in bad]
 
 
 def _xgboost_blockers(params: dict[str, Any], task: str) -> list[str]:
