@@ -3,7 +3,7 @@
 `xgboost.XGBClassifier` (2.x) accepts only labels 0..k-1 and reports `classes_` as that range; mlengine's targets
 keep their own labels (strings such as "yes"/"no", or penguin species). This subclass encodes the labels at fit and
 decodes them in `predict`, so it behaves like every other scikit-learn classifier (and its ONNX graph returns the
-original labels). xgboost is imported when this module is, which happens only when the model is built.
+original labels). Probabilities are the float64 link of XGBoost's margin, which the ONNX graph reproduces exactly. xgboost is imported when this module is, which happens only when the model is built.
 """
 
 from __future__ import annotations
@@ -33,13 +33,21 @@ class XGBLabelClassifier(XGBClassifier):
         return np.arange(self.n_classes_) if labels is None else labels
 
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
-        """Probabilities in float64 with rows summing to 1 (XGBoost's float32 rows are off by ~1e-8, which
-        scikit-learn's log loss warns about)."""
-        proba = np.asarray(super().predict_proba(X, **kwargs), dtype=np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+        """The float64 sigmoid or softmax of XGBoost's (float32) margin: rows sum to 1 (XGBoost's own float32
+        probabilities are off by ~1e-8, which scikit-learn's log loss warns about and a steep isotonic
+        calibration amplifies), and the ONNX graph computes exactly this."""
+        objective = self.get_xgb_params().get("objective") or "binary:logistic"
+        if objective not in ("binary:logistic", "multi:softprob"):
+            return np.asarray(super().predict_proba(X, **kwargs), dtype=np.float64)
+        margin = np.asarray(super().predict(X, output_margin=True, **kwargs), dtype=np.float64)
+        if margin.ndim == 1:
+            p = 1.0 / (1.0 + np.exp(-margin))
+            return np.column_stack([1.0 - p, p])
+        z = np.exp(margin - margin.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
-        codes = np.asarray(super().predict(X, **kwargs))
+        """Labels: the class with the highest probability (XGBoost's rule: p > 0.5 for two classes)."""
         if kwargs.get("output_margin") or getattr(self, "_labels", None) is None:
-            return codes
-        return self._labels[codes.astype(np.int64)]
+            return np.asarray(super().predict(X, **kwargs))
+        return self._labels[np.argmax(self.predict_proba(X, **kwargs), axis=1)]
