@@ -287,14 +287,15 @@ def xgboost_raw(g: Graph, x: str, model: Any) -> tuple[str, str]:
     if best is not None:
         per_round = k * max(1, int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1")))
         trees, tree_info = trees[:(int(best) + 1) * per_round], tree_info[:(int(best) + 1) * per_round]
-    base_score = float(learner["learner_model_param"]["base_score"])
+    # the base margin as XGBoost computes it, in float32 (`ProbToMargin`): -logf(1/p - 1), logf(p) or p itself
+    base_score = np.float32(learner["learner_model_param"]["base_score"])
+    one = np.float32(1.0)
     if objective == "binary:logistic":
-        base = np.log(base_score / (1.0 - base_score))
+        base = float(-np.log(one / base_score - one))
     elif objective in XGB_EXP:
-        base = np.log(base_score)
+        base = float(np.log(base_score))
     else:
-        base = base_score
-    base = float(np.float32(base))
+        base = float(base_score)
     per_class = len(trees) // k
     seen = np.zeros(k, dtype=np.int64)
     nodes = TreeNodes()
