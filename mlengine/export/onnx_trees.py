@@ -287,15 +287,7 @@ def xgboost_raw(g: Graph, x: str, model: Any) -> tuple[str, str]:
     if best is not None:
         per_round = k * max(1, int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1")))
         trees, tree_info = trees[:(int(best) + 1) * per_round], tree_info[:(int(best) + 1) * per_round]
-    # the base margin as XGBoost computes it, in float32 (`ProbToMargin`): -logf(1/p - 1), logf(p) or p itself
-    base_score = np.float32(learner["learner_model_param"]["base_score"])
-    one = np.float32(1.0)
-    if objective == "binary:logistic":
-        base = float(-np.log(one / base_score - one))
-    elif objective in XGB_EXP:
-        base = float(np.log(base_score))
-    else:
-        base = float(base_score)
+    base = _xgb_base_margin(booster, objective, float(learner["learner_model_param"]["base_score"]), trees, k)
     per_class = len(trees) // k
     seen = np.zeros(k, dtype=np.int64)
     nodes = TreeNodes()
@@ -322,3 +314,40 @@ def xgboost_raw(g: Graph, x: str, model: Any) -> tuple[str, str]:
     total = g.op("Gather", [g.op("CumSum", [per_tree, g.const(np.int64(2), hint="axis2")]),
                             g.const(np.int64(per_class - 1), hint="last")], axis=2)
     return g.cast(total, np.float64), objective
+
+
+def _xgb_base_margin(booster: Any, objective: str, base_score: float, trees: list[dict[str, Any]], k: int) -> float:
+    """XGBoost's float32 base margin (`ProbToMargin(base_score)`), found exactly: libm's float32 logf and a float64
+    logit can differ by an ulp (3e-8 in probabilities), so the float32 values around the logit are tried on two
+    probe rows (all missing, all zero) until XGBoost's own margins are reproduced by the float32 tree-by-tree sum."""
+    import xgboost as xgb
+
+    if objective == "binary:logistic":
+        approx = np.log(base_score / (1.0 - base_score))
+    elif objective in XGB_EXP:
+        approx = np.log(base_score)
+    else:
+        return float(np.float32(base_score))
+    n_features = booster.num_features()
+    probes = np.vstack([np.full(n_features, np.nan, dtype=np.float32), np.zeros(n_features, dtype=np.float32)])
+    dm = xgb.DMatrix(probes, missing=np.nan)
+    rounds = (0, len(trees) // k)  # the trees exported (all, or up to the best iteration)
+    margin = np.asarray(booster.predict(dm, output_margin=True, iteration_range=rounds),
+                        dtype=np.float32).reshape(2, -1)[:, 0]
+    leaves = np.asarray(booster.predict(dm, pred_leaf=True, iteration_range=rounds)).astype(np.int64)
+    leaves = leaves.reshape(2, -1)[:, ::k]  # class 0's trees (the base margin is the same for every class)
+    values = np.stack([np.asarray(trees[t * k]["split_conditions"], dtype=np.float32)[leaves[:, t]]
+                       for t in range(leaves.shape[1])], axis=1)
+    candidate = np.float32(approx)
+    below, above = candidate, candidate
+    candidates = [candidate]
+    for _ in range(4):
+        above, below = np.nextafter(above, np.float32(np.inf)), np.nextafter(below, np.float32(-np.inf))
+        candidates += [above, below]
+    for c in candidates:
+        total = np.full(2, c, dtype=np.float32)
+        for j in range(values.shape[1]):
+            total = total + values[:, j]
+        if np.array_equal(total, margin):
+            return float(c)
+    return float(candidate)
