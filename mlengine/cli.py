@@ -528,7 +528,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from mlengine.steps.models import MODELS
 
     for name, spec in MODELS.items():
-        print(f"{name:<24}{spec.family:<8}{'/'.join(sorted(spec.tasks)):<32}{spec.description}")
+        print(f"{name:<24}{spec.family:<10}{'/'.join(sorted(spec.tasks)):<32}{spec.description}")
     return EXIT_OK
 
 

@@ -80,8 +80,9 @@ def test_unknown_metric_did_you_mean(cli, titanic):
 
 
 def test_space_for_a_model_that_is_not_searched(cli, titanic):
-    err = _fails(cli, titanic, "search.trials=3", "search.space.random_forest.n_estimators.high=50")
-    assert "search.space.random_forest" in err and "not searched" in err
+    # the default estimators (trees + logistic regression) leave out knn and mlp
+    err = _fails(cli, titanic, "search.trials=3", "search.space.knn.n_neighbors.high=50")
+    assert "search.space.knn" in err and "not searched" in err and "lightgbm, xgboost" in err
 
 
 def test_pipeline_step_that_is_not_in_the_recipe(cli, titanic):

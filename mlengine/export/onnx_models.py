@@ -20,8 +20,16 @@ import numpy as np
 
 from mlengine.errors import ExportError
 from mlengine.export.onnx_graph import Graph
+from mlengine.export.onnx_neural import mlp_classifier, mlp_regressor
 from mlengine.export.onnx_preprocess import Columns, column_transformer, transform_step
-from mlengine.export.onnx_trees import forest_sums, hist_gradient_boosting_raw, lightgbm_raw
+from mlengine.export.onnx_trees import (
+    XGB_CLASSIFICATION,
+    XGB_EXP,
+    forest_sums,
+    hist_gradient_boosting_raw,
+    lightgbm_raw,
+    xgboost_raw,
+)
 
 
 @dataclass
@@ -204,6 +212,20 @@ def _lgbm_regressor(g: Graph, m: Any, x: str) -> Pred:
     return Pred(value=raw)
 
 
+def _xgb_classifier(g: Graph, m: Any, x: str) -> Pred:
+    raw, objective = xgboost_raw(g, x, m)
+    if objective not in XGB_CLASSIFICATION:
+        raise ExportError(f"XGBClassifier objective {objective!r} cannot be exported to ONNX.")
+    proba, _ = _link_proba(g, raw, len(m.classes_))
+    return Pred(m.classes_, proba=proba)
+
+
+def _xgb_regressor(g: Graph, m: Any, x: str) -> Pred:
+    raw, objective = xgboost_raw(g, x, m)
+    raw = g.squeeze1(raw)
+    return Pred(value=g.op("Exp", [raw]) if objective in XGB_EXP else raw)
+
+
 LEAVES = {
     "LogisticRegression": _linear_classifier,
     "Ridge": _linear_regressor, "LinearRegression": _linear_regressor, "Lasso": _linear_regressor,
@@ -213,6 +235,8 @@ LEAVES = {
     "RandomForestRegressor": _forest_regressor, "ExtraTreesRegressor": _forest_regressor,
     "HistGradientBoostingClassifier": _hgb_classifier, "HistGradientBoostingRegressor": _hgb_regressor,
     "LGBMClassifier": _lgbm_classifier, "LGBMRegressor": _lgbm_regressor,
+    "XGBLabelClassifier": _xgb_classifier, "XGBRegressor": _xgb_regressor,
+    "MLPClassifier": mlp_classifier, "MLPRegressor": mlp_regressor,
 }
 
 

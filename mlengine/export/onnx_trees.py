@@ -245,3 +245,109 @@ def _lgbm_tree(nodes: TreeNodes, t: int, target: int, tree: dict[str, str], scal
                    np.concatenate([missing_left, pad.astype(bool)]),
                    np.concatenate([np.zeros(n_inner, dtype=bool), np.ones(n_leaves, dtype=bool)]),
                    np.arange(n_inner, n_inner + n_leaves), np.full(n_leaves, target), leaf_values)
+
+
+# --------------------------------------------------------------------------------------------- XGBoost ---
+XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
+XGB_IDENTITY = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror")
+XGB_EXP = ("count:poisson", "reg:gamma", "reg:tweedie")
+
+
+def xgboost_objective(model: Any) -> str:
+    import json
+
+    return json.loads(model.get_booster().save_config())["learner"]["objective"]["name"]
+
+
+def xgboost_raw(g: Graph, x: str, model: Any) -> tuple[str, str]:
+    """XGBoost margins [N, k] (k = 1 for binary and regression) and the objective, from the model's JSON.
+
+    XGBoost reads features as float32 and sends a row left when `x < split_condition` (float32), NaN by
+    `default_left`. The input is rounded through float32 and each threshold becomes the largest float32 below
+    it, so ONNX's `x <= t` takes exactly the same branch. XGBoost adds the trees in float32 (a float64 sum is 1e-6
+    apart), so each tree gets its own output column and a float32 CumSum adds them in XGBoost's order (exact).
+    The per-tree tensor is rows x trees floats.
+    With early stopping only the trees up to the best iteration count, as in `predict`.
+    """
+    import json
+
+    booster = model.get_booster()
+    doc = json.loads(bytes(booster.save_raw("json")))
+    learner = doc["learner"]
+    objective = learner["objective"]["name"]
+    if objective not in (*XGB_CLASSIFICATION, *XGB_IDENTITY, *XGB_EXP):
+        raise ExportError(f"XGBoost objective {objective!r} cannot be exported to ONNX; supported: "
+                          f"{', '.join((*XGB_CLASSIFICATION, *XGB_IDENTITY, *XGB_EXP))}.")
+    gb = learner["gradient_booster"]
+    if gb["name"] != "gbtree":
+        raise ExportError(f"XGBoost booster {gb['name']!r} cannot be exported to ONNX (only 'gbtree').")
+    trees, tree_info = gb["model"]["trees"], gb["model"]["tree_info"]
+    k = max(1, int(learner["learner_model_param"]["num_class"]))
+    best = getattr(booster, "best_iteration", None) if "best_iteration" in booster.attributes() else None
+    if best is not None:
+        per_round = k * max(1, int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1")))
+        trees, tree_info = trees[:(int(best) + 1) * per_round], tree_info[:(int(best) + 1) * per_round]
+    base = _xgb_base_margin(booster, objective, float(learner["learner_model_param"]["base_score"]), trees, k)
+    per_class = len(trees) // k
+    seen = np.zeros(k, dtype=np.int64)
+    nodes = TreeNodes()
+    for t, (tree, target) in enumerate(zip(trees, tree_info, strict=True)):
+        if tree.get("categories_nodes"):
+            raise ExportError("XGBoost categorical splits cannot be exported to ONNX (mlengine encodes categories "
+                              "before the model).")
+        left = np.asarray(tree["left_children"], dtype=np.int64)
+        right = np.asarray(tree["right_children"], dtype=np.int64)
+        cond = np.asarray(tree["split_conditions"], dtype=np.float32)
+        leaf = left == -1
+        below = np.nextafter(cond, np.float32(-np.inf)).astype(np.float64)
+        leaves = np.flatnonzero(leaf)
+        values = cond[leaf].astype(np.float64) + (base if seen[target] == 0 else 0.0)
+        column = int(target) * per_class + int(seen[target])  # one output column per tree, in boosting order
+        seen[target] += 1
+        nodes.add_tree(t, np.asarray(tree["split_indices"], dtype=np.int64), below, left, right,
+                       np.asarray(tree["default_left"], dtype=bool), leaf, leaves, np.full(len(leaves), column),
+                       values)
+    # XGBoost adds the trees one after another in float32, from the base margin: CumSum in float32 does the same
+    x32 = g.cast(g.cast(x, np.float32), np.float64)
+    per_tree = g.cast(tree_ensemble(g, x32, nodes, k * per_class), np.float32)
+    per_tree = g.op("Reshape", [per_tree, g.const(np.array([0, k, per_class], dtype=np.int64), hint="shape")])
+    total = g.op("Gather", [g.op("CumSum", [per_tree, g.const(np.int64(2), hint="axis2")]),
+                            g.const(np.int64(per_class - 1), hint="last")], axis=2)
+    return g.cast(total, np.float64), objective
+
+
+def _xgb_base_margin(booster: Any, objective: str, base_score: float, trees: list[dict[str, Any]], k: int) -> float:
+    """XGBoost's float32 base margin (`ProbToMargin(base_score)`), found exactly: libm's float32 logf and a float64
+    logit can differ by an ulp (3e-8 in probabilities), so the float32 values around the logit are tried on two
+    probe rows (all missing, all zero) until XGBoost's own margins are reproduced by the float32 tree-by-tree sum."""
+    import xgboost as xgb
+
+    if objective == "binary:logistic":
+        approx = np.log(base_score / (1.0 - base_score))
+    elif objective in XGB_EXP:
+        approx = np.log(base_score)
+    else:
+        return float(np.float32(base_score))
+    n_features = booster.num_features()
+    probes = np.vstack([np.full(n_features, np.nan, dtype=np.float32), np.zeros(n_features, dtype=np.float32)])
+    dm = xgb.DMatrix(probes, missing=np.nan)
+    rounds = (0, len(trees) // k)  # the trees exported (all, or up to the best iteration)
+    margin = np.asarray(booster.predict(dm, output_margin=True, iteration_range=rounds),
+                        dtype=np.float32).reshape(2, -1)[:, 0]
+    leaves = np.asarray(booster.predict(dm, pred_leaf=True, iteration_range=rounds)).astype(np.int64)
+    leaves = leaves.reshape(2, -1)[:, ::k]  # class 0's trees (the base margin is the same for every class)
+    values = np.stack([np.asarray(trees[t * k]["split_conditions"], dtype=np.float32)[leaves[:, t]]
+                       for t in range(leaves.shape[1])], axis=1)
+    candidate = np.float32(approx)
+    below, above = candidate, candidate
+    candidates = [candidate]
+    for _ in range(4):
+        above, below = np.nextafter(above, np.float32(np.inf)), np.nextafter(below, np.float32(-np.inf))
+        candidates += [above, below]
+    for c in candidates:
+        total = np.full(2, c, dtype=np.float32)
+        for j in range(values.shape[1]):
+            total = total + values[:, j]
+        if np.array_equal(total, margin):
+            return float(c)
+    return float(candidate)

@@ -11,8 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 # registered models with an exact converter (mlengine/export/onnx_models.py)
-EXPORTABLE_MODELS = ("lightgbm", "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression",
-                     "ridge", "dummy")
+EXPORTABLE_MODELS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "hist_gradient_boosting",
+                     "logistic_regression", "ridge", "mlp", "dummy")
+# registered models refused on purpose, and why (the plan says so; the run writes joblib)
+REFUSED_MODELS = {
+    "knn": "knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate rows after "
+           "encoding) are picked in an order scikit-learn does not define, so ONNX predictions would differ on such "
+           "rows (92 of 891 titanic rows with 10 neighbours)",
+}
+XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
+XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
+                  "count:poisson", "reg:gamma", "reg:tweedie")
 LGBM_CLASSIFICATION = ("binary", "multiclass", "softmax", "cross_entropy", "xentropy")
 LGBM_REGRESSION = ("regression", "regression_l2", "l2", "mean_squared_error", "mse", "regression_l1", "l1",
                    "mean_absolute_error", "mae", "huber", "fair", "quantile", "mape",
@@ -24,6 +33,8 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
     """Reasons the recipe's model cannot be exported to ONNX (empty when it can)."""
     name, params = recipe.model.name, dict(recipe.model.params)
     out: list[str] = []
+    if name in REFUSED_MODELS:
+        return [REFUSED_MODELS[name]]
     if name not in EXPORTABLE_MODELS:
         return [f"model {name!r} has no ONNX converter (exportable models: {', '.join(EXPORTABLE_MODELS)})"]
     classification = task in ("binary", "multiclass")
@@ -38,6 +49,10 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
             if objective not in allowed:
                 out.append(f"lightgbm objective {objective!r} (model.params.objective) cannot be exported; "
                            f"exportable: {', '.join(allowed)}")
+    elif name == "xgboost":
+        out += _xgboost_blockers(params, task)
+    elif name == "mlp" and params.get("activation", "relu") not in ("relu", "tanh", "logistic", "identity"):
+        out.append(f"mlp activation {params['activation']!r} (model.params.activation) cannot be exported")
     elif name == "dummy" and task != "regression" and params.get("strategy") in ("stratified", "uniform"):
         out.append(f"dummy strategy {params['strategy']!r} (model.params.strategy) predicts at random; an ONNX "
                    "graph cannot reproduce its draws (use 'prior' or 'most_frequent')")
@@ -48,6 +63,33 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
     if method not in EXPORTABLE_CALIBRATION:
         out.append(f"calibration.method {method!r} cannot be exported (exportable: "
                    f"{', '.join(EXPORTABLE_CALIBRATION)})")
+    return out
+
+
+def search_onnx_blockers(recipe: Any) -> list[str]:
+    """Searched models (search.estimators) that could win and then not export; the default estimators all export."""
+    s = recipe.search
+    if not (s.trials or s.time_budget):
+        return []
+    bad = [m for m in dict.fromkeys(s.estimators) if m != recipe.model.name
+           and (m in REFUSED_MODELS or m not in EXPORTABLE_MODELS)]
+    return [f"search.estimators includes {m!r}, which could be the best and cannot be exported ("
+            + (REFUSED_MODELS[m] if m in REFUSED_MODELS else "no ONNX converter") + ")" for m in bad]
+
+
+def _xgboost_blockers(params: dict[str, Any], task: str) -> list[str]:
+    out = []
+    booster = params.get("booster", "gbtree")
+    if booster != "gbtree":
+        out.append(f"xgboost booster {booster!r} (model.params.booster) cannot be exported; only 'gbtree' "
+                   "(dart drops trees at random while training and weights them at prediction; gblinear is linear)")
+    objective = params.get("objective")
+    if objective is not None:
+        allowed = (XGB_CLASSIFICATION if task in ("binary", "multiclass") else XGB_REGRESSION if task == "regression"
+                   else (*XGB_CLASSIFICATION, *XGB_REGRESSION))
+        if objective not in allowed:
+            out.append(f"xgboost objective {objective!r} (model.params.objective) cannot be exported; "
+                       f"exportable: {', '.join(allowed)}")
     return out
 
 

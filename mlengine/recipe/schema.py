@@ -197,11 +197,13 @@ class CVSection(Section):
 class PreprocessSection(Section):
     numeric_impute: Literal["auto", "median", "mean", "most_frequent", "none"] = Field(
         "auto", description="missing numeric values: auto = none for models that handle NaN (lightgbm, "
-                            "hist_gradient_boosting), median otherwise")
+                            "xgboost, hist_gradient_boosting), median otherwise")
     scale: Literal["auto", "standard", "robust", "minmax", "none"] = Field(
-        "auto", description="numeric scaling: auto = standard for linear models, none for trees")
+        "auto", description="numeric scaling: auto = standard for linear models, knn and mlp, "
+                            "none for trees")
     categorical: Literal["auto", "onehot", "ordinal"] = Field(
-        "auto", description="categorical encoding: auto = one-hot for linear models, ordinal codes for trees")
+        "auto", description="categorical encoding: auto = one-hot for linear models, knn and mlp, "
+                            "ordinal codes for trees")
     max_categories: int = Field(30, ge=2, description="one-hot: keep at most this many categories per column "
                                                       "(rarer ones grouped)")
     min_frequency: int = Field(5, ge=1, description="one-hot: categories seen fewer times are grouped as rare")
@@ -492,7 +494,9 @@ class RaySection(Section):
 
 class SearchSection(Section):
     estimators: list[Annotated[str, AfterValidator(_model_name)]] = Field(
-        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name")
+        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name plus "
+                                          "lightgbm, xgboost, random_forest, extra_trees, hist_gradient_boosting and "
+                                          "logistic_regression (classification) or ridge (regression)")
     metric: MetricName | None = Field(None, description="metric the search optimises (its direction is known); "
                                                         "default: evaluate.metric or the task default")
     trials: int | None = Field(None, ge=0, description="number of trials, the reproducible budget; 0 = no search "

@@ -246,7 +246,7 @@ def cross_checks(recipe: Any) -> list[Problem]:
 
 def _export_checks(r: Any, task: str) -> list[Problem]:
     """Asking for ONNX with a model that cannot be exported is refused before anything runs."""
-    from mlengine.export.support import onnx_blockers
+    from mlengine.export.support import onnx_blockers, search_onnx_blockers
 
     if r.export.format == "auto" or "onnx" not in r.export.format:
         return []
@@ -259,7 +259,7 @@ def _export_checks(r: Any, task: str) -> list[Problem]:
                                 "including 'onnx': a stacked ensemble has no ONNX converter. Use export.format: "
                                 "auto (ONNX when the single best is kept, joblib otherwise) or joblib, or "
                                 "search.ensemble.method: voting or greedy (soft votes, which convert)."))
-    blockers = onnx_blockers(r, task)
+    blockers = onnx_blockers(r, task) + search_onnx_blockers(r)
     if blockers:
         problems.append(Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. "
                                 "Use export.format: joblib (or auto, which skips ONNX for such models), or "

@@ -15,9 +15,25 @@ from mlengine.errors import Problem, did_you_mean
 PIPELINE_STEPS = ("preprocess", "resample", "select", "reduce")
 
 
-def searched_estimators(recipe: Any) -> list[str]:
-    """The models a search covers: search.estimators, or the recipe's model."""
-    return list(dict.fromkeys(recipe.search.estimators)) or [recipe.model.name]
+# What `search:` without `estimators` covers: the tree families plus the linear model for the task (the recipe's own
+# model.name is searched too). Listed cheapest-first is not needed: the search orders them by cost.
+DEFAULT_ESTIMATORS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "hist_gradient_boosting",
+                      "logistic_regression", "ridge")
+
+
+def searched_estimators(recipe: Any, task: str | None = None) -> list[str]:
+    """The models a search covers: search.estimators, or the recipe's model plus the default families that fit the
+    task (`task` when known, else the recipe's; 'auto' keeps both linear models until the data decides) and, with
+    `preprocess.numeric_impute: none`, handle missing values."""
+    if recipe.search.estimators:
+        return list(dict.fromkeys(recipe.search.estimators))
+    from mlengine.steps.models import MODELS
+
+    task = task or recipe.task
+    defaults = [m for m in DEFAULT_ESTIMATORS if task in (None, "auto") or task in MODELS[m].tasks]
+    if recipe.preprocess.numeric_impute == "none":  # the recipe keeps NaN: only models that handle it
+        defaults = [m for m in defaults if MODELS[m].native_missing]
+    return list(dict.fromkeys([recipe.model.name, *defaults]))
 
 
 def step_present(recipe: Any, step: str) -> bool:
@@ -47,8 +63,8 @@ def check_search(recipe: Any) -> list[Problem]:
                                           f"Allowed: {', '.join(sorted(MODELS))}."))
             continue
         if not s.estimators and model not in estimators:  # listed estimators may leave spaces unused (overrides)
-            problems.append(Problem(path, f"model {model!r} is not searched (search.estimators is unset, so only "
-                                          f"model.name {recipe.model.name!r} is); add it to search.estimators."))
+            problems.append(Problem(path, f"model {model!r} is not searched (search.estimators is unset, so the "
+                                          f"default {', '.join(estimators)} are); add it to search.estimators."))
             continue
         for param, entry in entries.items():
             problems += _check_model_param(path, model, param, entry, task)
@@ -58,7 +74,7 @@ def check_search(recipe: Any) -> list[Problem]:
         bad = [m for m in estimators if m in MODELS and not MODELS[m].native_missing]
         if bad:
             problems.append(Problem("preprocess.numeric_impute", f"'none' needs models that handle missing values "
-                                    f"(lightgbm, hist_gradient_boosting); the search includes {', '.join(bad)}."))
+                                    f"(lightgbm, xgboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
     if s.active and recipe.cv.kind == "none":
         problems.append(Problem("search.trials", "a search scores every trial by cross-validation; cv.kind is "
                                                  "'none'. Pick a CV (e.g. cv.kind: auto) or set search.trials: 0."))

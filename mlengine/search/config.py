@@ -17,7 +17,7 @@ from mlengine.search.spaces import ParamSpec, default_space, override_spec
 def declared_spaces(recipe: Any, task: str) -> tuple[dict[str, dict[str, ParamSpec]], dict[str, ParamSpec]]:
     """(model -> param -> spec, '<step>.<param>' -> spec) for the searched models and declared pipeline params."""
     models: dict[str, dict[str, ParamSpec]] = {}
-    for model in searched_estimators(recipe):
+    for model in searched_estimators(recipe, task):
         space = dict(default_space(model, task))
         for param, entry in recipe.search.space.get(model, {}).items():
             space[param] = override_spec(space.get(param), entry)

@@ -177,6 +177,19 @@ DEFAULT_SPACES: dict[str, ModelSpace] = {
         "reg_alpha": P("loguniform", 1 / 1024, 1024, init=1 / 1024),
         "reg_lambda": P("loguniform", 1 / 1024, 1024, init=1.0),
     }, cost=1.0),
+    # FLAML's XGBoostLimitDepthEstimator (depth-wise, as mlengine fits xgboost untuned, so the recipe's own model
+    # is a point of the space): depth 1 and 4 trees are the cheapest start
+    "xgboost": ModelSpace({
+        "n_estimators": _TREE_COUNT,
+        "max_depth": P("randint", 1, 16, init=6, low_cost=1),
+        "min_child_weight": P("loguniform", 1 / 1024, 128, init=1.0),
+        "learning_rate": P("loguniform", 1 / 1024, 1.0, init=0.1),
+        "subsample": P("uniform", 0.1, 1.0, init=1.0),
+        "colsample_bylevel": P("uniform", 0.01, 1.0, init=1.0),
+        "colsample_bytree": P("uniform", 0.01, 1.0, init=1.0),
+        "reg_alpha": P("loguniform", 1 / 1024, 1024, init=1 / 1024),
+        "reg_lambda": P("loguniform", 1 / 1024, 1024, init=1.0),
+    }, cost=1.6),
     "random_forest": ModelSpace(dict(_FOREST), cost=2.0),
     "extra_trees": ModelSpace(dict(_FOREST), cost=1.9),
     "hist_gradient_boosting": ModelSpace({
@@ -189,6 +202,14 @@ DEFAULT_SPACES: dict[str, ModelSpace] = {
     }, cost=1.5),
     "logistic_regression": ModelSpace({"C": P("loguniform", 1 / 32, 32768, init=1.0)}, cost=25.0),
     "ridge": ModelSpace({"alpha": P("loguniform", 1 / 1024, 1024, init=1.0)}, cost=0.5),
+    # FLAML's KNeighborsEstimator: one neighbour is the cheapest start; up to half the training rows
+    "knn": ModelSpace({"n_neighbors": P("lograndint", 1, 512, init=5, low_cost=1, high_cap="rows/2")}, cost=3.0),
+    # one hidden layer (its width is the cost knob) with L2 penalty and step size on log scales
+    "mlp": ModelSpace({
+        "hidden_layer_sizes": P("choice", values=(16, 32, 64, 128), init=16),
+        "alpha": P("loguniform", 1e-6, 1.0, init=1e-4),
+        "learning_rate_init": P("loguniform", 1e-4, 0.1, init=1e-3),
+    }, cost=10.0),
     "dummy": ModelSpace({}, cost=0.1),
 }
 

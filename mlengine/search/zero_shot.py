@@ -13,7 +13,7 @@ from typing import Any
 log = logging.getLogger("mlengine")
 
 # mlengine model -> FLAML's learner name in flaml/default/<name>/<task>.json
-FLAML_LEARNER = {"lightgbm": "lgbm", "random_forest": "rf", "extra_trees": "extra_tree"}
+FLAML_LEARNER = {"lightgbm": "lgbm", "random_forest": "rf", "extra_trees": "extra_tree", "xgboost": "xgb_limitdepth"}
 
 
 def zero_shot_params(model: str, task: str, X: Any, y: Any, k: int = 1) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ REGRESSION = frozenset({"regression"})
 ALL_TASKS = CLASSIFICATION | REGRESSION
 
 # Parameters mlengine sets itself: seeds come from `seed`, threads from `model.n_jobs`.
+SCALED_FAMILIES = frozenset({"linear", "neighbors", "neural"})
 RESERVED = {"random_state": "seed", "seed": "seed", "n_jobs": "model.n_jobs", "verbose": None, "verbosity": None}
 
 
@@ -29,7 +30,7 @@ class ModelSpec:
 
     name: str
     description: str
-    family: str  # "tree" | "linear" | "dummy"
+    family: str  # "tree" | "linear" | "neighbors" | "neural" | "dummy"
     tasks: frozenset[str]
     classifier: str | None  # "module:Class"; internal only, never taken from a recipe
     regressor: str | None
@@ -39,6 +40,11 @@ class ModelSpec:
     threaded: bool = False
     class_weight: bool = False
     native_missing: bool = False  # handles NaN itself (numeric imputation optional)
+
+    @property
+    def scaled(self) -> bool:
+        """Distance- and gradient-based models want scaled numbers and one-hot categories; trees do not."""
+        return self.family in SCALED_FAMILIES
 
     def class_path(self, task: str) -> str:
         path = self.classifier if task in CLASSIFICATION else self.regressor
@@ -52,8 +58,8 @@ class ModelSpec:
     def param_names(self, task: str) -> set[str]:
         """Names the estimator accepts: a static list for LightGBM (so validation never imports it), else the
         scikit-learn constructor's signature."""
-        if self.name == "lightgbm":
-            return set(LIGHTGBM_PARAMS)
+        if self.name in STATIC_PARAMS:
+            return set(STATIC_PARAMS[self.name][0])
         return set(inspect.signature(self.estimator_class(task)).parameters) - {"kwargs"}
 
     def resolved_params(self, task: str, params: dict[str, Any], seed: int, n_jobs: int) -> dict[str, Any]:
@@ -90,6 +96,26 @@ _LGBM_TYPES: dict[str, tuple[type, float | None, float | None]] = {
     "lambda_l2": (float, 0.0, None), "path_smooth": (float, 0.0, None),
 }
 
+# XGBoost's scikit-learn wrapper takes its parameters as **kwargs: the ones worth allowing, and value checks.
+XGBOOST_PARAMS = {
+    "n_estimators", "max_depth", "max_leaves", "max_bin", "grow_policy", "learning_rate", "booster", "tree_method",
+    "gamma", "min_child_weight", "max_delta_step", "subsample", "sampling_method", "colsample_bytree",
+    "colsample_bylevel", "colsample_bynode", "reg_alpha", "reg_lambda", "scale_pos_weight", "base_score",
+    "objective", "eval_metric", "early_stopping_rounds", "importance_type", "num_parallel_tree", "max_cat_to_onehot",
+    "n_jobs", "random_state", "verbosity",
+}
+_XGB_TYPES: dict[str, tuple[type, float | None, float | None]] = {
+    "n_estimators": (int, 1, None), "max_depth": (int, 0, None), "max_leaves": (int, 0, None),
+    "max_bin": (int, 2, None), "learning_rate": (float, 0.0, None), "gamma": (float, 0.0, None),
+    "min_child_weight": (float, 0.0, None), "max_delta_step": (float, 0.0, None), "subsample": (float, 0.0, 1.0),
+    "colsample_bytree": (float, 0.0, 1.0), "colsample_bylevel": (float, 0.0, 1.0),
+    "colsample_bynode": (float, 0.0, 1.0), "reg_alpha": (float, 0.0, None), "reg_lambda": (float, 0.0, None),
+    "scale_pos_weight": (float, 0.0, None), "num_parallel_tree": (int, 1, None),
+    "early_stopping_rounds": (int, 1, None),
+}
+_XGB_CHOICES = {"booster": ("gbtree", "gblinear", "dart"), "tree_method": ("hist", "approx", "exact", "auto"),
+                "grow_policy": ("depthwise", "lossguide")}
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -99,6 +125,13 @@ MODELS: dict[str, ModelSpec] = {
             defaults={"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1,
                       "deterministic": True, "force_col_wise": True},
             threaded=True, class_weight=True, native_missing=True,
+        ),
+        ModelSpec(
+            "xgboost", "XGBoost gradient-boosted trees (histogram method, CPU)", "tree", ALL_TASKS,
+            "mlengine.steps.xgb:XGBLabelClassifier", "xgboost:XGBRegressor",
+            defaults={"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist",
+                      "verbosity": 0},
+            threaded=True, native_missing=True,
         ),
         ModelSpec(
             "random_forest", "scikit-learn random forest", "tree", ALL_TASKS,
@@ -124,6 +157,16 @@ MODELS: dict[str, ModelSpec] = {
             None, "sklearn.linear_model:Ridge", seeded=False,
         ),
         ModelSpec(
+            "knn", "k nearest neighbours (scaled, one-hot inputs; predicts from the closest training rows)",
+            "neighbors", ALL_TASKS, "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor",
+            defaults={"n_neighbors": 10}, seeded=False, threaded=True,
+        ),
+        ModelSpec(
+            "mlp", "multi-layer perceptron (scaled, one-hot inputs)", "neural", ALL_TASKS,
+            "sklearn.neural_network:MLPClassifier", "sklearn.neural_network:MLPRegressor",
+            defaults={"hidden_layer_sizes": [64], "max_iter": 300, "early_stopping": True},
+        ),
+        ModelSpec(
             "dummy", "no-skill model: class prior or target mean (a floor, not a model)", "dummy", ALL_TASKS,
             "sklearn.dummy:DummyClassifier", "sklearn.dummy:DummyRegressor",
             task_defaults={"binary": {"strategy": "prior"}, "multiclass": {"strategy": "prior"}},
@@ -131,6 +174,10 @@ MODELS: dict[str, ModelSpec] = {
         ),
     ]
 }
+
+
+# name -> (accepted parameter names, type table, choices) for estimators whose signature is **kwargs
+STATIC_PARAMS = {"lightgbm": (LIGHTGBM_PARAMS, _LGBM_TYPES, {}), "xgboost": (XGBOOST_PARAMS, _XGB_TYPES, _XGB_CHOICES)}
 
 
 def get_model(name: str) -> ModelSpec:
@@ -192,8 +239,8 @@ def _safe_names(spec: ModelSpec, task: str) -> set[str]:
 
 
 def _check_values(path: str, spec: ModelSpec, task: str, params: dict[str, Any]) -> list[Problem]:
-    if spec.name == "lightgbm":
-        return _check_lightgbm_values(path, params)
+    if spec.name in STATIC_PARAMS:
+        return _check_static_values(path, params, *STATIC_PARAMS[spec.name][1:])
     cls = spec.estimator_class(task)
     problems: list[Problem] = []
     for key, value in params.items():  # one at a time so every bad value is reported
@@ -205,12 +252,16 @@ def _check_values(path: str, spec: ModelSpec, task: str, params: dict[str, Any])
     return problems
 
 
-def _check_lightgbm_values(path: str, params: dict[str, Any]) -> list[Problem]:
+def _check_static_values(path: str, params: dict[str, Any], types: dict[str, tuple[type, float | None, float | None]],
+                         choices: dict[str, tuple[str, ...]]) -> list[Problem]:
+    """Type, range and choice checks for estimators that take **kwargs (LightGBM, XGBoost)."""
     problems: list[Problem] = []
     for key, value in params.items():
-        if key not in _LGBM_TYPES:
+        if key in choices and value not in choices[key]:
+            problems.append(Problem(f"{path}.{key}", f"must be one of {', '.join(choices[key])}; got {value!r}."))
+        if key not in types:
             continue
-        typ, low, high = _LGBM_TYPES[key]
+        typ, low, high = types[key]
         ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
         if typ is int and ok_type and float(value) != int(value):
             ok_type = False
@@ -229,6 +280,7 @@ def estimator_summary(name: str, task: str, params: dict[str, Any]) -> str:
     cls = spec.class_path(t).split(":")[1]
     shown = {**spec.defaults, **spec.task_defaults.get(t, {}), **params}
     shown.pop("verbose", None)
+    shown.pop("verbosity", None)
     args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
     return f"{cls}({args})"
 

@@ -2,7 +2,7 @@
 
 Defaults (each overridable in the recipe's `preprocess` section):
 - trees: numeric values as they are (median-imputed unless the model handles NaN), ordinal category codes;
-- linear models: median imputation + standard scaling, one-hot categories (rare ones grouped, unknown ignored).
+- linear models, kNN and MLP: median imputation + standard scaling, one-hot categories (rare ones grouped, unknown ignored).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class PreprocessChoice:
 
 def resolve_preprocess(section: Any, model_name: str) -> PreprocessChoice:
     spec = MODELS[model_name]
-    linear = spec.family == "linear"
+    linear = spec.scaled  # linear, neighbours, neural nets
     impute = section.numeric_impute
     if impute == "auto":
         impute = "none" if spec.native_missing else "median"
