@@ -111,7 +111,7 @@ def test_every_listed_id_round_trips_through_every_command(cli, write_recipe, tm
     from .conftest import DATA
 
     monkeypatch.chdir(tmp_path)  # serve and drift look ids up under ./runs
-    recipe = write_recipe(FAST)
+    recipe = write_recipe(FAST + "evaluate: {require_beats_no_skill: false}\n")  # dummy has no skill, on purpose
     code, out, err = cli("run", recipe, "-m", "model=dummy,logistic_regression", "--runs-dir", "runs", "--quiet")
     assert code == 0, err
     _run(cli, recipe, "runs")
