@@ -35,11 +35,7 @@ def read_table(path: str | Path) -> Any:
     import pandas as pd
 
     path = Path(path)
-    kind = READERS.get(path.suffix.lower())
-    if kind is None:
-        raise UserError(f"DATA {str(path)!r}: unknown file type {path.suffix!r}; allowed: .csv, .parquet, .pq.")
-    if not path.is_file():
-        raise UserError(f"DATA {str(path)!r} does not exist.")
+    kind = _input_kind(path)
     try:
         frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
