@@ -64,3 +64,18 @@ model:
   params: {n_estimators: 30}
 cv: {folds: 3}
 """
+
+
+def titanic_run(root: Path, text: str) -> Path:
+    """A real run of recipe `text` over the bundled titanic data, in `root` (for module- or session-scoped
+    fixtures of the tests that serve, package or monitor a trained model)."""
+    import os
+
+    from mlengine.api import load_recipe
+    from mlengine.runner import run_recipe
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    (root / "data").mkdir(exist_ok=True)
+    shutil.copy(DATA / "titanic.csv", root / "data" / "titanic.csv")
+    (root / "r.yaml").write_text(text, encoding="utf-8")
+    return Path(run_recipe(load_recipe(root / "r.yaml"), runs_dir=root / "runs").run_dir)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT, TITANIC
+from tests.conftest import DATA, ROOT, TITANIC, titanic_run
 
 GOLDEN = ROOT / "tests" / "golden" / "Dockerfile.onnx"
 TRAINING = ("sklearn", "lightgbm", "flaml", "skl2onnx", "onnx", "hydra", "pandas", "imblearn", "xgboost")
@@ -27,17 +27,9 @@ TRAINING = ("sklearn", "lightgbm", "flaml", "skl2onnx", "onnx", "hydra", "pandas
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    from mlengine.api import load_recipe
-    from mlengine.runner import run_recipe
-
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    root = tmp_path_factory.mktemp("docker")
-    (root / "data").mkdir()
-    shutil.copy(DATA / "titanic.csv", root / "data" / "titanic.csv")
     text = (TITANIC.replace("  drop:", "  schema:\n    age: {dtype: float, ge: 0, le: 120}\n  drop:")
             .replace("folds: 3", "folds: 2") + "export: {format: [onnx, joblib]}\n")
-    (root / "r.yaml").write_text(text, encoding="utf-8")
-    return Path(run_recipe(load_recipe(root / "r.yaml"), runs_dir=root / "runs").run_dir)
+    return titanic_run(tmp_path_factory.mktemp("docker"), text)
 
 
 @pytest.fixture(scope="module")

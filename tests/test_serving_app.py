@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import serving_helpers as sh
-from tests.conftest import DATA, TITANIC
+from tests.conftest import DATA, TITANIC, titanic_run
 from tests.serving_helpers import ROW, get, metric_families, post, sample_sum, start, stop
 
 pytest.importorskip("starlette") if os.environ.get("CI") != "true" else None
@@ -21,19 +21,9 @@ pytest.importorskip("starlette") if os.environ.get("CI") != "true" else None
 
 @pytest.fixture(scope="session")
 def served_run(tmp_path_factory) -> Path:
-    import shutil
-
-    from mlengine.api import load_recipe
-    from mlengine.runner import run_recipe
-
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    root = tmp_path_factory.mktemp("serve")
-    (root / "data").mkdir()
-    shutil.copy(DATA / "titanic.csv", root / "data" / "titanic.csv")
     text = TITANIC.replace("  drop:", "  schema:\n    age: {dtype: float, ge: 0, le: 120}\n    sex: {isin: [male, female]}\n"
                            "  drop:") + "export: {format: [onnx, joblib]}\n"
-    (root / "r.yaml").write_text(text, encoding="utf-8")
-    return Path(run_recipe(load_recipe(root / "r.yaml"), runs_dir=root / "runs").run_dir)
+    return titanic_run(tmp_path_factory.mktemp("serve"), text)
 
 
 @pytest.fixture(scope="module")
