@@ -61,16 +61,21 @@ def test_fold_guard_stops_lightgbm_inside_its_fit_and_forests_before_a_fold_that
     from mlengine.evaluate.crossval import FoldDeadline, clock
     from mlengine.search import budget
 
-    guard = budget.FoldGuard("lightgbm", {"n_estimators": 5000}, deadline=clock() + 0.3)
-    pipe = Pipeline([("model", LGBMClassifier(n_estimators=5000, learning_rate=0.01, verbose=-1, n_jobs=1))])
-    params = guard.fit_params(pipe)
-    assert list(params) == ["model__callbacks"]
     X = pd.DataFrame({"a": range(400), "b": [i % 7 for i in range(400)]})
     y = [i % 2 for i in range(400)]
-    t = time.perf_counter()
-    with pytest.raises(FoldDeadline, match="boosting round"):
+    pipe = Pipeline([("model", LGBMClassifier(n_estimators=5000, learning_rate=0.01, verbose=-1, n_jobs=1))])
+    # a deadline already reached stops the fit in its first boosting round (not a race with the machine's speed:
+    # 5000 rounds on 400 rows finish in about 0.3 s on a quiet machine)
+    guard = budget.FoldGuard("lightgbm", {"n_estimators": 5000}, deadline=clock() - 1)
+    params = guard.fit_params(pipe)
+    assert list(params) == ["model__callbacks"]
+    with pytest.raises(FoldDeadline, match="boosting round 1$"):
         pipe.fit(X, y, **params)
-    assert time.perf_counter() - t < 10  # 5000 rounds would take longer; the callback stopped it near 0.3 s
+    # a deadline far away lets every round run
+    far = budget.FoldGuard("lightgbm", {"n_estimators": 50}, deadline=clock() + 600)
+    short = Pipeline([("model", LGBMClassifier(n_estimators=50, verbose=-1, n_jobs=1))])
+    short.fit(X, y, **far.fit_params(short))
+    assert short.named_steps["model"].booster_.num_trees() == 50
 
     monkeypatch.setitem(budget._SECONDS_PER_UNIT, "random_forest", 0.1)  # 0.1 s per tree measured earlier
     forest = budget.FoldGuard("random_forest", {"n_estimators": 300}, deadline=clock() + 10)
