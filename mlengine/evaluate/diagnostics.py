@@ -113,7 +113,7 @@ def score_distribution(task: str, y_true: Any, *, proba: np.ndarray | None = Non
     else:
         idx = np.array([classes.index(v) if v in classes else -1 for v in y])
         score = np.where(idx >= 0, proba[np.arange(len(y)), np.clip(idx, 0, None)], np.nan)
-        what = "probability of the true class, by true class"
+        what = "P(true class) by true class"
     for c in classes:
         sel = score[y == c]
         sel = sel[np.isfinite(sel)]
@@ -247,7 +247,7 @@ def partial_dependence_record(ctx: Any) -> dict[str, Any]:
             usable.append(f)
     curves = partial_dependence(ctx.model, X, usable, task=data.task, classes=list(data.classes),
                                 pos_label=data.pos_label, categorical=categorical)
-    response = {"binary": f"P({_plain(data.pos_label)})", "multiclass": "P(class), one curve per class",
+    response = {"binary": f"P({_plain(data.pos_label)})", "multiclass": "P(class)",
                 "regression": "predicted value"}[data.task]
     return {"method": "sklearn.inspection.partial_dependence (brute, average) on the saved pipeline",
             "rows": int(len(X)), "source": "holdout" if has_holdout else "training split (no holdout)",
