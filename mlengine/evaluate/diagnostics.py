@@ -161,17 +161,19 @@ def calibration_by_class(y_true: Any, proba: np.ndarray, classes: list[Any], bin
 # ------------------------------------------------------------------------------ partial dependence ---
 def _grid(values: pd.Series, categorical: bool, resolution: int) -> list[Any]:
     """The grid of one raw column: its most frequent values (categorical, at most `resolution`), else its unique
-    values when fewer than `resolution`, else `resolution` points from the 5th to the 95th percentile. Missing
-    values are never grid points."""
+    values when fewer than `resolution`, else `resolution` points from the 5th to the 95th percentile (as
+    scikit-learn's default grid). Missing values are never grid points."""
     v = values.dropna()
     if categorical:
         return [_plain(x) for x in v.value_counts(sort=True).index[:resolution]]
     x = v.to_numpy(dtype=float)
     x = x[np.isfinite(x)]
     uniq = np.unique(x)
-    if len(uniq) <= resolution:
+    if len(uniq) < resolution:
         return [float(u) for u in uniq]
-    lo, hi = np.percentile(x, [5, 95])
+    from scipy.stats.mstats import mquantiles  # scikit-learn's own grid: the same points as its default
+
+    lo, hi = mquantiles(x, prob=(0.05, 0.95))
     if hi <= lo:
         lo, hi = float(uniq[0]), float(uniq[-1])
     return [float(g) for g in np.linspace(lo, hi, resolution)]
