@@ -143,6 +143,50 @@ def test_partial_dependence_of_classifiers_speaks_of_the_named_classes():
     assert np.allclose(np.sum([curve["average"][c] for c in "012"], axis=0), 1.0)
 
 
+def test_without_an_importance_ranking_partial_dependence_ranks_by_permutation_and_skips_datetimes():
+    from types import SimpleNamespace
+
+    from sklearn.linear_model import LinearRegression
+
+    X, y = _frame(120)
+    X["when"] = pd.date_range("2024-01-01", periods=len(X), freq="D")
+    model = _pipe(LinearRegression()).fit(X[["x", "k", "z"]], y)
+    columns = SimpleNamespace(numeric=["x", "z"], categorical=["k"], boolean=[], datetime=["when"])
+    ctx = SimpleNamespace(
+        data=SimpleNamespace(task="regression", classes=[], pos_label=None, columns=columns),
+        plan=SimpleNamespace(seed=0, primary_metric="rmse"), model=_WithDates(model), report={"explain": {
+            "error": "boom"}}, X_te=X, y_te=pd.Series(y), X_tr=None, y_tr=None)
+    rec = dg.partial_dependence_record(ctx)
+    assert rec["ranked_by"].startswith("permutation importance computed") and rec["rows"] == 120
+    assert [f["feature"] for f in rec["features"]][:2] == ["x", "k"]  # x and the "v" category drive y
+    ranking = [{"feature": f, "mean": 0.1, "std": 0.0} for f in ("when", "z", "k", "x")]
+    ctx.report = {"explain": {"permutation": {"features": ranking}}}
+    rec = dg.partial_dependence_record(ctx)
+    assert rec["ranked_by"] == "explain.permutation" and [f["feature"] for f in rec["features"]] == ["z", "k", "x"]
+    assert [s["feature"] for s in rec["skipped_features"]] == ["when"]
+
+
+class _WithDates:
+    """A regressor over X that ignores a datetime column (as a pipeline deriving its parts would use it)."""
+
+    _estimator_type = "regressor"
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X[["x", "k", "z"]])
+
+    def __sklearn_tags__(self):
+        return self.model.__sklearn_tags__()
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+
 def test_a_diagnostic_that_does_not_apply_says_why():
     out = dg.score_diagnostics("regression", np.array([1.0, 2.0]), np.array([1.0, 2.5]), None, [], None)
     assert set(out["skipped"]) == {"lift", "ks", "calibration_by_class"} and "score_distribution" in out
