@@ -248,7 +248,7 @@ def partial_dependence_section(run: RunData) -> Block | None:
     if not p["features"]:
         return _note("partial_dependence", title, "no feature could be varied")
     body = figure(pd_plot(p["features"], p["response"]), "partial dependence",
-                  f"Average {p['response']} over {num(p['rows'])} {p['source']} rows with the feature set to each "
+                  f"Average {p['response']} over {num(p['rows'])} rows ({p['source']}) with the feature set to each "
                   f"grid value (up to {num(p['grid_resolution'])} points; 5th-95th percentile for numeric columns).")
     for s in p.get("skipped_features") or []:
         body += f'<p class="note">{esc(s["feature"])} skipped: {esc(s["reason"])}.</p>'
