@@ -86,8 +86,10 @@ def gains_plot(share_rows: list[float], share_pos: list[float], base_rate: float
 
 
 def histograms(edges: list[float], series: dict[str, list[int]], xlabel: str, title: str,
-               extra: tuple[list[float], list[int], str] | None = None) -> str:
-    """Overlaid step histograms (share of each series' rows per bin); `extra`: a second panel (edges, counts, x)."""
+               extra: tuple[list[float], list[int], str] | None = None, mark: tuple[float, str] | None = None
+               ) -> str:
+    """Overlaid step histograms (share of each series' rows per bin); `extra`: a second panel (edges, counts, x);
+    `mark`: a dashed vertical line (x, label)."""
     fig, axes = plots.figure(10.0 if extra else 5.4, 3.6, ncols=2 if extra else 1)
     ax = axes[0] if extra else axes
     e = np.asarray(edges, dtype=float)
@@ -97,6 +99,8 @@ def histograms(edges: list[float], series: dict[str, list[int]], xlabel: str, ti
         color = plots.PALETTE[i % len(plots.PALETTE)]
         ax.stairs(share, e, fill=True, alpha=0.18, color=color)
         ax.stairs(share, e, lw=1.6, color=color, label=f"{plots._short(name, 18)} (n={int(c.sum()):,})")
+    if mark is not None:
+        ax.axvline(mark[0], color=plots.RED, ls="--", lw=1.2, label=mark[1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of the series' rows")
     ax.set_title(title)
@@ -201,8 +205,11 @@ def score_distribution_section(run: RunData) -> Block | None:
                 "values, and the residuals, on the holdout.")
         return Block("score_distribution", "Score distribution", fig + tab, lead)
     xlabel = sd["what"].split(" by ")[0]
-    fig = figure(histograms(sd["edges"], sd["counts"], xlabel, f"{xlabel} by true class"), "score distribution",
-                 f"{len(sd['edges']) - 1} equal-width bins; each class's histogram sums to 1.")
+    ks = d.get("ks") if sd["kind"] == "binary" else None
+    mark = (ks["threshold"], f"KS {num(ks['statistic'])} at {num(ks['threshold'])}") if ks else None
+    fig = figure(histograms(sd["edges"], sd["counts"], xlabel, f"{xlabel} by true class", mark=mark),
+                 "score distribution", f"{len(sd['edges']) - 1} equal-width bins; each class's histogram sums to 1"
+                 + ("; dashed: where the classes' score distributions are furthest apart (KS)." if ks else "."))
     rows = [[f"true class {k}", s["rows"], s["mean"], s["median"]] for k, s in sd["summary"].items()]
     tab = _table(["rows of", "rows", f"mean {xlabel}", f"median {xlabel}"], rows)
     lead = ("Holdout: how the predicted probability of the positive class spreads for each true class (well "
