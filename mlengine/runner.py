@@ -297,6 +297,10 @@ def stage_evaluate(ctx: RunContext) -> None:
                                                   data.classes, data.pos_label)
         if data.task != "regression":
             ctx.report["confusion_matrix"] = _confusion(ctx.y_te, ctx.pred, data.classes)
+    from mlengine.evaluate.diagnostics import score_diagnostics
+
+    # lift/KS, score distribution and calibration by class (metrics.json diagnostics)
+    ctx.report["diagnostics"] = score_diagnostics(data.task, ctx.y_te, ctx.pred, ctx.proba, data.classes, data.pos_label)
     _log_metrics(ctx.report, primary)
 
 

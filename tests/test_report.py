@@ -22,6 +22,7 @@ from mlengine.report import render_report
 from .conftest import RECIPES, TITANIC, read_json
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DIAGNOSTICS = ["lift", "score_distribution", "class_calibration", "partial_dependence"]  # mlengine.report.diagnostics
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +54,10 @@ def test_report_of_a_real_binary_run(titanic_run):
     m = read_json(titanic_run / "metrics.json")
     html = (titanic_run / "report.html").read_text(encoding="utf-8")
     assert _sections(html) == ["overview", "recipe", "data", "plan", "metrics", "confusion", "curves", "calibration",
-                               "importance", "export", "replay"]
+                               "importance", *DIAGNOSTICS, "export", "replay"]
     assert m["report"]["sections"] == _sections(html) and m["report"]["section_errors"] == {}
-    assert len(_images(html)) == 8  # metrics, confusion, ROC, PR, reliability, permutation, |SHAP|, SHAP summary
+    assert len(_images(html)) == 8 + 3  # metrics, confusion, ROC, PR, reliability, permutation, |SHAP|, SHAP summary
+    # + gains/lift, score distribution, partial dependence
     _check_self_contained(html)
     assert f"{m['holdout']['roc_auc']:.4f}" in html and "beats the no-skill baseline" in html
     assert f"mlengine replay {titanic_run}" in html and ".incomplete" not in html  # the record exists
@@ -177,10 +179,11 @@ def test_sections_other_stages_feed_render_from_their_documented_shapes(titanic_
     result = render_report(run)
     assert result.errors == {}
     assert result.sections == ["overview", "recipe", "data", "plan", "search", "metrics", "confusion", "curves",
-                               "calibration", "threshold", "business", "slices", "importance", "export", "replay"]
+                               "calibration", "threshold", "business", "slices", "importance", *DIAGNOSTICS,
+                               "export", "replay"]
     html = result.path.read_text(encoding="utf-8")
     _check_self_contained(html)
-    assert len(_images(html)) == 8 + 5  # + trials, threshold curve, business value, slices, latency
+    assert len(_images(html)) == 8 + 3 + 5  # + trials, threshold curve, business value, slices, latency
     assert "12 trials, 11 finished, 1 failed or stopped" in html and "parity passed" in html
     assert f"mlengine replay {run}\nmlengine replay {run} --level search" in html and "ff00aa11" in html
     assert "decision threshold 0.4100" in html and "0.4300" in html  # threshold; log loss after calibration
@@ -269,7 +272,7 @@ def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):
     page = render_report(run).path
     n = len(_images(page.read_text()))
     rendered, console = _rendered(tmp_path, page)
-    assert rendered == f"{n}/{n}" and n == 13
+    assert rendered == f"{n}/{n}" and n == 13 + 3  # + the diagnostics plots
     assert console == []
     assert _colourful_pixels(tmp_path, page) > 30_000, "the screenshot shows no plots"
     # the check can fail: a page with a broken image reports it

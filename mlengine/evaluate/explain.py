@@ -155,6 +155,9 @@ def stage_explain(ctx: Any) -> None:
     except Exception as exc:  # the model is trained and scored: an importance failure must not lose it
         log.warning("explain: feature importance failed: %s: %s", type(exc).__name__, exc)
         ctx.report["explain"] = {"error": f"{type(exc).__name__}: {exc}"}
-        return
-    top = ctx.report["explain"].get("top_features", [])[:5]
-    log.info("explain: top features %s (%.1fs)", ", ".join(top), time.perf_counter() - t)
+    else:
+        top = ctx.report["explain"].get("top_features", [])[:5]
+        log.info("explain: top features %s (%.1fs)", ", ".join(top), time.perf_counter() - t)
+    from mlengine.evaluate.diagnostics import add_partial_dependence
+
+    add_partial_dependence(ctx)  # partial dependence of the top features (metrics.json diagnostics); never fails

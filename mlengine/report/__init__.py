@@ -37,6 +37,9 @@ Residuals     predictions.parquet: y_true, y_pred (regression)
 Importance    metrics.json["explain"] = {permutation: {metric, rows, repeats, features: [{feature, mean, std}]},
               shap: {method, units, rows, features: [{feature, mean_abs}], file | by_class + feature_order},
               top_features[], error}; shap_values.parquet (`shap::<f>`, `value::<f>` columns)
+Diagnostics   metrics.json["diagnostics"] = {lift, ks, score_distribution, calibration_by_class, partial_dependence,
+              skipped: {view: why}} (shapes: mlengine.runs.metrics_record.Diagnostics); four sections, each a
+              one-line note when its view was skipped
 Stability     metrics.json["stability"], Adversarial: metrics.json["adversarial"] (shapes: mlengine.report.drift_risk)
 ONNX export   metrics.json["export"]["onnx"] (else model.json["onnx"]) = {error, parity: {passed, rows_checked,
               max_abs_diff, label_mismatches, tolerance, ...scalars}, latency: {runtime: {p50_us, p99_us, ...}},

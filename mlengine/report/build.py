@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlengine.report import drift_risk, evaluation, overview
+from mlengine.report import diagnostics, drift_risk, evaluation, overview
 from mlengine.report.html import Block, badge, esc, page
 from mlengine.report.rundata import RunData
 
@@ -22,6 +22,7 @@ SECTIONS: list[Callable[[RunData], Block | None]] = [
     overview.search_section, evaluation.metrics_section, evaluation.confusion_section, evaluation.curves_section,
     evaluation.calibration_section, evaluation.threshold_section, evaluation.business_section,
     evaluation.slices_section, evaluation.regression_section, evaluation.importance_section,
+    *diagnostics.SECTIONS,  # lift/KS, score distribution, calibration by class, partial dependence
     drift_risk.stability_section, drift_risk.adversarial_section,
     overview.export_section, overview.replay_section,
 ]

@@ -35,6 +35,110 @@ class Rows(BaseModel):
     holdout: int = Field(description="rows set aside before anything was fitted")
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Decile(_Strict):
+    decile: int = Field(description="1 = the tenth of rows with the highest scores")
+    rows: int
+    positives: int
+    min_score: float
+    max_score: float
+    response_rate: float = Field(description="share of positives in the decile")
+    lift: float = Field(description="response rate / base rate")
+    cumulative_gain: float = Field(description="share of all positives in deciles 1..this one")
+    cumulative_lift: float
+
+
+class Lift(_Strict):
+    rows: int
+    positives: int
+    base_rate: float
+    deciles: list[Decile]
+    curve: dict[str, list[float]] = Field(description="cumulative gains: share_of_rows -> share_of_positives")
+
+
+class KS(_Strict):
+    statistic: float = Field(description="max |TPR - FPR|: the gap between the classes' score CDFs")
+    threshold: float = Field(description="P(positive) where the gap is largest")
+    tpr: float
+    fpr: float
+
+
+class Histogram(_Strict):
+    edges: list[float]
+    counts: list[int]
+    quantiles: dict[str, float]
+    mean: float
+
+
+class ScoreDistribution(_Strict):
+    kind: str
+    what: str
+    edges: list[float] = Field(description="bin edges (equal width)")
+    counts: dict[str, list[int]] = Field(description="series (a true class; actual/predicted) -> rows per bin")
+    summary: dict[str, dict[str, float]]
+    residuals: Histogram | None = None
+
+
+class ReliabilityPoint(_Strict):
+    bin: list[float]
+    count: int
+    mean_predicted: float
+    observed: float
+
+
+class ClassCalibration(_Strict):
+    class_: str = Field(alias="class")
+    rows: int
+    ece: float
+    brier: float = Field(description="one-vs-rest mean squared error of P(class)")
+    points: list[ReliabilityPoint]
+
+
+class CalibrationByClass(_Strict):
+    bins: int
+    rows: int
+    classes: list[ClassCalibration]
+    classwise_ece: float = Field(description="mean of the classes' one-vs-rest ECE")
+    top_label_ece: float = Field(description="top-class confidence vs accuracy")
+    brier: float = Field(description="multiclass Brier (summed over classes, as the brier metric)")
+
+
+class PDCurve(_Strict):
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    grid: list[Any]
+    average: dict[str, list[float]] = Field(description="response -> average over the rows at each grid value")
+
+
+class PartialDependence(_Strict):
+    method: str
+    rows: int
+    source: str
+    grid_resolution: int
+    ranked_by: str
+    response: str
+    features: list[PDCurve]
+    skipped_features: list[dict[str, str]]
+    seconds: float
+
+
+class Diagnostics(_Strict):
+    """Evaluation views beside the metrics (mlengine.evaluate.diagnostics)."""
+
+    on: str | None = Field(None, description="rows the score views use (holdout)")
+    lift: Lift | None = Field(None, description="binary: lift by decile and cumulative gains curve")
+    ks: KS | None = Field(None, description="binary: Kolmogorov-Smirnov statistic")
+    score_distribution: ScoreDistribution | None = None
+    calibration_by_class: CalibrationByClass | None = Field(None, description="multiclass: one-vs-rest "
+                                                                              "reliability per class")
+    partial_dependence: PartialDependence | None = None
+    skipped: dict[str, str] = Field(default_factory=dict, description="view -> why it is not computed")
+    seconds: dict[str, float] = Field(default_factory=dict, description="view -> seconds to compute")
+
+
 class RunMetrics(BaseModel):
     """Top-level keys of metrics.json; unknown keys are refused."""
 
@@ -73,6 +177,8 @@ class RunMetrics(BaseModel):
     adversarial: Record | None = Field(None, description="evaluate.adversarial: training rows vs a sample")
     gate: Record | None = Field(None, description="evaluate.require: each requirement and whether it passed")
     explain: Record | None = None
+    diagnostics: Diagnostics | None = Field(None, description="lift/gains and KS, score distribution by class, "
+                                                              "calibration by class, partial dependence")
     export: Record | None = Field(None, description="export records (ONNX parity)")
     search: Record | None = Field(None, description="the search: trials, best, leaderboard summary")
     report: Record | None = Field(None, description="report.html: file, sections, time (or its error)")
