@@ -129,8 +129,12 @@ def _convert_transform(scope: Any, operator: Any, container: Any) -> None:
 
 
 def _shape_final(operator: Any) -> None:
-    from skl2onnx.common.data_types import (BooleanTensorType, DoubleTensorType, Int64TensorType,
-                                            StringTensorType)
+    from skl2onnx.common.data_types import (
+        BooleanTensorType,
+        DoubleTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
 
     est = operator.raw_operator
     if len(operator.outputs) == 2:
