@@ -57,17 +57,15 @@ class Columns:
     strings: set[str]
 
 
-def declare_inputs(g: Graph, specs: list[InputSpec]) -> Columns:
-    doc = {"numeric": "number (float64; NaN = missing)",
-           "boolean": "boolean as float64 (1.0 true, 0.0 false, NaN missing)",
-           "datetime": "calendar part of a datetime column, as float64 (NaN = missing)",
-           "categorical": "category as a string ('' = missing)"}
-    tensors: dict[str, str] = {}
-    for s in specs:
-        text = doc[s.kind] + (f"; {s.part} of raw column {s.source!r}" if s.part else "")
-        key = f"{s.source}__{s.part}" if s.part else s.source  # the adapter's output column
-        tensors[key] = g.input(s.name, object if s.dtype == "string" else np.float64, doc=text)
-    return Columns(tensors, {s.source for s in specs if s.dtype == "string"})
+INPUT_DOCS = {"numeric": "number (float64; NaN = missing)",
+              "boolean": "boolean as float64 (1.0 true, 0.0 false, NaN missing)",
+              "datetime": "calendar part of a datetime column, as float64 (NaN = missing)",
+              "categorical": "category as a string ('' = missing)"}
+
+
+def input_doc(s: InputSpec) -> str:
+    """The doc string of an ONNX input."""
+    return INPUT_DOCS[s.kind] + (f"; {s.part} of raw column {s.source!r}" if s.part else "")
 
 
 # ------------------------------------------------------------------------------------ ColumnTransformer ---
