@@ -12,7 +12,9 @@ from typing import Any
 
 TESTED = ((1, 6), (1, 10))  # scikit-learn >= 1.6, < 1.10 (pyproject.toml)
 PRIVATE = ("sklearn.calibration:_CalibratedClassifier", "sklearn.calibration:_fit_calibrator",
-           "sklearn.utils._response:_get_response_values", "sklearn.utils._array_api:get_namespace")
+           "sklearn.utils._response:_get_response_values", "sklearn.utils._array_api:get_namespace",
+           "sklearn.utils._param_validation:validate_parameter_constraints",
+           "sklearn.utils._param_validation:HasMethods")
 
 
 def get_response_values(estimator: Any, X: Any, methods: Any) -> tuple[Any, Any, str]:
@@ -35,3 +37,30 @@ def fit_calibrator(estimator: Any, scores: Any, y: Any, classes: Any, method: st
 
     xp, _ = get_namespace(scores)
     return _fit_calibrator(estimator, scores, y, classes, method, xp=xp)
+
+
+def check_estimator_params(section: str, estimator_cls: Any, params: dict[str, Any]) -> list[Any]:
+    """Recipe values checked against the estimator's own `_parameter_constraints` (scikit-learn's, which
+    imbalanced-learn shares), one Problem per bad key, in scikit-learn's words ("The 'k_neighbors' parameter of
+    SMOTE must be an int in the range [1, inf). Got 0 instead."). Constraints a YAML value can never meet (objects
+    with methods, callables) are left out so the message lists only what a recipe can write."""
+    from sklearn.utils._param_validation import (
+        HasMethods,
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    from mlengine.errors import Problem
+
+    constraints = getattr(estimator_cls, "_parameter_constraints", None) or {}
+    problems = []
+    for key, value in params.items():
+        allowed = constraints.get(key)
+        if not isinstance(allowed, list):
+            continue
+        writable = [c for c in allowed if not isinstance(c, HasMethods) and c is not callable] or allowed
+        try:
+            validate_parameter_constraints({key: writable}, {key: value}, caller_name=estimator_cls.__name__)
+        except InvalidParameterError as exc:
+            problems.append(Problem(f"{section}.{key}", str(exc)))
+    return problems

@@ -15,6 +15,7 @@ from typing import Any
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
 from mlengine.export.support import resolve_export
 from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
+from mlengine.steps.assemble import MODELLING_SECTIONS, SPEC_STEPS, adjust_preprocess, modelling_steps
 from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import resolve_preprocess
 
@@ -40,8 +41,15 @@ class Plan:
     search: str = "none: the model is fitted with its fixed params"
     search_space: dict[str, dict[str, str]] = field(default_factory=dict)  # model or "pipeline" -> param -> domain
     notes: list[str] = field(default_factory=list)
-    modelling: dict[str, dict[str, Any]] = field(default_factory=dict)  # target/resample/select/reduce/... sections
     classes: list[Any] = field(default_factory=list)  # the target's classes, once data is read
+    # the modelling steps' typed specs (the recipe's validated sections; one option class per resample.method):
+    # the pipeline builder, the checks and the records read these, never a dict copy
+    target: Any = None
+    resample: Any = None
+    select: Any = None
+    reduce: Any = None
+    calibration: Any = None
+    threshold: Any = None
 
     @property
     def keeps_fold_models(self) -> bool:
@@ -63,19 +71,42 @@ class Plan:
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
         model = MODELS[candidate.model].build(task, candidate.params, self.seed, n_jobs or self.n_jobs)
-        if self.modelling:
+        if self.resample is not None:
             from mlengine.steps.assemble import assemble
 
-            pipe = assemble(self, adapter, pre, model, columns, task)
+            specs = {step: self.spec(step, candidate) for step in SPEC_STEPS}
+            pipe = assemble(self, specs, adapter, pre, model, columns, task)
         else:
             pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
-        if candidate.pipeline_params:
-            pipe.set_params(**{k.replace(".", "__", 1): v for k, v in candidate.pipeline_params.items()})
+        rest = {k: v for k, v in candidate.pipeline_params.items() if not self._in_spec(k)}
+        if rest:  # parameters without a recipe key (e.g. preprocess.cat__min_frequency) are set on the step
+            pipe.set_params(**{k.replace(".", "__", 1): v for k, v in rest.items()})
         return pipe
+
+    def spec(self, step: str, candidate: Candidate | None = None) -> Any:
+        """The typed spec of a modelling step, with the candidate's pipeline parameters for it applied (a
+        search's chosen `resample.k_neighbors` is validated like the recipe's and is what the record reports)."""
+        section = getattr(self, step)
+        if candidate is None or section is None:
+            return section
+        updates = {k.partition(".")[2]: v for k, v in candidate.pipeline_params.items()
+                   if k.partition(".")[0] == step and self._in_spec(k)}
+        if not updates:
+            return section
+        return type(section).model_validate({**section.model_dump(exclude_unset=True), **updates})
+
+    def _in_spec(self, key: str) -> bool:
+        step, _, param = key.partition(".")
+        section = getattr(self, step, None) if step in SPEC_STEPS else None
+        return section is not None and param in type(section).model_fields and param != "method"
 
     # ------------------------------------------------------------------------------------------- printing ---
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        sections = {s: getattr(self, s) for s in MODELLING_SECTIONS}
+        out = asdict(replace(self, **dict.fromkeys(MODELLING_SECTIONS)))
+        for s in MODELLING_SECTIONS:
+            del out[s]
+        out["modelling"] = {s: v.model_dump(mode="json") for s, v in sections.items() if v is not None}
         out["cv"] = {**asdict(self.cv), "description": self.cv.describe()}
         out["candidates"] = [{"model": c.model, "params": c.params, "preprocess": asdict(c.preprocess),
                               "pipeline_params": c.pipeline_params} for c in self.candidates]
@@ -136,7 +167,6 @@ def _describe_source(recipe: Any) -> str:
 def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | None = None) -> Plan:
     """Recipe -> plan. `task` is the resolved task once data is read (else the recipe's, possibly 'auto')."""
     from mlengine.evaluate.metrics import DEFAULT_METRICS, DEFAULT_PRIMARY, METRICS
-    from mlengine.steps.assemble import adjust_preprocess, modelling_steps
 
     task = task or recipe.task
     r = recipe
@@ -165,7 +195,7 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
         PlanStep("preprocess", "ColumnTransformer", "per_fold", candidates[0].preprocess.describe()),
         PlanStep("model", r.model.name, "per_fold", MODELS[r.model.name].description),
     ]
-    steps, modelling = modelling_steps(r, task, steps, PlanStep)
+    steps = modelling_steps(r, task, steps, PlanStep)
     if search:
         steps = [search.restep(s) for s in steps]
     metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
@@ -184,7 +214,7 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
         name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
         primary_metric=primary, baselines=baselines, export=export,
-        datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes], modelling=modelling,
-        classes=list(classes or []),
+        datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes],
+        classes=list(classes or []), **{s: getattr(r, s) for s in MODELLING_SECTIONS},
         **({"search": search.text, "search_space": search.space_text} if search else {}),
     )

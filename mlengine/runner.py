@@ -262,8 +262,8 @@ def _fallback_skips_cv(ctx: RunContext) -> bool:
     """A budgeted search that no trial finished falls back to the recipe's own model: it is refit without a
     cross-validation (k more fits past the budget), unless calibration or a threshold needs out-of-fold scores."""
     fallback = (ctx.report.get("search") or {}).get("fallback") or {}
-    m = ctx.plan.modelling or {}
-    needs_oof = m and (m["calibration"]["method"] != "none" or m["threshold"]["objective"] != "none")
+    plan = ctx.plan
+    needs_oof = plan.calibration.method != "none" or plan.threshold.objective != "none"
     if fallback.get("kind") == "recipe_model" and not needs_oof:
         log.info("no cross-validation of the fallback model: the time budget is spent (metrics.json cv is null)")
         return True

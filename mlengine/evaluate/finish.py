@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mlengine.records import plain
+from mlengine.sections.resample import strip_samplers
 from mlengine.stages import stage
 
 log = logging.getLogger("mlengine")
@@ -23,10 +23,9 @@ def needs_fold_models(plan: Any, pipeline: Any = None) -> bool:
     """Whether the fitted CV fold models are needed: for selection records, and for calibration unless the
     response is predict_proba (given `pipeline`, whose final step has no decision_function), whose out-of-fold
     values the CV result already holds."""
-    m = plan.modelling or {}
-    if (m.get("select") or {}).get("method", "none") != "none":
+    if plan.select is not None and plan.select.method != "none":
         return True
-    if (m.get("calibration") or {}).get("method", "none") == "none":
+    if plan.calibration is None or plan.calibration.method == "none":
         return False
     return pipeline is None or hasattr(pipeline.steps[-1][1], "decision_function")
 
@@ -35,30 +34,6 @@ def _in_order(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray
     from mlengine.evaluate.crossval import _align
 
     return _align(proba, have, want)
-
-
-def _resample_record(fitted: Any, X_tr: Any, y_tr: Any, section: dict[str, Any]) -> dict[str, Any]:
-    """Class counts of the training split before and after the (fitted, seeded) sampler, replayed once."""
-    names = [n for n, _ in fitted.steps]
-    i = names.index("resample")
-    Xt = fitted[:i].transform(X_tr)
-    _, y_res = fitted.steps[i][1].fit_resample(Xt, np.asarray(y_tr))
-    params = {k: v for k, v in section.items() if k != "method" and v is not None}
-    # what was fitted, not what the recipe said: a search sets sampler parameters through set_params (the
-    # candidate's pipeline_params), so the section dict alone would report the recipe's value
-    fitted_params = fitted.steps[i][1].get_params(deep=True)
-    for key in list(params):
-        nested = [v for k, v in fitted_params.items() if k == key or k.endswith(f"__{key}")]
-        if nested:
-            params[key] = plain(nested[0])
-    return {"method": section["method"], "params": params, "placement": "fit_only",
-            "training_counts_before": counts(y_tr), "training_counts_after": counts(y_res),
-            "note": "validation folds and holdout rows are never resampled"}
-
-
-def counts(y: Any) -> dict[str, int]:
-    values, n = np.unique(np.asarray(y).astype(str), return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, n, strict=True)}
 
 
 def _selection_stability(cv_result: Any) -> dict[str, float] | None:
@@ -94,33 +69,32 @@ def describe_structure(model: Any) -> list[str]:
     return out
 
 
-@stage(reads=("data", "plan", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te", "groups_tr", "times_tr"),
-       writes=("model",))
+@stage(reads=("data", "plan", "candidate", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te",
+              "groups_tr", "times_tr"), writes=("model",))
 def stage_finish_model(ctx: Any) -> None:
     """Sampler removal, selection record, calibration and threshold: ctx.model becomes the model that is saved."""
-    from mlengine.steps.resample import strip_samplers
     from mlengine.steps.select import selection_record
 
     plan, data, recipe = ctx.plan, ctx.data, ctx.recipe
-    m = plan.modelling or {}
-    if not m:
+    if plan.resample is None:
         return
     model = ctx.model
+    # the spec with the candidate's (searched) values applied: the record reports what was fitted
+    resample = plan.spec("resample", ctx.candidate)
     if any(n == "resample" for n, _ in model.steps):
-        ctx.report["resample"] = _resample_record(model, ctx.X_tr, ctx.y_tr, m["resample"])
-        log.info("resample %s: training counts %s -> %s (fit only)", m["resample"]["method"],
+        ctx.report["resample"] = resample.record(model, ctx.X_tr, ctx.y_tr)
+        log.info("resample %s: training counts %s -> %s (fit only)", resample.method,
                  ctx.report["resample"]["training_counts_before"], ctx.report["resample"]["training_counts_after"])
         model = strip_samplers(model)
-    elif m["resample"]["method"] == "class_weight":
-        ctx.report["resample"] = {"method": "class_weight", "class_weight": model.steps[-1][1].get_params().get(
-            "class_weight"), "note": "no rows resampled; weights passed to the estimator"}
+    elif resample.method == "class_weight":
+        ctx.report["resample"] = resample.record(model, ctx.X_tr, ctx.y_tr)
     selection = selection_record(model)
     if selection:
-        selection["method"] = m["select"]["method"]
+        selection["method"] = plan.select.method
         selection["selected_in_folds"] = _selection_stability(ctx.cv_result)
         ctx.report["selection"] = selection
         log.info("select %s: %d of %d features kept", selection["method"], selection["n_selected"], selection["n_in"])
-    if data.task == "regression" or (m["calibration"]["method"] == "none" and m["threshold"]["objective"] == "none"):
+    if data.task == "regression" or (plan.calibration.method == "none" and plan.threshold.objective == "none"):
         ctx.model = model
         ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
         return
@@ -131,11 +105,11 @@ def stage_finish_model(ctx: Any) -> None:
         oof_rows = cv.validated
         oof = cv.oof_proba[oof_rows]
     calibrated, threshold = False, None
-    if m["calibration"]["method"] != "none":
+    if plan.calibration.method != "none":
         from mlengine.evaluate.calibration import calibrate
 
         uncalibrated = model
-        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, m["calibration"]["method"],
+        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, plan.calibration.method,
                                                    classes)
         have = list(model.steps[-1][1].classes_)
         oof_after = _in_order(oof_after, have, classes)
@@ -144,11 +118,11 @@ def stage_finish_model(ctx: Any) -> None:
         ctx.report["calibration"] = record
         ctx.bundle["calibration"] = {"method": record["method"], "response": record["response"]}
         oof, oof_rows, calibrated = oof_after, mask, True
-    if m["threshold"]["objective"] != "none":
+    if plan.threshold.objective != "none":
         from mlengine.evaluate.threshold import set_threshold
 
         y_oof = ctx.y_tr.to_numpy()[oof_rows] if oof_rows is not None else None
-        model, record = set_threshold(model, recipe.threshold, recipe.evaluate.value, oof, y_oof, classes,
+        model, record = set_threshold(model, plan.threshold, recipe.evaluate.value, oof, y_oof, classes,
                                       data.pos_label, calibrated)
         ctx.report["threshold"] = record
         threshold = record["threshold"]
@@ -156,7 +130,7 @@ def stage_finish_model(ctx: Any) -> None:
                                    "objective": record["objective"], "applies_to": "predict_proba[:, positive]",
                                    "rule": "positive when probability >= value"}
     if oof is not None:
-        _final_cv(ctx, oof, oof_rows, threshold, m["calibration"]["method"] if calibrated else None)
+        _final_cv(ctx, oof, oof_rows, threshold, plan.calibration.method if calibrated else None)
     ctx.model = model
     ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
 

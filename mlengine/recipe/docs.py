@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from mlengine.sections.registry import registry_of
+
 START, END = "<!-- recipe-keys:start -->", "<!-- recipe-keys:end -->"
 
 
@@ -70,12 +72,8 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, 
         subs = _models(field.annotation)
         is_map = typing.get_origin(field.annotation) is dict
         if subs and not is_map:
-            if len(subs) > 1:  # a tagged union: one block per variant
-                out.append((key, "one of: " + ", ".join(f"kind={_tag(s)}" for s in subs), "required",
-                            field.description or ""))
-                for s in subs:
-                    out += [(f"{key}.{k[len(key) + 1:]} ({_tag(s)})" if k.startswith(key) else k, t, d, desc)
-                            for k, t, d, desc in rows(s, f"{key}.")]
+            if len(subs) > 1:  # a tagged union: the options, then each key once, naming the options that take it
+                out += _union_rows(key, field, subs)
             else:
                 is_list = typing.get_origin(field.annotation) is list
                 out.append((key, "list of " + _type_name(typing.get_args(field.annotation)[0]) if is_list else "section",
@@ -89,9 +87,38 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, 
     return out
 
 
+def _discriminator(model: type[BaseModel]) -> str:
+    registry = registry_of(model)
+    return registry.key if registry else "kind"
+
+
 def _tag(model: type[BaseModel]) -> str:
-    kind = model.model_fields["kind"].annotation
-    return typing.get_args(kind)[0]
+    return typing.get_args(model.model_fields[_discriminator(model)].annotation)[0]
+
+
+def _union_rows(key: str, field: Any, subs: list[type[BaseModel]]) -> list[tuple[str, str, str, str]]:
+    """A section with one typed option per `method`/`objective`/`kind`: a row for the option key listing every
+    option with what it does, then each option key once per distinct meaning, with the options that take it."""
+    disc = _discriminator(subs[0])
+    default = "required"
+    if field.default_factory is not None:
+        default = f"`{_tag(type(field.default_factory()))}`"
+    registry = registry_of(subs[0])
+    summary = {_tag(s): (registry.names()[_tag(s)] if registry else s.model_fields[disc].description or "")
+               for s in subs}
+    out = [(key, f"section, one option per {disc}", default, field.description or ""),
+           (f"{key}.{disc}", " \\| ".join(summary), default, "; ".join(f"{n}: {d}" for n, d in summary.items()))]
+    keys: dict[str, list[tuple[str, str, str, str]]] = {}
+    for s in subs:
+        for k, typ, d, desc in rows(s, f"{key}."):
+            if k != f"{key}.{disc}":
+                keys.setdefault(k, []).append((_tag(s), typ, d, desc))
+    for k, variants in keys.items():
+        meanings: dict[tuple[str, str, str], list[str]] = {}
+        for tag, typ, d, desc in variants:
+            meanings.setdefault((typ, d, desc), []).append(tag)
+        out += [(f"{k} ({', '.join(tags)})", typ, d, desc) for (typ, d, desc), tags in meanings.items()]
+    return out
 
 
 def render() -> str:

@@ -25,8 +25,8 @@ from mlengine.errors import did_you_mean, unknown_name
 from mlengine.evaluate.calibration import CALIBRATION_METHODS
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
 from mlengine.evaluate.threshold import THRESHOLD_OBJECTIVES
+from mlengine.sections.resample import RESAMPLE_FIELD, ResampleConfig
 from mlengine.steps.reduce import REDUCE_METHODS
-from mlengine.steps.resample import RESAMPLE_METHODS
 from mlengine.steps.select import SELECT_METHODS
 
 TASKS = ("auto", "binary", "multiclass", "regression")
@@ -210,34 +210,6 @@ class PreprocessSection(Section):
     datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
         default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
         description="calendar features derived from each datetime column")
-
-
-class ResampleSection(Section):
-    method: str = Field("none", description="imbalance handling, fitted inside each training fold only. "
-                                            + _choices(RESAMPLE_METHODS))
-    sampling_strategy: dict[str | int, int] | float | str | None = Field(
-        None, description="samplers: auto (every class but the majority), minority, not minority, not majority, "
-                          "all; a minority/majority ratio in (0, 1] (binary); or class -> rows")
-    k_neighbors: int | None = Field(None, ge=1, description="smote, smotenc, borderline_smote, smoteenn, smotetomek: "
-                                                            "neighbours to interpolate from (default 5)")
-    m_neighbors: int | None = Field(None, ge=1, description="borderline_smote: neighbours that decide if a row is "
-                                                            "on the border (default 10)")
-    n_neighbors: int | None = Field(None, ge=1, description="adasyn: neighbours (default 5)")
-    kind: Literal["borderline-1", "borderline-2"] | None = Field(None, description="borderline_smote variant")
-    replacement: bool | None = Field(None, description="random_under: draw with replacement")
-    shrinkage: float | None = Field(None, ge=0, description="random_over: smoothed bootstrap spread (none = plain "
-                                                            "copies)")
-    weights: dict[str | int, float] | str | None = Field(
-        None, description="class_weight: 'balanced' (default) or class -> weight")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, RESAMPLE_METHODS, "resample method"))
-
-    @field_validator("weights")
-    @classmethod
-    def _weights(cls, v: Any) -> Any:
-        if isinstance(v, str) and v != "balanced":
-            raise ValueError(f"got {v!r}; allowed: balanced, or a mapping class -> weight.")
-        return v
 
 
 class SelectSection(Section):
@@ -657,7 +629,7 @@ class Recipe(Section):
     split: SplitSection = Field(default_factory=SplitSection, description="the holdout split")
     cv: CVSection = Field(default_factory=CVSection, description="cross-validation inside the training split")
     preprocess: PreprocessSection = Field(default_factory=PreprocessSection, description="per-type preprocessing")
-    resample: ResampleSection = Field(default_factory=ResampleSection, description="class imbalance handling")
+    resample: ResampleConfig = RESAMPLE_FIELD
     select: SelectSection = Field(default_factory=SelectSection, description="feature selection")
     reduce: ReduceSection = Field(default_factory=ReduceSection, description="dimensionality reduction")
     model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlengine.errors import Problem, RecipeError, did_you_mean
+from mlengine.sections.registry import registry_of
 
 
 def validate_config(data: dict[str, Any], source: str | None = None) -> Any:
@@ -80,6 +81,16 @@ def _walk(loc: tuple[Any, ...]) -> tuple[Any, set[int]]:
     return _unwrap(ann), tags
 
 
+def _registry_at(loc: tuple[Any, ...]) -> Any:
+    """The option registry of the section at `loc` (a union of option classes), else None."""
+    ann, _ = _walk(loc)
+    for member in typing.get_args(ann):
+        registry = registry_of(_unwrap(member))
+        if registry is not None:
+            return registry
+    return None
+
+
 def _unwrap(ann: Any) -> Any:
     while typing.get_origin(ann) is typing.Annotated:
         ann = typing.get_args(ann)[0]
@@ -115,6 +126,10 @@ def _problem(err: dict[str, Any]) -> Problem:
     path = _path(loc, tags)
     if kind == "extra_forbidden":
         parent, _ = _walk(loc[:-1])
+        registry = registry_of(parent)
+        foreign = registry.foreign_key(parent.option_name(), str(loc[-1])) if registry else None
+        if foreign:  # a key of another option of the same section (e.g. resample.k_neighbors for random_under)
+            return Problem(path, foreign.message)
         keys = _keys_of(parent)
         return Problem(path, f"unknown key {loc[-1]!r}.{did_you_mean(loc[-1], keys)}"
                              + (f" Allowed keys here: {', '.join(keys)}." if keys else ""))
@@ -124,6 +139,11 @@ def _problem(err: dict[str, Any]) -> Problem:
         expected = ctx.get("expected", "")
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
         return Problem(path, f"got {value!r}.{did_you_mean(value, choices)} Allowed: {', '.join(choices)}.")
+    registry = _registry_at(loc) if kind in ("union_tag_invalid", "union_tag_not_found") else None
+    if registry is not None:  # a section's option name (resample.method, ...)
+        if kind == "union_tag_not_found":
+            return Problem(path, f"must be a mapping with a {registry.key} key; got {value!r}.")
+        return Problem(f"{path}.{registry.key}", registry.unknown(ctx.get("tag")))
     if kind == "union_tag_invalid":
         choices = [c.strip().strip("'") for c in str(ctx.get("expected_tags", "")).split(",")]
         return Problem(f"{path}.{ctx.get('discriminator', 'kind').strip(chr(39))}",

@@ -28,15 +28,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mlengine.steps.resample import SAMPLERS, is_sampler
-
 MODELLING_SECTIONS = ("target", "resample", "select", "reduce", "calibration", "threshold")
+SPEC_STEPS = ("resample", "select", "reduce")  # pipeline steps built from a typed spec (search values applied)
 
 
 def needs_finite(recipe: Any) -> list[str]:
     """Recipe keys whose steps cannot take missing values."""
     keys = []
-    if SAMPLERS[recipe.resample.method].needs_finite:
+    if recipe.resample.needs_finite:
         keys.append(f"resample.method: {recipe.resample.method}")
     if recipe.select.method not in ("none", "variance", "correlation"):
         keys.append(f"select.method: {recipe.select.method}")
@@ -59,10 +58,9 @@ def adjust_preprocess(recipe: Any, choice: Any) -> tuple[Any, list[str]]:
     return choice, notes
 
 
-def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) -> tuple[list[Any], dict[str, Any]]:
-    """The plan's steps with the modelling sections inserted; the sections as plain data for the Plan."""
+def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) -> list[Any]:
+    """The plan's steps with the modelling sections inserted."""
     r = recipe
-    sections = {s: getattr(r, s).model_dump(mode="json") for s in MODELLING_SECTIONS}
     head, model_step = steps[:-1], steps[-1]
     before: list[Any] = []
     if r.target.binning != "none":
@@ -73,11 +71,10 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         before.append(step_cls("target", f"bin target ({r.target.binning})", "training_split",
                                f"classes {bin_labels(r.target)}; {where}"))
     middle: list[Any] = []
-    method = r.resample.method
-    if is_sampler(method):
-        params = {k: v for k, v in r.resample.model_dump().items() if k != "method" and v is not None}
-        middle.append(step_cls("resample", SAMPLERS[method].path.split(":")[1], "fit_only",
-                               f"{method} {params or ''}".strip()))
+    if r.resample.sampler:
+        params = r.resample.params()
+        middle.append(step_cls("resample", r.resample.component, "fit_only",
+                               f"{r.resample.method} {params or ''}".strip()))
     if r.select.method != "none":
         params = {k: v for k, v in r.select.model_dump().items() if k != "method" and v is not None}
         middle.append(step_cls("select", f"select {r.select.method}", "per_fold", f"{params or ''}".strip()))
@@ -85,8 +82,8 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         params = {k: v for k, v in r.reduce.model_dump().items() if k != "method" and v not in (None, False)}
         middle.append(step_cls("reduce", r.reduce.method, "per_fold", f"{params or ''}".strip()))
     extra = []
-    if method == "class_weight":
-        extra.append(f"class_weight={r.resample.weights or 'balanced'}")
+    if r.resample.method == "class_weight":
+        extra.append(f"class_weight={r.resample.weights}")
     if r.target.transform != "none":
         extra.append(f"inside TransformedTargetRegressor({r.target.transform}); metrics on the original scale")
     if extra:
@@ -99,42 +96,36 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         how = (f"fixed at {r.threshold.value}" if r.threshold.objective == "fixed"
                else f"tuned for {r.threshold.objective} on out-of-fold probabilities of the training split")
         after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", how))
-    return [*before, *head, *middle, model_step, *after], sections
+    return [*before, *head, *middle, model_step, *after]
 
 
-def assemble(plan: Any, adapter: Any, pre: Any, model: Any, columns: Any, task: str) -> Any:
-    """The unfitted pipeline: adapt, preprocess, [resample], [select], [reduce], model."""
-    m = plan.modelling or {}
+def assemble(plan: Any, specs: dict[str, Any], adapter: Any, pre: Any, model: Any, columns: Any, task: str) -> Any:
+    """The unfitted pipeline: adapt, preprocess, [resample], [select], [reduce], model; `specs` are the plan's
+    typed step specs with the candidate's values applied (`Plan.spec`)."""
     steps: list[tuple[str, Any]] = [("adapt", adapter), ("preprocess", pre)]
-    resample = m.get("resample") or {"method": "none"}
-    sampler = is_sampler(resample["method"])
-    if sampler:
-        from mlengine.steps.resample import build_sampler
-
+    resample = specs["resample"]
+    if resample.sampler:
         n_num = len(adapter.numeric_outputs())
         cat_idx = list(range(n_num, n_num + len(columns.categorical)))
-        steps.append(("resample", build_sampler(resample, plan.seed, list(plan.classes), cat_idx)))
-    select = m.get("select") or {"method": "none"}
-    if select["method"] != "none":
+        steps.append(("resample", resample.build(plan.seed, list(plan.classes), cat_idx)))
+    select = specs["select"]
+    if select.method != "none":
         from mlengine.steps.select import build_selector
 
-        steps.append(("select", build_selector(select, task, plan.seed, plan.n_jobs)))
-    reduce = m.get("reduce") or {"method": "none"}
-    if reduce["method"] != "none":
+        steps.append(("select", build_selector(select.model_dump(), task, plan.seed, plan.n_jobs)))
+    reduce = specs["reduce"]
+    if reduce.method != "none":
         from mlengine.steps.reduce import build_reducer
 
-        steps.append(("reduce", build_reducer(reduce, plan.seed)))
-    if resample["method"] == "class_weight":
-        from mlengine.steps.resample import class_weights
-
-        model.set_params(class_weight=class_weights(resample, list(plan.classes)))
-    target = m.get("target") or {}
-    if task == "regression" and target.get("transform", "none") != "none":
+        steps.append(("reduce", build_reducer(reduce.model_dump(), plan.seed)))
+    if resample.method == "class_weight":
+        model.set_params(class_weight=resample.class_weights(list(plan.classes)))
+    if task == "regression" and plan.target.transform != "none":
         from mlengine.steps.target import wrap_target_transform
 
-        model = wrap_target_transform(model, target["transform"])
+        model = wrap_target_transform(model, plan.target.transform)
     steps.append(("model", model))
-    if sampler:
+    if resample.sampler:
         from imblearn.pipeline import Pipeline as ImbPipeline
 
         return ImbPipeline(steps)
@@ -145,5 +136,5 @@ def assemble(plan: Any, adapter: Any, pre: Any, model: Any, columns: Any, task: 
 
 def model_param_prefix(plan: Any, task: str) -> str:
     """Where the estimator's own parameters are addressed in the pipeline (for a search over the pipeline)."""
-    target = (plan.modelling or {}).get("target") or {}
-    return "model__regressor__" if task == "regression" and target.get("transform", "none") != "none" else "model__"
+    transform = plan.target.transform if plan.target is not None else "none"
+    return "model__regressor__" if task == "regression" and transform != "none" else "model__"

@@ -33,7 +33,7 @@ def effective_task(recipe: Any, task: str) -> str:
 
 def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
-    from mlengine.steps import reduce, resample, select, target
+    from mlengine.steps import reduce, select, target
     from mlengine.steps.models import MODELS
     from mlengine.steps.preprocess import resolve_preprocess
 
@@ -43,7 +43,7 @@ def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     spec = MODELS.get(r.model.name)
     if spec is None:
         return problems
-    problems += resample.check_section(r.resample, task, spec, r.model.params)
+    problems += r.resample.check(task, spec, r.model.params)
     scale = resolve_preprocess(r.preprocess, r.model.name).scale
     problems += select.check_section(r.select, task, scale)
     problems += reduce.check_section(r.reduce)
@@ -160,20 +160,12 @@ def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarra
         from mlengine.steps.target import check_transform_data
 
         check_transform_data(recipe.target.transform, data.y, recipe.data.target)
-    m = plan.modelling
-    if m["resample"]["method"] not in ("none",):
-        from mlengine.steps.resample import check_ratio, check_sampler_data, class_weights, resolve_strategy
-
+    if plan.resample.method != "none":
         groups = data.groups.iloc[train_idx] if data.groups is not None else None
         times = data.times.iloc[train_idx] if data.times is not None else None
         folds = training_fold_targets(plan, y_tr, groups, times)
-        if m["resample"]["method"] == "class_weight":
-            class_weights(m["resample"], data.classes)
-        else:
-            resolve_strategy(m["resample"].get("sampling_strategy"), data.classes)
-            check_sampler_data(m["resample"], list(data.columns.categorical), folds, y_tr, data.classes)
-            check_ratio(m["resample"], y_tr, data.classes)
-    if m["select"]["method"] != "none" or m["reduce"]["method"] != "none":
+        plan.resample.check_data(list(data.columns.categorical), folds, y_tr, list(data.classes))
+    if plan.select.method != "none" or plan.reduce.method != "none":
         _check_widths(plan, data, train_idx)
 
 
@@ -182,11 +174,10 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
     from mlengine.steps.select import check_width as select_width
 
     names = encoded_features(plan, data, data.X.iloc[train_idx])
-    m = plan.modelling
-    errors = select_width(m["select"], len(names), names) if m["select"]["method"] != "none" else []
-    if m["reduce"]["method"] != "none":
+    sel = plan.select.model_dump()
+    errors = select_width(sel, len(names), names) if sel["method"] != "none" else []
+    if plan.reduce.method != "none":
         width = len(names)
-        sel = m["select"]
         if sel["method"] == "kbest":
             width = min(width, int(sel["k"]))
         elif sel["method"] == "rfe" and isinstance(sel.get("n_features"), int):
@@ -194,7 +185,7 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
         elif sel["method"] == "from_model" and sel.get("max_features"):
             width = min(width, int(sel["max_features"]))
         rows = len(train_idx) * (plan.cv.folds - 1) // plan.cv.folds if plan.cv.kind != "none" else len(train_idx)
-        errors += reduce_width(m["reduce"], width, rows)
+        errors += reduce_width(plan.reduce.model_dump(), width, rows)
     if errors:
         raise DataError(" ".join(errors))
 
