@@ -12,8 +12,8 @@ import pytest
 import mlengine
 from mlengine.evaluate.threshold import tune_threshold
 
-from .conftest import DATA
-from .modelling import MAMMO, TAXI, TITANIC_M, error_of, run_json
+from tests.conftest import DATA
+from tests.modelling import MAMMO, TAXI, TITANIC_M, error_of, run_json
 
 
 def test_calibration_and_tuned_threshold_end_to_end(cli, write_recipe, runs_dir):

@@ -9,7 +9,7 @@ from mlengine.errors import RecipeError
 from mlengine.recipe.load import config_groups, configs_dir, load_recipe, option_description, read_yaml
 from mlengine.steps.models import MODELS
 
-from .conftest import RECIPES, TITANIC
+from tests.conftest import RECIPES, TITANIC
 
 GROUPS = config_groups()
 # options that only make sense for a task: compose them onto a recipe of that task

@@ -12,7 +12,8 @@ import mlengine
 from mlengine.data.contract import check_frame
 from mlengine.errors import DataError
 
-from .conftest import DATA, TITANIC, read_json
+from tests.conftest import DATA, read_json
+from tests.data_helpers import FAST, SCHEMA, titanic_with
 
 
 @pytest.fixture
@@ -64,21 +65,6 @@ def test_clean_data_passes_every_rule():
     df = pd.read_csv(DATA / "titanic.csv")
     spec = {k: v for k, v in SPEC.items() if k != "passenger"} | {"embarked": {"isin": ["S", "C", "Q"]}}
     assert check_frame(df, spec).ok
-
-
-FAST = ["cv.kind=none", "report.html=false", "report.explain=false"]  # what these tests do not look at
-DROP_LINE = "  drop: [alive, who, adult_male, class, embark_town]\n"
-SCHEMA = """  schema:
-    age: {ge: 0, le: 100, description: age in years}
-    fare: {le: 520}
-    sex: {isin: [male, female]}
-    pclass: {dtype: int, isin: [1, 2, 3]}
-"""
-
-
-def titanic_with(data_keys: str, csv: str = "titanic.csv") -> str:
-    """The TITANIC test recipe with extra keys in its data section."""
-    return TITANIC.replace(DROP_LINE, DROP_LINE + data_keys).replace("titanic.csv", csv)
 
 
 def _recipe(write_recipe, tmp_path, df: pd.DataFrame, data_keys: str):

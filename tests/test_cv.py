@@ -7,7 +7,7 @@ import pandas as pd
 
 from mlengine.evaluate.cv import CVSpec, holdout_split
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 
 def _spec(kind, folds=5, **kw):

@@ -12,7 +12,7 @@ from mlengine.data.table import infer_kind, prepare_table
 from mlengine.errors import DataError
 from mlengine.recipe.load import load_recipe
 
-from .conftest import DATA, TITANIC
+from tests.conftest import DATA, TITANIC
 
 
 def _prepare(path, overrides=()):

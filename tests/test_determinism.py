@@ -14,7 +14,7 @@ import pytest
 
 from mlengine.runs.determinism import ordered_prediction
 
-from .conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT
 
 RECIPE = """
 name: det

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mlengine.recipe.docs import END, START, render, rows
 from mlengine.recipe.schema import Recipe
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 
 def test_readme_key_reference_is_current():

@@ -14,8 +14,8 @@ import pytest
 from mlengine.cli import main
 from mlengine.evaluate.stability import ByColumn, assign_periods
 
-from .conftest import DATA, read_json
-from .test_report import _rendered, chromium  # noqa: F401  (the browser fixture and page check of the run report)
+from tests.conftest import DATA, read_json
+from tests.report_helpers import _rendered, chromium  # noqa: F401  (the browser fixture and page check of the run report)
 
 TIME_RECIPE = """
 name: dated

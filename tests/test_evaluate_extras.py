@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from .conftest import DATA, read_json
-from .modelling import MAMMO, TITANIC_M, error_of, run_json
+from tests.conftest import DATA, read_json
+from tests.modelling import MAMMO, TITANIC_M, error_of, run_json
 
 RULES = """evaluate:
   metrics: [roc_auc, average_precision, f1, recall, precision]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import runpy
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 
 def test_library_use_example(runs_dir, capsys):

@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mlengine.errors import ExportError
 
-from .export_helpers import assert_exact, onnx_of, parity, prepared, raw_rows
+from tests.export_helpers import assert_exact, onnx_of, parity, prepared, raw_rows
 
 SMALL = {"lightgbm": "n_estimators=25", "random_forest": "n_estimators=25", "extra_trees": "n_estimators=25",
          "hist_gradient_boosting": "max_iter=25"}

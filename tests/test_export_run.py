@@ -14,8 +14,8 @@ import pytest
 import mlengine
 from mlengine.errors import ModelLoadError
 
-from .conftest import DATA, RECIPES, TITANIC, read_json
-from .export_helpers import raw_rows
+from tests.conftest import DATA, RECIPES, TITANIC, read_json
+from tests.export_helpers import raw_rows
 
 ONNX_TITANIC = TITANIC.replace("data:\n", "data:\n  id: pid\n").replace("titanic.csv", "titanic_ids.csv") + """
 export: {format: [onnx, joblib]}

@@ -6,7 +6,7 @@ import pandas as pd
 
 from mlengine.runs.fingerprint import compare_fingerprints, compare_sources, fingerprint_frame, source_record
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 
 def titanic() -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pytest
 
 import mlengine
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 RECIPE = {"name": "frame", "seed": 1, "data": {"target": "survived",
                                                "drop": ["alive", "who", "adult_male", "class", "embark_town"]},

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from .conftest import read_json
-from .modelling import MAMMO, TITANIC_M
+from tests.conftest import read_json
+from tests.modelling import MAMMO, TITANIC_M
 
 MAMMO_FINISHED = MAMMO + """resample: {method: smote, k_neighbors: 5, sampling_strategy: 0.25}
 calibration: {method: sigmoid}

@@ -7,7 +7,7 @@ import logging
 
 from mlengine.log import JsonLines, setup_console
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 def test_run_with_json_log_lines(cli, write_recipe, runs_dir):

@@ -11,7 +11,7 @@ import pytest
 from mlengine.runs.determinism import predictions_sha256
 from mlengine.runs.manifest import ManifestError, read_manifest, write_manifest
 
-from .conftest import ROOT, TITANIC, read_json
+from tests.conftest import ROOT, TITANIC, read_json
 
 
 def _run(cli, recipe: Path, runs_dir: Path, *overrides: str) -> Path:

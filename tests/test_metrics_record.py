@@ -8,7 +8,7 @@ import pytest
 
 from mlengine.runs.metrics_record import METRICS_VERSION, json_schema, read_metrics, validated
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 
 def test_the_schema_in_docs_is_current():

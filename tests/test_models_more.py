@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import read_json
-from .export_helpers import assert_exact, prepared
+from tests.conftest import read_json
+from tests.export_helpers import assert_exact, prepared
 
 NEW = ("xgboost", "knn", "mlp")
 TINY = {"xgboost": ["++model.params.n_estimators=20"], "knn": [], "mlp": ["++model.params.max_iter=60"]}

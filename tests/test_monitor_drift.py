@@ -16,8 +16,8 @@ from mlengine.monitor.compare import Thresholds, compare_frame
 from mlengine.monitor.reference import build_reference
 from mlengine.monitor.stats import chi_square, ks_from_sketch, psi
 
-from .conftest import DATA, TITANIC, read_json
-from .test_report import _rendered, chromium  # noqa: F401  (the browser fixture and page check of the run report)
+from tests.conftest import DATA, TITANIC, read_json
+from tests.report_helpers import _rendered, chromium  # noqa: F401  (the browser fixture and page check of the run report)
 
 TITANIC_FAST = TITANIC.replace("n_estimators: 30", "n_estimators: 20")
 

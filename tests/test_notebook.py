@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mlengine
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 def test_dir_lists_the_public_api():

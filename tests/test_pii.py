@@ -11,8 +11,8 @@ import pytest
 import mlengine
 from mlengine.data.pii import hash_value, luhn_ok, mask, name_says_personal, scan_column, scan_table
 
-from .conftest import DATA, read_json
-from .test_contract import FAST, titanic_with
+from tests.conftest import DATA, read_json
+from tests.data_helpers import FAST, _people, titanic_with
 
 EMAILS = ["john.smith@example.com", "a.b@mail.co.uk", "zoe+news@sub.example.org"]
 PHONES = ["+44 20 7946 0958", "(555) 123-4567", "555-123-4567", "0049 30 1234567"]
@@ -77,17 +77,6 @@ def test_masks_never_show_the_value():
             m = mask(v, kind)
             assert v not in m and sum(ch.isalnum() for ch in m) <= 5, (v, m)  # e.g. j***@e***.com
     assert mask("john.smith@example.com", "email") == "j***@e***.com"
-
-
-def _people(tmp_path) -> pd.DataFrame:
-    """The Titanic passengers with made-up e-mail addresses and phone numbers added."""
-    df = pd.read_csv(DATA / "titanic.csv")
-    rng = np.random.default_rng(3)
-    df["email"] = [f"passenger{i}@example{i % 7}.com" for i in range(len(df))]
-    df["contact"] = [f"+44 20 {rng.integers(1000, 9999)} {rng.integers(1000, 9999)}" for _ in range(len(df))]
-    (tmp_path / "data").mkdir(exist_ok=True)
-    df.to_csv(tmp_path / "data" / "people.csv", index=False)
-    return df
 
 
 def test_run_fails_by_default_and_never_prints_the_values(cli, write_recipe, tmp_path, runs_dir):

@@ -10,8 +10,8 @@ from mlengine.data.table import prepare_table
 from mlengine.plan import compile_recipe
 from mlengine.steps.assemble import model_param_prefix
 
-from .conftest import RECIPES
-from .modelling import TITANIC_M
+from tests.conftest import RECIPES
+from tests.modelling import TITANIC_M
 
 FULL = TITANIC_M + """resample: {method: smotenc, k_neighbors: 4}
 select: {method: kbest, k: 6}

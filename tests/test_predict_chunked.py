@@ -12,7 +12,7 @@ import pytest
 import mlengine
 from mlengine.errors import DataError
 
-from .conftest import DATA, TITANIC, read_json
+from tests.conftest import DATA, TITANIC, read_json
 
 RECIPE = TITANIC.replace("data:\n", "data:\n  id: pid\n  on_violation: warn\n  schema:\n"
                          "    age: {dtype: float, ge: 0, le: 120}\n    sex: {isin: [male, female]}\n"

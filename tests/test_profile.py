@@ -8,9 +8,8 @@ import re
 import pytest
 import yaml
 
-from .conftest import RECIPES, TITANIC, read_json
-from .test_contract import titanic_with
-from .test_pii import _people
+from tests.conftest import RECIPES, TITANIC, read_json
+from tests.data_helpers import _people, titanic_with
 
 
 @pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))

@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from .conftest import DATA
+from tests.conftest import DATA
 
 
 def test_run_from_a_data_file_saves_the_recipe_it_used(cli, tmp_path, runs_dir):

@@ -9,7 +9,7 @@ import pytest
 from mlengine.errors import RecipeError
 from mlengine.recipe.load import load_recipe
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 def test_defaults_list_uses_packaged_groups_and_relative_paths(write_recipe, tmp_path):

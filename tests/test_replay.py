@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 # no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}").replace("  name: lightgbm\n",
@@ -273,7 +273,7 @@ def test_a_matching_replay_without_runs_dir_leaves_no_temporary_folder(write_rec
 
     import mlengine
 
-    from .conftest import TITANIC
+    from tests.conftest import TITANIC
 
     result = mlengine.run(write_recipe(TITANIC), runs_dir=tmp_path / "runs")
     scratch = tmp_path / "tmp"

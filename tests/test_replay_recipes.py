@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import RECIPES
+from tests.conftest import RECIPES
 
 # fewer trees and one thread keep the suite fast (two OpenMP threads on a busy 2-core machine crawl); the data,
 # splits, CV kind and preprocessing stay the recipe's own. Default threads are covered by test_determinism.

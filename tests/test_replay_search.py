@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 @pytest.mark.slow

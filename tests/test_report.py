@@ -6,10 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +17,8 @@ import pytest
 import mlengine
 from mlengine.report import render_report
 
-from .conftest import RECIPES, TITANIC, read_json
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.conftest import RECIPES, TITANIC, read_json
+from tests.report_helpers import _chromium, _rendered, chromium  # noqa: F401  (the browser fixture)
 
 
 @pytest.fixture(scope="module")
@@ -227,19 +224,6 @@ def test_report_command(cli, titanic_run, tmp_path):
 
 
 # ------------------------------------------------------------------------------------ in a browser ---
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
-    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120)
-
-
-def _rendered(tmp_path: Path, page: Path) -> tuple[str, list[str]]:
-    """(the data-plots-rendered attribute the page's own check sets after load, console messages)."""
-    proc = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", page.as_uri())
-    found = re.search(r'data-plots-rendered="(\d+/\d+)"', proc.stdout)
-    return (found.group(1) if found else ""), [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln]
-
-
 def _colourful_pixels(tmp_path: Path, page: Path) -> int:
     """Screenshot the top 6000 px of a page; count strongly coloured pixels (plots; the page chrome is grey)."""
     from PIL import Image
@@ -251,18 +235,7 @@ def _colourful_pixels(tmp_path: Path, page: Path) -> int:
     return int(((pixels.max(axis=2) - pixels.min(axis=2)) > 60).sum())
 
 
-@pytest.fixture(scope="module")  # module scope: decided before the module-scoped run is made
-def chromium() -> str:
-    """The browser, or a visible skip (a failure when MLENGINE_REQUIRE_BROWSER is set, as in CI)."""
-    if CHROMIUM is None:
-        message = "no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)"
-        if os.environ.get("MLENGINE_REQUIRE_BROWSER"):
-            pytest.fail(message + " but MLENGINE_REQUIRE_BROWSER is set")
-        pytest.skip(message + ": the report's browser check is skipped")
-    return CHROMIUM
-
-
-def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):
+def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):  # noqa: F811
     run = tmp_path / titanic_run.name
     shutil.copytree(titanic_run, run)
     _fixtures(run, "stages")

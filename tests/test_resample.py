@@ -14,7 +14,7 @@ from mlengine.evaluate.crossval import cross_validate
 from mlengine.export.loaded import load_model
 from mlengine.plan import compile_recipe
 
-from .modelling import MAMMO, TITANIC_M, error_of, estimator_classes, run_json
+from tests.modelling import MAMMO, TITANIC_M, error_of, estimator_classes, run_json
 
 
 class Spy(ClassifierMixin, BaseEstimator):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 # no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}").replace("  name: lightgbm\n",
@@ -108,7 +108,7 @@ def test_every_listed_id_round_trips_through_every_command(cli, write_recipe, tm
 
     import pandas as pd
 
-    from .conftest import DATA
+    from tests.conftest import DATA
 
     monkeypatch.chdir(tmp_path)  # serve and drift look ids up under ./runs
     recipe = write_recipe(FAST + "evaluate: {require_beats_no_skill: false}\n")  # dummy has no skill, on purpose

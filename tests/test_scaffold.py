@@ -14,7 +14,7 @@ import pytest
 
 from mlengine.scaffold import FILES, requirement
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def test_init_creates_the_project(cli, tmp_path):
@@ -96,9 +96,8 @@ def test_templates_ship_as_package_data():
     for template, _ in FILES:
         assert base.joinpath(*template.split("/")).is_file(), template
     import tomllib
-    from pathlib import Path
 
-    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     globs = pyproject["tool"]["setuptools"]["package-data"]["mlengine.scaffold"]
     depth = max(t.count("/") for t, _ in FILES) + 1
     assert f"templates/{'/'.join(['*'] * depth)}" in globs

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import DATA, read_json
+from tests.conftest import DATA, read_json
 
 BASE = """
 name: s

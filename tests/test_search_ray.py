@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import ROOT, read_json
+from tests.conftest import ROOT, read_json
 
 RECIPE = """
 name: s

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import read_json
+from tests.conftest import read_json
 
 SEARCH = """
 name: s

@@ -13,7 +13,7 @@ from mlengine.search.flaml_space import build_space, start_points
 from mlengine.search.spaces import DEFAULT_SPACES, ParamSpec, default_space, override_spec, spec_problems
 from mlengine.steps.models import MODELS
 
-from .conftest import DATA, TITANIC
+from tests.conftest import DATA, TITANIC
 
 
 def test_every_registered_model_has_a_space_of_its_own_parameters():

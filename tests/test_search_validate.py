@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 @pytest.fixture

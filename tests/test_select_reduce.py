@@ -10,8 +10,8 @@ from sklearn.feature_selection import SelectorMixin
 import mlengine
 from mlengine.steps.correlation import CorrelationFilter
 
-from .conftest import DATA
-from .modelling import TITANIC_M, WINE, error_of, run_json
+from tests.conftest import DATA
+from tests.modelling import TITANIC_M, WINE, error_of, run_json
 
 
 @pytest.mark.parametrize("select", [

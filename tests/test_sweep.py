@@ -10,7 +10,7 @@ import pytest
 import mlengine
 from mlengine.errors import RecipeError
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {folds: 2}").replace("n_estimators: 30", "n_estimators: 10")
 

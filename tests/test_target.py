@@ -10,8 +10,8 @@ import pytest
 
 import mlengine
 
-from .conftest import DATA
-from .modelling import TAXI, WINE, error_of, run_json
+from tests.conftest import DATA
+from tests.modelling import TAXI, WINE, error_of, run_json
 
 
 def test_edges_with_labels_end_to_end(cli, write_recipe, runs_dir):

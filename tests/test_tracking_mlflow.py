@@ -13,8 +13,8 @@ import pytest
 
 import mlengine
 
-from .conftest import DATA, RECIPES
-from .tracking_helpers import FAST, client, closed_port, require_mlflow, runs_of, store_uri, tracked
+from tests.conftest import DATA, RECIPES
+from tests.tracking_helpers import FAST, client, closed_port, require_mlflow, runs_of, store_uri, tracked
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pandas as pd
 import mlengine
 from mlengine.tracking import registry
 
-from .conftest import DATA
-from .tracking_helpers import FAST
+from tests.conftest import DATA
+from tests.tracking_helpers import FAST
 
 
 def _two_runs(cli, write_recipe, runs_dir):

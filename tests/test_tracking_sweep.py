@@ -10,8 +10,8 @@ import pandas as pd
 import mlengine
 from mlengine.tracking.hook import ENV_PARENT_RUN
 
-from .conftest import DATA, RECIPES
-from .tracking_helpers import require_mlflow, runs_of, store_uri, tracked
+from tests.conftest import DATA, RECIPES
+from tests.tracking_helpers import require_mlflow, runs_of, store_uri, tracked
 
 
 def test_sweep_nests_jobs_and_trials_under_one_parent(runs_dir, tmp_path):

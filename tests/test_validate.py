@@ -7,7 +7,7 @@ import pytest
 from mlengine.errors import RecipeError
 from mlengine.recipe.load import load_recipe
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 
 def _problems(path, overrides=()):
