@@ -21,6 +21,10 @@ import pytest
 
 from tests.conftest import ROOT, read_json
 
+# One pytest-xdist worker runs this whole module (make test uses --dist loadgroup): one Ray head per run, and two
+# workers never race their trials (or the killed-worker case) on the same 2-CPU cluster.
+pytestmark = pytest.mark.xdist_group("ray")
+
 RECIPE = """
 name: s
 seed: 3
