@@ -35,7 +35,6 @@ CROSS_CUTTING = {
 PENDING = {
     "mlengine/data/sources.py",
     "mlengine/data/table.py",
-    "mlengine/errors.py",
     "mlengine/evaluate/adversarial.py",
     "mlengine/evaluate/calibration.py",
     "mlengine/evaluate/crossval.py",
@@ -45,7 +44,6 @@ PENDING = {
     "mlengine/evaluate/judge.py",
     "mlengine/evaluate/metrics.py",
     "mlengine/evaluate/rules.py",
-    "mlengine/evaluate/slices.py",
     "mlengine/evaluate/stability.py",
     "mlengine/evaluate/threshold.py",
     "mlengine/export/joblib_bundle.py",
@@ -102,7 +100,6 @@ PENDING = {
     "mlengine/serving/drift.py",
     "mlengine/serving/metrics.py",
     "mlengine/serving/openapi.py",
-    "mlengine/serving/routing.py",
     "mlengine/serving/server.py",
     "mlengine/steps/adapter.py",
     "mlengine/steps/assemble.py",
