@@ -235,6 +235,7 @@ def _colourful_pixels(tmp_path: Path, page: Path) -> int:
     return int(((pixels.max(axis=2) - pixels.min(axis=2)) > 60).sum())
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_report_renders_in_headless_chromium(chromium, titanic_run, tmp_path):  # noqa: F811
     run = tmp_path / titanic_run.name
     shutil.copytree(titanic_run, run)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TITANIC
 
 # no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
@@ -17,6 +19,7 @@ def _run(cli, recipe, runs_dir, *overrides):
     return code, json.loads(out)["run_dir"]
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_list_show_compare(cli, write_recipe, tmp_path):
     runs = tmp_path / "runs"
     recipe = write_recipe(FAST)

@@ -134,6 +134,7 @@ def test_a_failing_configuration_does_not_stop_the_search(cli, write_recipe, run
     assert m["search"]["best"]["model"] == "lightgbm" and m["search"]["trials_run"] == 6
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_pruning_races_each_trial_against_the_best_on_the_same_folds(cli, write_recipe, runs_dir):
     from mlengine.search.trial import should_prune
 
@@ -209,6 +210,7 @@ def test_voting_ensemble_is_kept_only_if_better(cli, write_recipe, runs_dir):
         assert bundle["model"] == best["model"] and m["cv"]["roc_auc"]["mean"] == best["mean"]
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_greedy_ensemble_selects_on_out_of_fold_predictions_and_replays_identically(cli, write_recipe, runs_dir,
                                                                                      tmp_path):
     path = write_recipe(SEARCH)

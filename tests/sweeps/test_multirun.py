@@ -15,6 +15,7 @@ from tests.conftest import TITANIC
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {folds: 2}").replace("n_estimators: 30", "n_estimators: 10")
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_multirun_cartesian_product_with_summary(cli, write_recipe, runs_dir):
     path = write_recipe(FAST)
     code, out, err = cli("run", path, "-m", "model=lightgbm,logistic_regression", "split.holdout=0.2,0.3",
@@ -89,6 +90,7 @@ def test_failing_job_does_not_stop_the_others(cli, write_recipe, runs_dir, tmp_p
     assert "single class" in summary["error"].iloc[1]
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_joblib_launcher_runs_jobs_in_parallel_processes(write_recipe, runs_dir):
     frame = mlengine.sweep(write_recipe(FAST), {"model": ["lightgbm", "logistic_regression"]}, runs_dir=runs_dir,
                            launcher="joblib", n_jobs=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pandas as pd
+import pytest
 
 import mlengine
 from mlengine.tracking.hook import ENV_PARENT_RUN
@@ -14,6 +15,7 @@ from tests.conftest import DATA, RECIPES
 from tests.tracking_helpers import require_mlflow, runs_of, store_uri, tracked
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_sweep_nests_jobs_and_trials_under_one_parent(runs_dir, tmp_path):
     require_mlflow()
     uri = store_uri(tmp_path)
