@@ -78,7 +78,6 @@ PENDING = {
     "mlengine/runs/environment.py",
     "mlengine/runs/locate.py",
     "mlengine/runs/record.py",
-    "mlengine/runs/rundir.py",
     "mlengine/scaffold/requirement.py",
     "mlengine/search/config.py",
     "mlengine/search/driver.py",
