@@ -40,7 +40,6 @@ PENDING = {
     "mlengine/evaluate/crossval.py",
     "mlengine/evaluate/explain.py",
     "mlengine/evaluate/finish.py",
-    "mlengine/evaluate/judge.py",
     "mlengine/evaluate/metrics.py",
     "mlengine/evaluate/stability.py",
     "mlengine/evaluate/threshold.py",
