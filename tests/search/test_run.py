@@ -279,6 +279,7 @@ def test_two_concurrent_trials_share_the_cores_and_stay_deterministic(cli, write
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # on the worker of the Ray-cluster tests: never two Rays at once
 def test_ray_backend_starts_a_local_ray_without_an_address(cli, write_recipe, runs_dir, monkeypatch):
     import os
 
