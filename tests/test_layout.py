@@ -89,7 +89,6 @@ PENDING = {
     "mlengine/serving/commands.py",
     "mlengine/serving/docker_commands.py",
     "mlengine/serving/drift.py",
-    "mlengine/serving/metrics.py",
     "mlengine/serving/openapi.py",
     "mlengine/serving/server.py",
     "mlengine/steps/adapter.py",
