@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -x -q -n 2 --dist loadgroup
 
 # -n 2 --dist loadgroup: two pytest-xdist workers, one per core (tests/README.md: what keeps a test xdist-safe);
-# the xdist_group("ray") module stays on one worker. Measured: 360 s serially, 208 s with -n 2 (2 cores), ~160 s
+# the xdist_group("ray") module stays on one worker. Measured: 360 s serially, 208 s with -n 2 (2 cores), 180 s (732 tests)
 # with the slowest end-to-end cases marked slow.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not slow" -n 2 --dist loadgroup
