@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .conftest import RECIPES
+from tests.conftest import RECIPES
 
 _DATA: dict[tuple[str, tuple[str, ...]], Any] = {}
 

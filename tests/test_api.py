@@ -8,7 +8,7 @@ import pytest
 import mlengine
 from mlengine.errors import ModelLoadError, RecipeError
 
-from .conftest import DATA, TITANIC
+from tests.conftest import DATA, TITANIC
 
 
 def test_run_and_load_model_predict_raw_rows(write_recipe, runs_dir):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, TITANIC
+from tests.conftest import DATA, TITANIC
 
 BASE = TITANIC
 

@@ -10,7 +10,7 @@ import yaml
 
 from mlengine.runs.manifest import write_manifest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 WORKFLOW = ROOT / "examples" / "ci" / "github-workflow.yml"
 REFERENCE = ROOT / "examples" / "ci" / "reference-run"

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from .conftest import RECIPES, ROOT, TITANIC, read_json
+from tests.conftest import RECIPES, ROOT, TITANIC, read_json
 
 
 def test_run_writes_a_complete_run_directory(cli, write_recipe, runs_dir):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import runpy
 
-from .conftest import ROOT
+import pytest
+
+from tests.conftest import ROOT
 
 
 def test_library_use_example(runs_dir, capsys):
@@ -15,6 +17,7 @@ def test_library_use_example(runs_dir, capsys):
     assert "prediction for one passenger" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # end to end (--durations: among the slowest of make test-fast); CI runs it
 def test_sweep_example(runs_dir, capsys):
     frame = runpy.run_path(str(ROOT / "examples" / "sweep.py"))["main"](str(runs_dir))
     assert len(frame) == 4 and set(frame["status"]) == {"complete"}

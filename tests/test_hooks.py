@@ -7,6 +7,7 @@ import pytest
 import mlengine
 from mlengine.errors import UserError
 from mlengine.hooks import Hook, HookManager
+
 from tests.conftest import TITANIC
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from .conftest import RECIPES, ROOT
+from tests.conftest import RECIPES, ROOT
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "plan"
+GOLDEN = ROOT / "tests" / "golden" / "plan"
 
 
 @pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import RECIPES, read_json
+from tests.conftest import RECIPES, read_json
 
 
 @pytest.mark.slow

@@ -18,7 +18,8 @@ from mlengine.stages import (
     stage,
     stages_until,
 )
-from tests.conftest import TITANIC
+
+from tests.conftest import ROOT, TITANIC
 
 
 class Recording(RunContext):
@@ -160,5 +161,5 @@ def test_a_run_checks_the_sections_again_once_the_data_resolves_the_task(cli, wr
 def test_the_architecture_doc_shows_the_declared_stages():
     from mlengine.stages import stage_table
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert stage_table(runner.STAGES) in doc, "regenerate the table in docs/architecture.md from stage_table()"

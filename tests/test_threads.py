@@ -35,7 +35,7 @@ def test_a_run_started_after_a_late_import_warns(monkeypatch, write_recipe, runs
     from mlengine import threads
     from mlengine.api import run
 
-    from .conftest import TITANIC
+    from tests.conftest import TITANIC
 
     monkeypatch.setitem(threads._state, "late", True)
     run(write_recipe(TITANIC), runs_dir=runs_dir, progress=True)

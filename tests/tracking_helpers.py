@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TITANIC
+from tests.conftest import TITANIC
 
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {folds: 2}").replace("n_estimators: 30", "n_estimators: 10")
 

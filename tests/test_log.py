@@ -1,0 +1,30 @@
+"""--log-format json: one JSON object per progress line; parallel sweep jobs prefix their lines with the job."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from mlengine.log import JsonLines, setup_console
+
+from tests.conftest import TITANIC
+
+
+def test_run_with_json_log_lines(cli, write_recipe, runs_dir):
+    code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", runs_dir, "--log-format", "json")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert {"time", "level", "message"} <= set(records[0])
+    assert any(r["message"].startswith("run complete") for r in records)
+    assert "roc_auc" in out  # results still go to stdout as usual
+
+
+def test_json_lines_carry_the_job_and_text_lines_its_prefix(capsys):
+    record = logging.LogRecord("mlengine", logging.INFO, __file__, 1, "trial %d done", (3,), None)
+    assert json.loads(JsonLines(job=2).format(record)) | {"time": "x"} == {
+        "time": "x", "level": "info", "message": "trial 3 done", "job": 2}
+    setup_console(job=4)
+    logging.getLogger("mlengine").info("hello")
+    assert capsys.readouterr().err.strip() == "[job 4] hello"
+    setup_console()
