@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from mlengine.errors import ExportError
 
-from .export_helpers import assert_exact, onnx_of, prepared
+from tests.export_helpers import assert_exact, onnx_of, prepared
 
 
 class ClipAndCenter(TransformerMixin, BaseEstimator):

@@ -13,7 +13,7 @@ import pytest
 from mlengine.evaluate import diagnostics as dg
 from mlengine.report.diagnostics import num
 
-from .conftest import TITANIC, read_json, titanic_run
+from tests.conftest import TITANIC, read_json, titanic_run
 
 
 # ------------------------------------------------------------------------------------------ KS, lift ---
