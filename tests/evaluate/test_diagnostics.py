@@ -235,7 +235,7 @@ def test_a_binary_run_records_and_reports_the_diagnostics(binary_run):
 
 @pytest.mark.slow
 def test_multiclass_and_regression_runs_show_their_analogues(cli, runs_dir):
-    from .conftest import RECIPES
+    from tests.conftest import RECIPES
 
     for recipe, shown, note, skipped in [("penguins.yaml", "class_calibration", "lift", "lift"),
                                          ("nyc_taxis_tip.yaml", "score_distribution", "class_calibration",
