@@ -33,7 +33,8 @@ def run(recipe: Any, overrides: list[str] | None = None, runs_dir: str | os.Path
         resume: str | os.PathLike[str] | None = None) -> Any:
     """Run a recipe (path, dict or loaded recipe); returns a RunResult (metrics, run_dir, model).
 
-    With progress=True, progress lines go to stderr as in the CLI. `hooks`: objects called at defined points of
+    With progress=True, progress lines go to stderr as in the CLI: one line per search trial with the best so
+    far and the time left, plus a redrawn bar when stderr is a terminal (never in a notebook, whose stderr is not). `hooks`: objects called at defined points of
     the run (see `mlengine.hooks`). `data`: a pandas DataFrame to train on instead of the recipe's data.source
     (a dict recipe may then leave data.source out). The run records the frame's fingerprint, not the frame:
     replaying it needs the same frame again, `mlengine.replay(run_dir, frame=df)`. `resume`: a run directory

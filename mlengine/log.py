@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 LOGGER = logging.getLogger("mlengine")
 _CONSOLE_TAG = "_mlengine_console"
+# While a progress bar is drawn on stderr (mlengine.search.progress_bar), console lines go through its writer,
+# which clears the bar, prints the line and draws the bar again below it, so neither garbles the other.
+_WRITER: Callable[[str], None] | None = None
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -17,6 +20,16 @@ class _StderrHandler(logging.StreamHandler):
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        writer = _WRITER
+        if writer is None:
+            super().emit(record)
+            return
+        try:
+            writer(self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never raise into the run (as StreamHandler.emit)
+            self.handleError(record)
 
     @property  # type: ignore[override]
     def stream(self):  # noqa: ANN201
@@ -65,12 +78,38 @@ def setup_console(quiet: bool = False, verbose: bool = False, fmt: str | None = 
     handler = _StderrHandler()
     setattr(handler, _CONSOLE_TAG, True)
     handler.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
+    handler._mlengine_plain = fmt == "json" or job is not None  # type: ignore[attr-defined]  # no bar
     if fmt == "json":
         handler.setFormatter(JsonLines(job))
     else:
         handler.setFormatter(logging.Formatter("%(message)s" if job is None else f"[job {job}] %(message)s"))
     handler.addFilter(lambda record: getattr(record, "console", True))  # extra={"console": False}: run.log only
     LOGGER.addHandler(handler)
+
+
+def console_is_terminal() -> bool:
+    """True when progress lines go to an interactive terminal as plain text: a console handler at INFO or below
+    (not --quiet), text format (not json), not a parallel sweep job (their lines interleave), stderr a TTY and
+    TERM not dumb. Only then is a redrawn progress bar readable; everywhere else the plain lines stay."""
+    import os
+
+    handlers = [h for h in LOGGER.handlers if getattr(h, _CONSOLE_TAG, False)]
+    if not handlers or any(h.level > logging.INFO or getattr(h, "_mlengine_plain", False) for h in handlers):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+@contextmanager
+def console_through(writer: Callable[[str], None]) -> Iterator[None]:
+    """Send console lines through `writer` (a progress bar's) for a while; run.log is not affected."""
+    global _WRITER
+    saved, _WRITER = _WRITER, writer
+    try:
+        yield
+    finally:
+        _WRITER = saved
 
 
 @contextmanager

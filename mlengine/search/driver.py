@@ -26,6 +26,7 @@ from typing import Any
 
 from mlengine.errors import RunInterrupted, UserError
 from mlengine.evaluate import crossval
+from mlengine.search import progress_bar
 from mlengine.search.trials import TrialRecord, ranked, record_of
 
 log = logging.getLogger("mlengine")
@@ -98,6 +99,7 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
     searcher = make_searcher(algorithm, setup.space, points, mode="max" if greater_is_better else "min",
                              seed=seed, trials=trials, time_budget=time_budget)
     executor = make_executor(backend, setup, n_concurrent, ray_settings)
+    bar_display = progress_bar.start(trials, time_budget, metric, t0)  # a bar on a terminal, else nothing
     records: list[TrialRecord] = []
     cv_results: dict[int, Any] = {}
     pending: deque = deque()
@@ -162,12 +164,14 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
             elif rec.status == "timeout" and rec.folds and _better_partial(rec, partial, greater_is_better):
                 partial = (rec, outcome.cv)
             _log_trial(rec, best, trials, time_budget, metric, time.time() - t0)
+            bar_display.trial_done(rec.number, best)
             if early_stop and since_best >= early_stop and stopped_by not in ("time_budget", "exhausted"):
                 stopped_by = "early_stop"
     except (KeyboardInterrupt, RunInterrupted) as exc:
         exc.records = records  # type: ignore[attr-defined]  # the stage writes the finished trials' leaderboard
         raise
     finally:
+        bar_display.close()
         executor.close()
     for number in [n for n, cv in cv_results.items() if cv is None]:  # replayed: their out-of-fold predictions
         cv_results[number] = _rescore(setup, configs[number], number)
