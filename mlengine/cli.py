@@ -262,6 +262,9 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
         run_dir = getattr(exc, "run_dir", None)
         if run_dir:
             print(f"run directory (marked failed): {run_dir}", file=sys.stderr)
+            if getattr(exc, "quick_start", False) and (Path(run_dir) / "recipe.yaml").is_file():
+                print(f"recipe used: {Path(run_dir) / 'recipe.yaml'} (fix it as the error says and run: "
+                      "mlengine run <that file>)", file=sys.stderr)
         if want_json:
             print(json.dumps({**getattr(exc, "summary", {}), "status": "failed", "error": str(exc),
                               "error_type": type(exc).__name__, "exit_code": exc.exit_code,
@@ -282,7 +285,7 @@ def _guarded(handler: Any, args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mlengine.api import load_recipe
-    from mlengine.errors import QualityGateError, UserError
+    from mlengine.errors import MlengineError, QualityGateError, UserError
     from mlengine.log import setup_console
     from mlengine.recipe.quickstart import default_recipe, is_data_file, write_recipe
     from mlengine.runner import RunResult, run_recipe
@@ -308,9 +311,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = load_recipe(path, args.overrides)
         try:
             result = run_recipe(loaded, runs_dir=args.runs_dir, resume=args.resume)
-        except QualityGateError as exc:  # the evidence first: the table (or the JSON summary), then the message
-            if not getattr(exc, "report", None):
+        except MlengineError as exc:
+            exc.quick_start = quick  # type: ignore[attr-defined]  # main() then names the saved recipe to edit
+            if not isinstance(exc, QualityGateError) or not getattr(exc, "report", None):
                 raise
+            # a failed gate: the evidence first, the table (or the JSON summary), then the message
             result = RunResult(run_dir=exc.run_dir, status="failed", task=exc.report.get("task"), metrics=exc.report)
             if args.json:
                 exc.summary = result.summary()  # type: ignore[attr-defined]

@@ -45,3 +45,13 @@ def test_quick_start_errors(cli, tmp_path):
     assert code == 2 and "--time-budget" in err
     code, _, err = cli("run", data, "--target", "nope")
     assert code == 2 and "data.target" in err and "Traceback" not in err
+
+
+def test_a_failed_quick_start_names_the_recipe_to_fix(cli, tmp_path, runs_dir):
+    """The error says which key to set (data.missing_target); the user needs the file to set it in."""
+    data = tmp_path / "penguins.csv"
+    shutil.copy(DATA / "penguins.csv", data)
+    code, out, err = cli("run", data, "--target", "body_mass_g", "--runs-dir", runs_dir)
+    assert code == 2 and "data.missing_target: drop" in err
+    saved = err.split("recipe used: ")[1].split(" ")[0]
+    assert yaml.safe_load(open(saved))["data"]["target"] == "body_mass_g"
