@@ -63,7 +63,8 @@ def eta_seconds(done: int, trials: int | None, time_budget: float | None, elapse
 def render(done: int, trials: int | None, time_budget: float | None, metric: str, best: Any,
            elapsed: float, eta: float | None) -> tuple[str, str, float | None, float]:
     """(text left of the bar, text right of it, bar total, bar position): a trial budget counts trials, a time
-    budget alone counts seconds, neither draws no bar (total None)."""
+    budget alone counts seconds, neither draws no bar (total None). The time comes before the best score, so a
+    narrow terminal cuts the model name, not the ETA."""
     from tqdm import tqdm
 
     fmt = tqdm.format_interval
@@ -72,13 +73,13 @@ def render(done: int, trials: int | None, time_budget: float | None, metric: str
     eta_text = f"ETA {fmt(eta)}" if eta is not None else "ETA ?"
     if trials:
         budget = f" of {fmt(time_budget)}" if time_budget else ""
-        return (f"search: trial {done}/{trials}", f"{best_text} | {fmt(elapsed)}{budget} elapsed, {eta_text}",
+        return (f"search: trial {done}/{trials}", f"{fmt(elapsed)}{budget} elapsed, {eta_text} | {best_text}",
                 float(trials), float(min(done, trials)))
     if time_budget:
         used = min(elapsed, time_budget)
-        return (f"search: {used:.0f}/{time_budget:g}s", f"{done} trial(s) done, {best_text} | {eta_text}",
+        return (f"search: {used:.0f}/{time_budget:g}s", f"{eta_text} | {done} trial(s) done, {best_text}",
                 float(time_budget), used)
-    return f"search: trial {done}", f"{best_text} | {fmt(elapsed)} elapsed", None, float(done)
+    return f"search: trial {done}", f"{fmt(elapsed)} elapsed | {best_text}", None, float(done)
 
 
 class SearchBar:

@@ -37,10 +37,10 @@ BEST = SimpleNamespace(mean=0.84181, number=3, model="logistic_regression")
 def test_render_counts_trials_or_seconds_and_says_the_time_left():
     left, right, total, n = progress_bar.render(2, 4, None, "roc_auc", BEST, 10.0, 10.0)
     assert (left, total, n) == ("search: trial 2/4", 4.0, 2.0)
-    assert right == "best roc_auc 0.8418 (trial 3, logistic_regression) | 00:10 elapsed, ETA 00:10"
+    assert right == "00:10 elapsed, ETA 00:10 | best roc_auc 0.8418 (trial 3, logistic_regression)"
     left, right, total, n = progress_bar.render(5, None, 60, "rmse", None, 75.0, 0.0)
     assert (left, total, n) == ("search: 60/60s", 60.0, 60.0)  # the bar never runs past the budget
-    assert right == "5 trial(s) done, no trial finished yet | ETA 00:00"
+    assert right == "ETA 00:00 | 5 trial(s) done, no trial finished yet"
     left, _, total, _ = progress_bar.render(3, None, None, "f1", BEST, 1.0, None)
     assert (left, total) == ("search: trial 3", None)
 
@@ -117,8 +117,8 @@ def test_bar_on_a_terminal_plain_lines_in_a_pipe(tmp_path, write_recipe):
     code, screen = _pty_run(["run", str(path), "--runs-dir", str(tmp_path / "runs")], tmp_path)
     assert code == 0, screen
     assert "search: trial 2/4 |" in screen and "search: trial 4/4 |" in screen
-    assert re.search(r"search: trial [1-4]/4 \|.*\| best roc_auc 0\.\d{4} \(trial \d, logistic_regression\) "
-                     r"\| \d\d:\d\d elapsed, ETA \d\d:\d\d", screen)
+    assert re.search(r"search: trial [1-4]/4 \|.*\| \d\d:\d\d elapsed, ETA \d\d:\d\d \| best roc_auc 0\.\d{4} "
+                     r"\(trial \d, logistic_regression\)", screen)
     assert "trial 4/4 logistic_regression" in screen and "run complete" in screen  # the log lines still print
 
     piped = subprocess.run([sys.executable, "-m", "mlengine", "run", str(path), "--runs-dir", str(tmp_path / "r2")],
