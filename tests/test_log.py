@@ -28,3 +28,32 @@ def test_json_lines_carry_the_job_and_text_lines_its_prefix(capsys):
     logging.getLogger("mlengine").info("hello")
     assert capsys.readouterr().err.strip() == "[job 4] hello"
     setup_console()
+
+
+def test_a_bar_only_on_a_text_console_at_info_on_a_terminal(monkeypatch):
+    """console_is_terminal decides whether the search draws its bar: never for --quiet, json lines, a parallel
+    sweep job's prefixed lines, TERM=dumb or a stderr that is not a TTY."""
+    import io
+
+    from mlengine.log import console_is_terminal
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", Tty())
+    monkeypatch.setenv("TERM", "xterm")
+    try:
+        setup_console()
+        assert console_is_terminal()
+        for kwargs in ({"quiet": True}, {"fmt": "json"}, {"job": 1}):
+            setup_console(**kwargs)
+            assert not console_is_terminal(), kwargs
+        setup_console()
+        monkeypatch.setenv("TERM", "dumb")
+        assert not console_is_terminal()
+        monkeypatch.setattr("sys.stderr", io.StringIO())
+        monkeypatch.setenv("TERM", "xterm")
+        assert not console_is_terminal()
+    finally:
+        setup_console()
