@@ -20,7 +20,7 @@ from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import resolve_preprocess
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     name: str
     task: str  # may be "auto" before data is read

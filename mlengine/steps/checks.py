@@ -8,6 +8,7 @@ the model's own training predictions, so they need CV.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -190,13 +191,14 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
         raise DataError(" ".join(errors))
 
 
-@stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"))
+@stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"), writes=("plan",))
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
     from mlengine.evaluate.adversarial import check_sample
     from mlengine.evaluate.crossval import check_cv_feasible
 
-    ctx.plan.classes = list(ctx.data.classes)
+    # the plan is frozen: binning may have refitted the labels since compile, so the plan is replaced, not edited
+    ctx.plan = dataclasses.replace(ctx.plan, classes=list(ctx.data.classes))
     if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
         check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
     check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)
