@@ -10,8 +10,10 @@ lost against raw strings; the unknown code -1 is one more level, as an unseen st
 They also make CatBoost behave like the other registered estimators: scikit-learn tags (so calibration, the
 threshold wrapper and `is_classifier` see a classifier or regressor), 1-d labels from `predict` (CatBoost's are
 (n, 1) for several classes) and no files written (`allow_writing_files=False` is set by the registry, so no
-`catboost_info/` appears in the working directory). catboost is imported when this module is, which happens only
-when the model is built.
+`catboost_info/` appears in the working directory). A fitted model is byte-for-byte reproducible: CatBoost stamps
+each model with a random `model_guid` and its `train_finish_time`, which would make `mlengine replay` see a
+different model.joblib for an identical model; both are pinned after the fit. catboost is imported when this module
+is, which happens only when the model is built.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor
 from sklearn.utils import Tags
+
+FIXED_GUID = "00000000-00000000-00000000-00000000"
 
 
 def with_int_categories(X: Any, cat_features: Any) -> Any:
@@ -50,12 +54,19 @@ class _Native:
     def _x(self, X: Any) -> Any:
         return with_int_categories(X, self._cats())
 
+    def _pin_stamps(self) -> None:
+        """Replace the per-fit random id and finish time in the model's metadata by constants (replayable)."""
+        meta = self.get_metadata()  # type: ignore[attr-defined]
+        meta["model_guid"] = FIXED_GUID
+        meta["train_finish_time"] = ""
+
 
 class CatBoostNativeClassifier(_Native, CatBoostClassifier):
     """CatBoostClassifier over mlengine's encoded matrix: `cat_features` columns are categories."""
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> CatBoostNativeClassifier:
         super().fit(self._x(X), np.asarray(y), **kwargs)
+        self._pin_stamps()
         return self
 
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:
@@ -82,6 +93,7 @@ class CatBoostNativeRegressor(_Native, CatBoostRegressor):
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> CatBoostNativeRegressor:
         super().fit(self._x(X), np.asarray(y, dtype=np.float64), **kwargs)
+        self._pin_stamps()
         return self
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:

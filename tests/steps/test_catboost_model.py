@@ -90,6 +90,15 @@ def test_fit_predict_with_categoricals_as_cat_features(in_tmp, recipe, task, row
     assert list(in_tmp.iterdir()) == []  # no catboost_info/ (allow_writing_files off)
 
 
+def test_refit_is_byte_identical():
+    """CatBoost stamps each fit with a random model_guid and a finish time; pinned, so replay sees one model."""
+    from sklearn.base import clone
+
+    data, pipe = prepared("penguins.yaml", TINY)
+    first = pickle.dumps(clone(pipe).fit(data.X, data.y))
+    assert pickle.dumps(clone(pipe).fit(data.X, data.y)) == first
+
+
 def test_unseen_category_and_missing_values_predict():
     data, pipe = prepared("titanic.yaml", TINY)
     pipe.fit(data.X, data.y)
