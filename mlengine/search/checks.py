@@ -96,8 +96,8 @@ def _check_model_param(path: str, model: str, param: str, entry: Any, task: str)
         where = RESERVED[param]
         return [Problem(key, f"{param!r} is set by mlengine" + (f" (from `{where}`)" if where else "")
                         + f"; it cannot be searched for model {model!r}.")]
-    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)}) if "not a parameter" in
-                     p.message]
+    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)})
+                     if "not a parameter" in p.message or "is an alias" in p.message]
     if name_problems:
         return name_problems
     spec = override_spec(default_space(model, task).get(param), entry)
