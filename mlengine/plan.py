@@ -15,7 +15,13 @@ from typing import Any
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
 from mlengine.export.support import resolve_export
 from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
-from mlengine.steps.assemble import MODELLING_SECTIONS, SPEC_STEPS, adjust_preprocess, modelling_steps
+from mlengine.steps.assemble import (
+    MODELLING_SECTIONS,
+    SPEC_STEPS,
+    adjust_preprocess,
+    modelling_steps,
+    native_categoricals,
+)
 from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import resolve_preprocess
 
@@ -71,6 +77,8 @@ class Plan:
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
         model = MODELS[candidate.model].build(task, candidate.params, self.seed, n_jobs or self.n_jobs)
+        model = native_categoricals(model, candidate.preprocess, len(adapter.numeric_outputs()),
+                                    len(columns.categorical))
         if self.resample is not None:
             from mlengine.steps.assemble import assemble
 

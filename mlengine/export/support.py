@@ -18,6 +18,9 @@ REFUSED_MODELS = {
     "knn": "knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate rows after "
            "encoding) are picked in an order scikit-learn does not define, so ONNX predictions would differ on such "
            "rows (92 of 891 titanic rows with 10 neighbours)",
+    "catboost": "CatBoost's own ONNX exporter takes no categorical features, and mlengine passes the categorical "
+                "columns to CatBoost natively (cat_features); mlengine's ONNX is one graph of the whole pipeline, "
+                "so a catboost model is written as joblib",
 }
 XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
 XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",

@@ -74,7 +74,7 @@ def check_search(recipe: Any) -> list[Problem]:
         bad = [m for m in estimators if m in MODELS and not MODELS[m].native_missing]
         if bad:
             problems.append(Problem("preprocess.numeric_impute", f"'none' needs models that handle missing values "
-                                    f"(lightgbm, xgboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
+                                    f"(lightgbm, xgboost, catboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
     if s.active and recipe.cv.kind == "none":
         problems.append(Problem("search.trials", "a search scores every trial by cross-validation; cv.kind is "
                                                  "'none'. Pick a CV (e.g. cv.kind: auto) or set search.trials: 0."))
@@ -96,8 +96,8 @@ def _check_model_param(path: str, model: str, param: str, entry: Any, task: str)
         where = RESERVED[param]
         return [Problem(key, f"{param!r} is set by mlengine" + (f" (from `{where}`)" if where else "")
                         + f"; it cannot be searched for model {model!r}.")]
-    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)}) if "not a parameter" in
-                     p.message]
+    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)})
+                     if "not a parameter" in p.message or "is an alias" in p.message]
     if name_problems:
         return name_problems
     spec = override_spec(default_space(model, task).get(param), entry)

@@ -55,7 +55,20 @@ def adjust_preprocess(recipe: Any, choice: Any) -> tuple[Any, list[str]]:
     if recipe.resample.method == "smotenc" and recipe.preprocess.categorical == "auto" and choice.categorical != "ordinal":
         choice = replace(choice, categorical="ordinal")
         notes.append("categoricals are ordinal codes: smotenc needs one code column per categorical")
+    if choice.native and (recipe.select.method != "none" or recipe.reduce.method != "none"):
+        step = "select" if recipe.select.method != "none" else "reduce"
+        notes.append(f"categorical codes reach the model as numbers, not as {choice.native}: the {step} step "
+                     f"changes which columns the model sees")
+        choice = replace(choice, native=None)
     return choice, notes
+
+
+def native_categoricals(model: Any, choice: Any, n_numeric: int, n_categorical: int) -> Any:
+    """Tell a model with native categorical handling (CatBoost) which of its input columns are category codes:
+    the preprocessor puts the numeric outputs first, then one ordinal code column per categorical."""
+    if choice.native and n_categorical:
+        model.set_params(**{choice.native: list(range(n_numeric, n_numeric + n_categorical))})
+    return model
 
 
 def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) -> list[Any]:

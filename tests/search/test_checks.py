@@ -36,6 +36,12 @@ def test_unknown_parameter_names_the_model(cli, titanic):
     assert "not a parameter of model 'lightgbm'" in err and "Did you mean 'num_leaves'?" in err
 
 
+def test_catboost_alias_in_the_space_names_the_parameter_to_use(cli, titanic):
+    err = _fails(cli, titanic, "search.trials=3", "search.estimators=[catboost]",
+                 "++search.space.catboost.n_estimators={low: 4, high: 50}")
+    assert "search.space.catboost.n_estimators" in err and "set 'iterations' instead" in err
+
+
 def test_parameter_of_another_model_says_whose_it_is(cli, titanic):
     err = _fails(cli, titanic, "search.trials=3", "search.estimators=[lightgbm,random_forest]",
                  "search.space.random_forest.num_leaves.high=64")
