@@ -5,9 +5,9 @@ probabilities (classification) or a prediction (regression) out. For `onnx` that
 path (feed + `session.run`) with onnxruntime pinned to one thread (`intra_op_num_threads=1`,
 `inter_op_num_threads=1`, as `mlengine serve` loads it), so the figure does not depend on how many cores happen to be
 free; for `joblib` it is the scikit-learn pipeline of model.joblib on a one-row DataFrame built from the dict (as
-`load_model(...).predict_proba(dict)` does), with the n_jobs it was fitted with. After a few warm-up calls, calls
-cycle through real holdout rows (training rows when there is no holdout) until `max_calls` calls or `max_seconds`,
-whichever comes first, each timed with `time.perf_counter_ns`; p50/p95/p99 are numpy's linear-interpolation
+`load_model(...).predict_proba(dict)` does), with the n_jobs it was fitted with. After up to 3 warm-up calls, calls
+cycle through real holdout rows (training rows when there is no holdout) until `max_calls` calls or `max_seconds`
+(warm-up included), whichever comes first, each timed with `time.perf_counter_ns`; p50/p95/p99 are numpy's linear-interpolation
 percentiles in microseconds. Batch throughput is rows/s of one call on `batch_rows` rows (the same rows repeated
 when there are fewer), the median of up to 3 calls within the same time cap.
 
@@ -46,24 +46,29 @@ def percentiles_us(durations_ns: Sequence[int]) -> dict[str, float]:
 
 def time_calls(call: Callable[[Any], Any], inputs: Sequence[Any], max_calls: int = MAX_CALLS,
                max_seconds: float = MAX_SECONDS, warmup: int = WARMUP_CALLS,
-               clock: Clock = time.perf_counter_ns) -> list[int]:
-    """Durations (ns) of `call(input)`, cycling through `inputs`: `warmup` untimed calls, then timed calls until
-    `max_calls` were made or `max_seconds` have passed since the first timed call (at least one call is timed)."""
+               clock: Clock = time.perf_counter_ns) -> tuple[list[int], int]:
+    """(durations in ns of `call(input)` cycling through `inputs`, warm-up calls made). Up to `warmup` untimed
+    calls first, fewer once they have taken half of `max_seconds` (a slow model needs no more than one); then timed
+    calls until `max_calls` were made or `max_seconds` have passed since the first call. At least one call is
+    timed, so a model slower than the cap costs two calls."""
     if not inputs:
         raise ValueError("no inputs to time")
-    for i in range(warmup):
-        call(inputs[i % len(inputs)])
+    start = clock()
+    deadline = start + int(max_seconds * 1e9)
+    warmed = 0
+    while warmed < warmup and (warmed == 0 or clock() - start < max_seconds * 0.5e9):
+        call(inputs[warmed % len(inputs)])
+        warmed += 1
     durations: list[int] = []
-    deadline = clock() + int(max_seconds * 1e9)
     while len(durations) < max_calls:
         x = inputs[len(durations) % len(inputs)]
-        start = clock()
+        begin = clock()
         call(x)
         end = clock()
-        durations.append(end - start)
+        durations.append(end - begin)
         if end >= deadline:
             break
-    return durations
+    return durations, warmed
 
 
 def throughput(call: Callable[[Any], Any], batch: Any, rows: int, repeats: int = BATCH_REPEATS,
@@ -100,7 +105,7 @@ def measure(onnx_model: Any, pipeline: Any, X: Any, task: str, rows_from: str, m
     record: dict[str, Any] = {
         "input": "one dict of raw values per call (as a request), " + ("probabilities" if proba else "prediction")
                  + " out",
-        "rows_from": rows_from, "warmup_calls": WARMUP_CALLS, "max_calls": max_calls, "max_seconds": max_seconds}
+        "rows_from": rows_from, "max_warmup_calls": WARMUP_CALLS, "max_calls": max_calls, "max_seconds": max_seconds}
     runners: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], str, int | None]] = {
         "onnx": ((onnx_model.predict_proba if proba else onnx_model.predict),
                  (lambda b: onnx_model.run(onnx_model.feed_frame(b))), ONNX_SETTING, 1)}
@@ -110,8 +115,8 @@ def measure(onnx_model: Any, pipeline: Any, X: Any, task: str, rows_from: str, m
     errors: dict[str, str] = {}
     for name, (one, many, setting, threads) in runners.items():
         try:
-            durations = time_calls(one, rows, max_calls, max_seconds)
-            stats: dict[str, Any] = {**percentiles_us(durations), "calls": len(durations),
+            durations, warmed = time_calls(one, rows, max_calls, max_seconds)
+            stats: dict[str, Any] = {**percentiles_us(durations), "calls": len(durations), "warmup_calls": warmed,
                                      "seconds": round(sum(durations) / 1e9, 4)}
             stats["batch_rows"] = len(batch)
             stats["batch_rows_per_s"] = throughput(many, batch, len(batch), max_seconds=max_seconds)

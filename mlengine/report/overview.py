@@ -193,7 +193,7 @@ def search_section(run: RunData) -> Block | None:
 _LATENCY_COLUMNS = {"p50_us": "p50 µs", "p95_us": "p95 µs", "p99_us": "p99 µs", "mean_us": "mean µs",
                     "max_us": "max µs", "calls": "calls", "batch_rows_per_s": "batch rows/s",
                     "batch_rows": "batch rows", "threads": "threads"}
-_LATENCY_HIDDEN = ("min_us", "seconds", "setting")  # min adds little; seconds and setting go in the note
+_LATENCY_HIDDEN = ("min_us", "seconds", "setting", "warmup_calls")  # min adds little; seconds and setting go in the note
 
 
 def _latency(v: Any) -> Any:
@@ -210,7 +210,7 @@ def _latency(v: Any) -> Any:
 def latency_block(latency: dict[str, Any]) -> str:
     """The export section's latency: a sentence with the p50s, a table per runtime, a bar chart of the p50s.
     Shape: metrics.json export.onnx.latency (mlengine.runs.metrics_record.Latency): {runtime: {p50_us, ...},
-    rows_from, max_calls, max_seconds, warmup_calls, errors, error}."""
+    rows_from, max_calls, max_seconds, max_warmup_calls, errors, error}."""
     if latency.get("error"):
         return f"<h3>Latency</h3><p>{badge('not measured', 'warn')} {esc(latency['error'])}</p>"
     runtimes = [k for k, v in latency.items() if isinstance(v, dict) and k != "errors"]
@@ -221,13 +221,16 @@ def latency_block(latency: dict[str, Any]) -> str:
     p50s = {k: latency[k].get("p50_us") for k in runtimes if isinstance(latency[k].get("p50_us"), (int, float))}
     lead = ", ".join(f"{k} {_latency(v)} µs" for k, v in p50s.items())
     if "onnx" in p50s and "joblib" in p50s and p50s["onnx"] > 0:
-        lead += f" (ONNX {p50s['joblib'] / p50s['onnx']:,.1f}x faster)"
+        ratio = p50s["joblib"] / p50s["onnx"]
+        faster, by = ("ONNX", ratio) if ratio >= 1 else ("joblib", 1 / ratio)
+        lead += f" ({faster} {by:,.0f}x faster)" if by >= 10 else f" ({faster} {by:.1f}x faster)"
     how = []
     if latency.get("rows_from"):
         how.append(f"on {latency['rows_from']} rows")
     if latency.get("max_calls") or latency.get("max_seconds"):
-        how.append(f"after {latency.get('warmup_calls', 0)} warm-up calls, up to {latency.get('max_calls')} calls "
-                   f"or {latency.get('max_seconds')} s per runtime, whichever came first")
+        how.append(f"after up to {latency.get('max_warmup_calls', 0)} warm-up calls, up to "
+                   f"{latency.get('max_calls')} calls or {latency.get('max_seconds')} s per runtime, whichever came "
+                   "first")
     body = "<h3>Latency</h3>"
     if lead:
         body += f"<p>Single-row latency, p50: {esc(lead)}" + (f"; measured {esc(', '.join(how))}" if how else "") \

@@ -149,6 +149,7 @@ class RuntimeLatency(_Strict):
     min_us: float
     max_us: float
     calls: int = Field(description="timed single-row calls (after the warm-up)")
+    warmup_calls: int = Field(description="untimed calls before them (fewer than the maximum for a slow model)")
     seconds: float = Field(description="time spent in the timed calls")
     batch_rows: int = Field(description="rows in one batch call")
     batch_rows_per_s: float = Field(description="batch throughput: rows per second (median of up to 3 calls)")
@@ -161,9 +162,10 @@ class Latency(_Strict):
 
     input: str | None = Field(None, description="what one call takes and returns")
     rows_from: str | None = Field(None, description="holdout, or training rows when there is no holdout")
-    warmup_calls: int | None = None
+    max_warmup_calls: int | None = None
     max_calls: int | None = Field(None, description="bound on the timed calls per runtime")
-    max_seconds: float | None = Field(None, description="bound on the time per runtime (single-row, and batch)")
+    max_seconds: float | None = Field(None, description="bound on the time per runtime (warm-up and single-row "
+                                                        "calls; then batch calls); one call always completes")
     onnx: RuntimeLatency | None = Field(None, description="model.onnx through onnxruntime")
     joblib: RuntimeLatency | None = Field(None, description="the scikit-learn pipeline of model.joblib")
     errors: dict[str, str] = Field(default_factory=dict, description="runtime -> why it was not measured")

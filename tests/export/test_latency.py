@@ -46,16 +46,16 @@ def test_percentiles_of_a_known_timing_list():
 
 def test_the_call_count_bound_stops_fast_calls():
     clock = FakeClock(cost_ns=1_000)  # 1 us per call: the 1 s cap is never reached
-    durations = time_calls(clock.work, ["a", "b"], max_calls=200, max_seconds=1.0, warmup=3, clock=clock)
-    assert len(durations) == 200 and clock.calls == 203 and set(durations) == {1_000}
+    durations, warmed = time_calls(clock.work, ["a", "b"], max_calls=200, max_seconds=1.0, warmup=3, clock=clock)
+    assert len(durations) == 200 and warmed == 3 and clock.calls == 203 and set(durations) == {1_000}
 
 
-def test_the_time_bound_stops_slow_calls():
-    clock = FakeClock(cost_ns=30_000_000)  # 30 ms per call, 0.1 s cap: the call that passes 0.1 s is the last
-    durations = time_calls(clock.work, [1], max_calls=200, max_seconds=0.1, warmup=2, clock=clock)
-    assert durations == [30_000_000] * 4 and clock.calls == 6
-    one = FakeClock(cost_ns=5_000_000_000)  # one call longer than the cap is still timed once
-    assert time_calls(one.work, [1], max_calls=200, max_seconds=0.1, warmup=0, clock=one) == [5_000_000_000]
+def test_the_time_bound_stops_slow_calls_and_the_warm_up():
+    clock = FakeClock(cost_ns=30_000_000)  # 30 ms per call, 0.2 s cap: warm-up stops past 0.1 s (4 calls)
+    durations, warmed = time_calls(clock.work, [1], max_calls=200, max_seconds=0.2, warmup=10, clock=clock)
+    assert warmed == 4 and durations == [30_000_000] * 3 and clock.calls == 7  # the call that passes 0.2 s is last
+    slow = FakeClock(cost_ns=5_000_000_000)  # a call longer than the cap: one warm-up call, one timed call
+    assert time_calls(slow.work, [1], max_calls=200, max_seconds=0.1, warmup=3, clock=slow) == ([5_000_000_000], 1)
     batch = FakeClock(cost_ns=10_000_000)  # 1,000 rows in 10 ms
     assert throughput(batch.work, None, 1000, repeats=3, max_seconds=1.0, clock=batch) == 100_000.0
     assert batch.calls == 3
@@ -63,10 +63,11 @@ def test_the_time_bound_stops_slow_calls():
 
 def test_the_real_clock_obeys_the_time_bound():
     start = time.perf_counter()
-    durations = time_calls(lambda _: time.sleep(0.01), [0], max_calls=200, max_seconds=0.1, warmup=0)
+    durations, warmed = time_calls(lambda _: time.sleep(0.01), [0], max_calls=200, max_seconds=0.1, warmup=0)
     elapsed = time.perf_counter() - start
-    assert 5 <= len(durations) <= 11 and elapsed < 0.5
-    assert min(durations) >= 10_000_000
+    assert warmed == 0 and len(durations) <= 11 and min(durations) >= 10_000_000  # each call sleeps 10 ms
+    assert sum(durations) >= 0.09e9  # stopped by the 0.1 s cap, not before it (a loaded machine oversleeps)
+    assert elapsed < 0.1 + max(durations) / 1e9 + 0.2  # and right after the call that passed it
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_a_real_run_records_latency_in_metrics_and_the_report_shows_p50(run_dir)
     for name in ("onnx", "joblib"):
         s = lat[name]
         assert 0 < s["min_us"] <= s["p50_us"] <= s["p95_us"] <= s["p99_us"] <= s["max_us"]
-        assert 1 <= s["calls"] <= 200 and s["seconds"] <= 0.5 + s["max_us"] / 1e6
+        assert 1 <= s["calls"] <= 200 and s["seconds"] <= 0.5 + s["max_us"] / 1e6 and 1 <= s["warmup_calls"] <= 3
         assert s["batch_rows"] == 1000 and s["batch_rows_per_s"] > 0
     assert lat["onnx"]["threads"] == 1 and "intra_op_num_threads=1" in lat["onnx"]["setting"]
     assert lat["onnx"]["calls"] == 200  # microseconds per row: the count bound, not the time bound, stops it
@@ -107,3 +108,6 @@ def test_latency_off_and_a_runtime_that_failed(write_recipe, runs_dir):
                            "errors": {"joblib": "ValueError: no"}, "rows_from": "holdout"})
     assert "onnx 80.0 µs" in block and "joblib not measured: ValueError: no" in block and "<img" not in block
     assert "not measured" in latency_block({"error": "RuntimeError: session"})
+    both = latency_block({"onnx": {"p50_us": 80.0}, "joblib": {"p50_us": 4000.0}})
+    assert "onnx 80.0 µs, joblib 4,000 µs (ONNX 50x faster)" in both and 'alt="latency"' in both
+    assert "(joblib 2.0x faster)" in latency_block({"onnx": {"p50_us": 80.0}, "joblib": {"p50_us": 40.0}})
