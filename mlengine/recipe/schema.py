@@ -529,6 +529,10 @@ class ExportSection(Section):
     tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
                                                                "relative for regression predictions; labels must match "
                                                                "exactly")
+    measure_latency: bool = Field(True, description="after writing model.onnx, time single-row predictions of "
+                                                    "model.onnx (onnxruntime, 1 thread) and model.joblib on holdout "
+                                                    "rows (up to 200 calls or 0.5 s each) and batch throughput; p50/"
+                                                    "p95/p99 in metrics.json export.onnx.latency and the report")
     auto_onnx_max_mb: float = Field(200.0, gt=0.0, description="under format auto, model.onnx is skipped (with a "
                                                                "warning) when the fitted forests would make it larger "
                                                                "than this (estimated from their node counts); an "
