@@ -86,7 +86,7 @@ class Plan:
             pipe = assemble(self, specs, adapter, pre, model, columns, task)
         else:
             pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
-        rest = {k: v for k, v in candidate.pipeline_params.items() if not self._in_spec(k)}
+        rest = {k: v for k, v in candidate.pipeline_params.items() if not self.in_spec(k)}
         if rest:  # parameters without a recipe key (e.g. preprocess.cat__min_frequency) are set on the step
             pipe.set_params(**{k.replace(".", "__", 1): v for k, v in rest.items()})
         return pipe
@@ -98,12 +98,14 @@ class Plan:
         if candidate is None or section is None:
             return section
         updates = {k.partition(".")[2]: v for k, v in candidate.pipeline_params.items()
-                   if k.partition(".")[0] == step and self._in_spec(k)}
+                   if k.partition(".")[0] == step and self.in_spec(k)}
         if not updates:
             return section
         return type(section).model_validate({**section.model_dump(exclude_unset=True), **updates})
 
-    def _in_spec(self, key: str) -> bool:
+    def in_spec(self, key: str) -> bool:
+        """A searched `<step>.<key>` that is a recipe key of the step's typed spec (applied by `spec`, validated
+        like the recipe), rather than a parameter set on the built step."""
         step, _, param = key.partition(".")
         section = getattr(self, step, None) if step in SPEC_STEPS else None
         return section is not None and param in type(section).model_fields and param != "method"

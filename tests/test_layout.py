@@ -98,8 +98,6 @@ PENDING = {
     "mlengine/steps/checks.py",
     "mlengine/steps/correlation.py",
     "mlengine/steps/preprocess.py",
-    "mlengine/steps/reduce.py",
-    "mlengine/steps/select.py",
     "mlengine/steps/xgb.py",
     "mlengine/sweeps/summary.py",
     "mlengine/tracking/commands.py",

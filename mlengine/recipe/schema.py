@@ -25,9 +25,9 @@ from mlengine.errors import did_you_mean, unknown_name
 from mlengine.evaluate.calibration import CALIBRATION_METHODS
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
 from mlengine.evaluate.threshold import THRESHOLD_OBJECTIVES
+from mlengine.sections.reduce import REDUCE_FIELD, ReduceConfig
 from mlengine.sections.resample import RESAMPLE_FIELD, ResampleConfig
-from mlengine.steps.reduce import REDUCE_METHODS
-from mlengine.steps.select import SELECT_METHODS
+from mlengine.sections.select import SELECT_FIELD, SelectConfig
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -210,45 +210,6 @@ class PreprocessSection(Section):
     datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
         default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
         description="calendar features derived from each datetime column")
-
-
-class SelectSection(Section):
-    method: str = Field("none", description="feature selection after preprocessing, fitted inside each training "
-                                            "fold. " + _choices(SELECT_METHODS))
-    k: int | None = Field(None, ge=1, description="kbest: number of features to keep")
-    percentile: float | None = Field(None, gt=0, le=100, description="percentile: share of features to keep, in %")
-    score: Literal["f_test", "chi2", "mutual_info"] | None = Field(
-        None, description="kbest, percentile: univariate score (default f_test; chi2 needs non-negative inputs)")
-    threshold: float | str | None = Field(
-        None, description="variance: minimum variance (default 0); correlation: absolute correlation above which "
-                          "the later feature of a pair is dropped (default 0.95); from_model: importance cut-off, a number or "
-                          "'mean', 'median', '1.5*mean' (default: mean for trees, non-zero for linear)")
-    estimator: Literal["linear", "tree"] | None = Field(
-        None, description="from_model, rfe, rfecv: importances from a linear model (L1-penalised for from_model, "
-                          "on standardized inputs) or extra trees (default tree)")
-    C: float | None = Field(None, gt=0, description="from_model linear: inverse regularisation strength (smaller "
-                                                    "keeps fewer; default 0.1; regression: Lasso alpha = 1/C, "
-                                                    "default chosen by inner CV)")
-    max_features: int | None = Field(None, ge=1, description="from_model: keep at most this many features")
-    n_features: int | float | None = Field(None, gt=0, description="rfe: features to keep (count, or share in "
-                                                                   "(0, 1)); rfecv: the minimum to keep")
-    step: int | float | None = Field(None, gt=0, description="rfe, rfecv: features removed per round (count, or "
-                                                             "share in (0, 1); default 1)")
-    folds: int | None = Field(None, ge=2, description="rfecv: inner CV folds inside each training fold (default 3)")
-    correlation: Literal["pearson", "spearman"] | None = Field(None, description="correlation: coefficient "
-                                                                                 "(default pearson)")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, SELECT_METHODS, "select method"))
-
-
-class ReduceSection(Section):
-    method: str = Field("none", description="dimensionality reduction after selection, fitted inside each training "
-                                            "fold. " + _choices(REDUCE_METHODS))
-    n_components: int | float | None = Field(None, description="pca: count, or share of variance to keep in (0, 1) "
-                                                               "(default 0.95); truncated_svd: count (required)")
-    whiten: bool = Field(False, description="pca: scale components to unit variance")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, REDUCE_METHODS, "reduce method"))
 
 
 class CalibrationSection(Section):
@@ -634,8 +595,8 @@ class Recipe(Section):
     cv: CVSection = Field(default_factory=CVSection, description="cross-validation inside the training split")
     preprocess: PreprocessSection = Field(default_factory=PreprocessSection, description="per-type preprocessing")
     resample: ResampleConfig = RESAMPLE_FIELD
-    select: SelectSection = Field(default_factory=SelectSection, description="feature selection")
-    reduce: ReduceSection = Field(default_factory=ReduceSection, description="dimensionality reduction")
+    select: SelectConfig = SELECT_FIELD
+    reduce: ReduceConfig = REDUCE_FIELD
     model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
     search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
     run: RunSection = Field(default_factory=RunSection, description="the run as a whole (time budget)")

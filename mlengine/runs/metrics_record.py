@@ -216,6 +216,7 @@ class RunMetrics(BaseModel):
     target_bins: Record | None = Field(None, description="target.binning edges fitted on the training split")
     resample: Record | None = Field(None, description="the sampler as fitted and the class counts it produced")
     selection: Record | None = Field(None, description="features kept by select, and how stable across folds")
+    reduce: Record | None = Field(None, description="the reducer as fitted: components and the variance they keep")
     model_structure: Record | None = Field(None, description="the fitted pipeline's steps")
     calibration: Record | None = None
     threshold: Record | None = None

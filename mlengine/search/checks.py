@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlengine.errors import Problem, did_you_mean
+from mlengine.sections.registry import Option
 
 # Pipeline steps whose parameters a search may set (model parameters live in search.space).
 PIPELINE_STEPS = ("preprocess", "resample", "select", "reduce")
@@ -124,12 +125,31 @@ def _check_pipeline_step(recipe: Any, step: str, entries: dict[str, Any]) -> lis
         return [Problem(path, f"step {step!r} is not in the pipeline ({step}.method is 'none'); set {step}.method "
                               "to search its parameters.")]
     problems = []
+    section = getattr(recipe, step, None)
+    typed = section if isinstance(section, Option) else None  # resample, select, reduce: one class per method
     for param, entry in entries.items():
         spec = override_spec(None, entry)
         bad = spec_problems(spec)
         if bad:
             problems.append(Problem(f"{path}.{param}", f"step {step!r}, parameter {param!r}: {' '.join(bad)}"))
+        elif typed is not None and param in type(typed).model_fields and param != typed.registry.key:
+            problems += _check_spec_values(f"{path}.{param}", typed, param, spec)
     return problems
+
+
+def _check_spec_values(key: str, section: Any, param: str, spec: Any) -> list[Problem]:
+    """Searched values of a recipe key (e.g. select.k) validated as the recipe's own value would be."""
+    from pydantic import ValidationError
+
+    out = []
+    for label, value in _values(spec):
+        try:
+            section.updated({param: value})
+        except ValidationError as exc:
+            msg = str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
+            msg = msg.replace("Input should be", "must be")
+            out.append(Problem(key, f"{section.registry.section}.{param}, {label} {value!r}: {msg.rstrip('.')}."))
+    return out
 
 
 def _sample(entry: Any) -> Any:

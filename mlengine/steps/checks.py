@@ -34,7 +34,7 @@ def effective_task(recipe: Any, task: str) -> str:
 
 def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
-    from mlengine.steps import reduce, select, target
+    from mlengine.steps import target
     from mlengine.steps.models import MODELS
     from mlengine.steps.preprocess import resolve_preprocess
 
@@ -46,8 +46,8 @@ def modelling_problems(recipe: Any, task: str) -> list[Problem]:
         return problems
     problems += r.resample.check(task, spec, r.model.params)
     scale = resolve_preprocess(r.preprocess, r.model.name).scale
-    problems += select.check_section(r.select, task, scale)
-    problems += reduce.check_section(r.reduce)
+    problems += r.select.check(task, scale)
+    problems += r.reduce.check()
     if r.resample.method == "smotenc" and r.preprocess.categorical == "onehot":
         problems.append(Problem("preprocess.categorical", "'onehot' with resample.method smotenc: SMOTENC needs one "
                                                           "code column per categorical; use ordinal (or auto)."))
@@ -171,22 +171,11 @@ def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarra
 
 
 def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
-    from mlengine.steps.reduce import check_width as reduce_width
-    from mlengine.steps.select import check_width as select_width
-
     names = encoded_features(plan, data, data.X.iloc[train_idx])
-    sel = plan.select.model_dump()
-    errors = select_width(sel, len(names), names) if sel["method"] != "none" else []
+    errors = plan.select.check_width(len(names), names)
     if plan.reduce.method != "none":
-        width = len(names)
-        if sel["method"] == "kbest":
-            width = min(width, int(sel["k"]))
-        elif sel["method"] == "rfe" and isinstance(sel.get("n_features"), int):
-            width = min(width, int(sel["n_features"]))
-        elif sel["method"] == "from_model" and sel.get("max_features"):
-            width = min(width, int(sel["max_features"]))
         rows = len(train_idx) * (plan.cv.folds - 1) // plan.cv.folds if plan.cv.kind != "none" else len(train_idx)
-        errors += reduce_width(plan.reduce.model_dump(), width, rows)
+        errors += plan.reduce.check_width(plan.select.width(len(names)), rows)
     if errors:
         raise DataError(" ".join(errors))
 

@@ -1,4 +1,6 @@
-"""A check shared by the sections whose keys depend on the chosen option (resample, select, reduce, threshold)."""
+"""A check for the sections whose keys depend on the chosen option but that have no option classes yet (threshold;
+resample, select and reduce have one class per method in mlengine/sections/, where such a key is refused by the
+registry)."""
 
 from __future__ import annotations
 
