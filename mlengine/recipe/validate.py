@@ -134,6 +134,12 @@ def _problem(err: dict[str, Any]) -> Problem:
         return Problem(path, f"unknown key {loc[-1]!r}.{did_you_mean(loc[-1], keys)}"
                              + (f" Allowed keys here: {', '.join(keys)}." if keys else ""))
     if kind == "missing":
+        parent, _ = _walk(loc[:-1])
+        registry = registry_of(parent)
+        if registry is not None:  # a key the chosen option needs (threshold.beta for objective f_beta)
+            field = parent.model_fields.get(str(loc[-1]))
+            what = f": {field.description}" if field is not None and field.description else ""
+            return Problem(path, f"required key is missing; {registry.key} {parent.option_name()!r} needs it{what}.")
         return Problem(path, "required key is missing.")
     if kind == "literal_error":
         expected = ctx.get("expected", "")
