@@ -68,7 +68,6 @@ PENDING = {
     "mlengine/report/build.py",
     "mlengine/report/evaluation.py",
     "mlengine/report/html.py",
-    "mlengine/report/overview.py",
     "mlengine/report/plots.py",
     "mlengine/report/profile_page.py",
     "mlengine/report/rundata.py",

@@ -97,26 +97,21 @@ def stage_finish_model(ctx: Any) -> None:
         from mlengine.evaluate.calibration import calibrate
 
         uncalibrated = model
-        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, plan.calibration.method,
-                                                   classes)
+        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, plan.calibration, classes)
         have = list(model.steps[-1][1].classes_)
         oof_after = _in_order(oof_after, have, classes)
         record.update(_calibration_report(ctx, uncalibrated, model, cv.oof_proba[mask], oof_after,
                                           ctx.y_tr.to_numpy()[mask]))
         ctx.report["calibration"] = record
-        ctx.bundle["calibration"] = {"method": record["method"], "response": record["response"]}
+        ctx.bundle["calibration"] = plan.calibration.bundle(record)
         oof, oof_rows, calibrated = oof_after, mask, True
     if plan.threshold.objective != "none":
-        from mlengine.evaluate.threshold import set_threshold
-
         y_oof = ctx.y_tr.to_numpy()[oof_rows] if oof_rows is not None else None
-        model, record = set_threshold(model, plan.threshold, recipe.evaluate.value, oof, y_oof, classes,
-                                      data.pos_label, calibrated)
+        model, record = plan.threshold.apply(model, recipe.evaluate.value, oof, y_oof, classes, data.pos_label,
+                                             calibrated)
         ctx.report["threshold"] = record
         threshold = record["threshold"]
-        ctx.bundle["threshold"] = {"value": record["threshold"], "positive_class": record["positive_class"],
-                                   "objective": record["objective"], "applies_to": "predict_proba[:, positive]",
-                                   "rule": "positive when probability >= value"}
+        ctx.bundle["threshold"] = plan.threshold.bundle(record)
     if oof is not None:
         _final_cv(ctx, oof, oof_rows, threshold, plan.calibration.method if calibrated else None)
     ctx.model = model
@@ -194,7 +189,7 @@ def _calibration_report(ctx: Any, before_model: Any, after_model: Any, oof_befor
 
     data = ctx.data
     classes, pos = list(data.classes), data.pos_label
-    bins = ctx.recipe.calibration.bins
+    bins = ctx.plan.calibration.bins
     out: dict[str, Any] = {"oof": {"before": proba_quality(y_oof, oof_before, classes, pos),
                                    "after": proba_quality(y_oof, oof_after, classes, pos),
                                    "note": "'after' is in-sample for the calibrator; the holdout is the honest "

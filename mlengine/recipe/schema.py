@@ -22,12 +22,12 @@ from pydantic import (
 )
 
 from mlengine.errors import did_you_mean, unknown_name
-from mlengine.evaluate.calibration import CALIBRATION_METHODS
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
-from mlengine.evaluate.threshold import THRESHOLD_OBJECTIVES
+from mlengine.sections.calibration import CALIBRATION_FIELD, CalibrationConfig
 from mlengine.sections.reduce import REDUCE_FIELD, ReduceConfig
 from mlengine.sections.resample import RESAMPLE_FIELD, ResampleConfig
 from mlengine.sections.select import SELECT_FIELD, SelectConfig
+from mlengine.sections.threshold import THRESHOLD_FIELD, ThresholdConfig, ValueMatrix
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -210,37 +210,6 @@ class PreprocessSection(Section):
     datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
         default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
         description="calendar features derived from each datetime column")
-
-
-class CalibrationSection(Section):
-    method: str = Field("none", description="probability calibration fitted on out-of-fold predictions of the "
-                                            "training split (never the holdout). " + _choices(CALIBRATION_METHODS))
-    bins: int = Field(10, ge=2, le=100, description="equal-width bins of the reliability curve in metrics.json")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, CALIBRATION_METHODS, "calibration method"))
-
-
-class ValueMatrix(Section):
-    true_positive: float = Field(0.0, description="per true positive")
-    false_positive: float = Field(0.0, description="per false positive")
-    false_negative: float = Field(0.0, description="per false negative")
-    true_negative: float = Field(0.0, description="per true negative")
-
-
-class ThresholdSection(Section):
-    objective: str = Field("none", description="binary decision threshold on P(positive), fixed or tuned on "
-                                               "out-of-fold predictions; predict applies it. "
-                                               + _choices(THRESHOLD_OBJECTIVES))
-    value: float | None = Field(None, gt=0, lt=1, description="fixed: the threshold")
-    beta: float | None = Field(None, gt=0, description="f_beta: weight of recall (required)")
-    min_recall: float | None = Field(None, gt=0, le=1, description="precision_at_recall: recall to keep (required)")
-    min_precision: float | None = Field(None, gt=0, le=1, description="recall_at_precision: precision to keep "
-                                                                      "(required)")
-    cost: ValueMatrix | None = Field(None, description="cost: cost of each outcome, minimised (default: "
-                                                       "evaluate.value, maximised)")
-
-    _check_objective = field_validator("objective")(
-        lambda v: _one_of(v, THRESHOLD_OBJECTIVES, "threshold objective"))
 
 
 class ModelSection(Section):
@@ -600,8 +569,8 @@ class Recipe(Section):
     model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
     search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
     run: RunSection = Field(default_factory=RunSection, description="the run as a whole (time budget)")
-    calibration: CalibrationSection = Field(default_factory=CalibrationSection, description="probability calibration")
-    threshold: ThresholdSection = Field(default_factory=ThresholdSection, description="decision threshold (binary)")
+    calibration: CalibrationConfig = CALIBRATION_FIELD
+    threshold: ThresholdConfig = THRESHOLD_FIELD
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection, description="metrics and baselines")
     export: ExportSection = Field(default_factory=ExportSection, description="model artifacts")
     report: ReportSection = Field(default_factory=ReportSection, description="run report and explainability")

@@ -83,9 +83,12 @@ def recipe_section(run: RunData) -> Block | None:
         ("holdout", f"{(r.get('split') or {}).get('holdout', 0.2):.0%} ({(r.get('split') or {}).get('strategy', 'auto')})"),
         ("seed", r.get("seed")),
     ]
-    for key in ("resample", "select", "reduce", "calibration", "threshold", "search"):
+    option_key = {"resample": "method", "select": "method", "reduce": "method", "calibration": "method",
+                  "threshold": "objective"}  # the key naming each section's chosen option
+    for key in (*option_key, "search"):
         sec = r.get(key) or {}
-        if sec and sec.get("method", "none") != "none" or (key == "search" and sec.get("trials")):
+        used = sec.get(option_key[key], "none") != "none" if key in option_key else bool(sec.get("trials"))
+        if sec and used:
             facts.append((key, ", ".join(f"{k}: {v}" for k, v in sec.items())))
     body = table(["setting", "value"], facts)
     body += f"<details><summary>Full resolved recipe (recipe.yaml)</summary>{pre(text)}</details>"

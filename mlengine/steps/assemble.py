@@ -107,9 +107,7 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         after.append(step_cls("calibration", f"CalibratedClassifierCV({r.calibration.method})", "after_search",
                               "around the model step; fitted on out-of-fold scores of the training split"))
     if r.threshold.objective != "none":
-        how = (f"fixed at {r.threshold.value}" if r.threshold.objective == "fixed"
-               else f"tuned for {r.threshold.objective} on out-of-fold probabilities of the training split")
-        after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", how))
+        after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", r.threshold.plan_detail()))
     return [*before, *head, *middle, model_step, *after]
 
 

@@ -2,8 +2,9 @@
 `cross_checks`), and against the data before anything is fitted (`check_modelling_data`, run by the runner and
 by `mlengine validate`).
 
-Leaky requests are refused here: calibration or a tuned threshold without cross-validation would be fitted on
-the model's own training predictions, so they need CV.
+Each typed section checks itself (`r.resample.check`, `r.calibration.check`, `r.threshold.check`: e.g. calibration
+or a tuned threshold without cross-validation would be fitted on the model's own training predictions, so they
+need CV); this module calls them with what they need from the other sections.
 """
 
 from __future__ import annotations
@@ -16,12 +17,8 @@ import numpy as np
 
 from mlengine.errors import DataError, Problem
 from mlengine.stages import stage
-from mlengine.steps.options import foreign_params
 
 log = logging.getLogger("mlengine")
-
-_THRESHOLD_PARAMS = {"fixed": ("value",), "f_beta": ("beta",), "precision_at_recall": ("min_recall",),
-                     "recall_at_precision": ("min_precision",), "cost": ("cost",)}
 
 
 def effective_task(recipe: Any, task: str) -> str:
@@ -57,36 +54,9 @@ def modelling_problems(recipe: Any, task: str) -> list[Problem]:
         for key in needs_finite(r):
             problems.append(Problem("preprocess.numeric_impute", f"'none' leaves missing values, which {key} cannot "
                                                                  "take; use auto or an imputation."))
-    problems += _calibration_threshold(r, task)
+    problems += r.calibration.check(task, r.cv.kind)
+    problems += r.threshold.check(task, r.cv.kind, r.evaluate.value)
     problems += _evaluate(r, task)
-    return problems
-
-
-def _calibration_threshold(r: Any, task: str) -> list[Problem]:
-    problems: list[Problem] = []
-    cal, th = r.calibration.method, r.threshold
-    if cal != "none":
-        if task == "regression":
-            problems.append(Problem("calibration.method", f"{cal!r} calibrates class probabilities; task is "
-                                                          "regression. Use calibration.method: none."))
-        if r.cv.kind == "none":
-            problems.append(Problem("calibration.method", f"{cal!r} is fitted on out-of-fold predictions, and "
-                                                          "cv.kind is 'none': calibrating on the model's own training "
-                                                          "predictions would leak. Set cv.kind (e.g. stratified_kfold)."))
-    problems += foreign_params(th, "threshold", "objective", _THRESHOLD_PARAMS)
-    if th.objective == "none":
-        return problems
-    if task in ("multiclass", "regression"):
-        problems.append(Problem("threshold.objective", f"{th.objective!r} sets a binary decision threshold; task is "
-                                                       f"{task}. Use threshold.objective: none."))
-    for key in _THRESHOLD_PARAMS.get(th.objective, ()):
-        if getattr(th, key) is None and not (key == "cost" and r.evaluate.value is not None):
-            need = {"cost": "threshold.cost (or evaluate.value)"}.get(key, f"threshold.{key}")
-            problems.append(Problem(f"threshold.{key}", f"objective {th.objective!r} needs {need}."))
-    if th.objective not in ("none", "fixed") and r.cv.kind == "none":
-        problems.append(Problem("threshold.objective", f"{th.objective!r} is tuned on out-of-fold predictions, and "
-                                                       "cv.kind is 'none': tuning on the model's own training "
-                                                       "predictions would leak. Set cv.kind, or use objective: fixed."))
     return problems
 
 
