@@ -73,6 +73,7 @@ def lightgbm_shap(model: Any, X: pd.DataFrame, task: str, classes: list[Any], po
     Binary: values for the positive class (log-odds); regression: the prediction's units; multiclass: an array
     (rows, classes, features) of per-class values.
     """
+    model = _unthresholded(model)
     steps = getattr(model, "steps", None)
     if not steps:
         return None
@@ -95,8 +96,8 @@ def lightgbm_shap(model: Any, X: pd.DataFrame, task: str, classes: list[Any], po
 
 
 def _unthresholded(est: Any) -> Any:
-    """The model inside a FixedThresholdClassifier (the threshold only decides labels; the probabilities, and so
-    their SHAP values, are the inner model's), else `est`."""
+    """The model inside a FixedThresholdClassifier (the saved model wraps the pipeline in one when a threshold is
+    set; the threshold only decides labels, so the probabilities and their SHAP values are the inner model's)."""
     if type(est).__name__ == "FixedThresholdClassifier" and hasattr(est, "estimator_"):
         return est.estimator_
     return est
@@ -104,6 +105,7 @@ def _unthresholded(est: Any) -> Any:
 
 def shap_skipped(model: Any) -> str:
     """Why `lightgbm_shap` gives no values for this model: one sentence for the report."""
+    model = _unthresholded(model)
     steps = getattr(model, "steps", None)
     if not steps:
         return f"the model is a {type(model).__name__}, not a pipeline ending in a LightGBM model"

@@ -186,7 +186,7 @@ def recipe_section(run: RunData) -> Block | None:
     ]
     for key in ("resample", "select", "reduce", "calibration", "threshold", "search"):
         sec = r.get(key) or {}
-        if sec and sec.get("method", "none") != "none" or (key == "search" and sec.get("trials")):
+        if sec and sec.get("method", sec.get("objective", "none")) != "none" or (key == "search" and sec.get("trials")):
             facts.append((key, ", ".join(f"{k}: {v}" for k, v in sec.items())))
     body = table(["setting", "value"], facts)
     body += f"<details><summary>Full resolved recipe (recipe.yaml)</summary>{pre(text)}</details>"
