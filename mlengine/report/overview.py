@@ -73,6 +73,17 @@ def _value(v: Any) -> str:
     return fmt(v)
 
 
+def _setting(v: Any) -> str:
+    """A recipe value as YAML's flow style reads (no Python quotes): [a, b], {k: v}, numbers via `_value`."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_setting(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_setting(x) for x in v) + "]"
+    if v is None or isinstance(v, bool):
+        return {None: "null", True: "true", False: "false"}[v]
+    return _value(v)
+
+
 def _params(params: dict[str, Any], limit: int = 6) -> str:
     items = [f"{k}: {_value(v)}" for k, v in (params or {}).items()]
     return "{" + ", ".join(items[:limit]) + (", ..." if len(items) > limit else "") + "}" if items else ""
@@ -187,7 +198,7 @@ def recipe_section(run: RunData) -> Block | None:
     for key in ("resample", "select", "reduce", "calibration", "threshold", "search"):
         sec = r.get(key) or {}
         if sec and sec.get("method", sec.get("objective", "none")) != "none" or (key == "search" and sec.get("trials")):
-            facts.append((key, ", ".join(f"{k}: {v}" for k, v in sec.items())))
+            facts.append((key, ", ".join(f"{k}: {_setting(v)}" for k, v in sec.items())))
     body = table(["setting", "value"], facts)
     body += f"<details><summary>Full resolved recipe (recipe.yaml)</summary>{pre(text)}</details>"
     return Block("recipe", "Recipe", body, "What was asked for, after defaults and overrides.")
