@@ -119,6 +119,11 @@ def shap_skipped(model: Any) -> str:
                     "explains LightGBM's raw score, not the calibrated probability the saved model outputs; "
                     "permutation importance is measured on the saved, calibrated model")
         return f"the model is a calibrated {type(inner).__name__}; SHAP here comes from LightGBM's TreeSHAP only"
+    if kind == "TransformedTargetRegressor":
+        inner = getattr(est, "regressor_", getattr(est, "regressor", None))
+        return (f"the {type(inner).__name__} model predicts the transformed target (target.transform, "
+                "TransformedTargetRegressor): its SHAP values would be in those units, not the target's; "
+                "permutation importance is measured on the saved model's predictions in the target's units")
     if kind.startswith(("Voting", "Stacking")):
         return (f"the model is an ensemble ({kind}); SHAP here comes from LightGBM's own TreeSHAP for a single "
                 "LightGBM model, so the ensemble gets permutation importance only")

@@ -33,7 +33,7 @@ h3{font-size:15px;margin:16px 0 6px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin:4px 0}
 .tile{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fff}
 .tile .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
-.tile .v{font-size:22px;font-weight:600;margin-top:2px}
+.tile .v{font-size:22px;font-weight:600;margin-top:2px;overflow-wrap:anywhere}
 .tile .n{color:var(--muted);font-size:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;align-items:start}
 figure{margin:0}

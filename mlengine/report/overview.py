@@ -69,7 +69,9 @@ def _value(v: Any) -> str:
     """A hyperparameter as a person would type it: 0.05, not 0.05000; 0.3954755846549707 -> 0.3955."""
     v = _cell(v)
     if isinstance(v, float) and not isinstance(v, bool):
-        return fmt(v) if (v != v or v == round(v)) else f"{v:.4g}"
+        return fmt(v).replace(",", "") if (v != v or v == round(v)) else f"{v:.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)  # max_iter: 2000, as typed (no thousands separator)
     return fmt(v)
 
 
