@@ -194,7 +194,7 @@ def threshold_section(run: RunData) -> Block | None:
     metric = th.get("objective") or th.get("method") or "score"
     if isinstance(curve, list) and curve:
         xs = [c["threshold"] for c in curve]
-        label = f"objective: {metric}" + (" (value per row)" if metric == "cost" else "")
+        label = f"objective: {metric}" + (", value per row" if metric == "cost" else "")
         series = {(label if k == "objective" else k): [c.get(k) for c in curve]
                   for k in curve[0] if k != "threshold"}
     elif isinstance(curve, dict) and curve.get("thresholds"):

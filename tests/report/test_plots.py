@@ -29,12 +29,12 @@ def figures(monkeypatch):
 def test_a_cost_objective_gets_its_own_axis(figures):
     ts = np.linspace(0.01, 0.99, 30)
     plots.threshold_curve(ts, {"precision": 0.3 + 0.7 * ts, "recall": 1 - ts ** 2,
-                               "objective: cost (value per row)": -100 + 90 * np.sin(ts * 3)}, 0.08, "value")
+                               "objective: cost, value per row": -100 + 90 * np.sin(ts * 3)}, 0.08, "value")
     left, right = figures[0].axes
     assert [ln.get_label() for ln in left.get_lines()][:2] == ["precision", "recall"]
-    assert [ln.get_label() for ln in right.get_lines()] == ["objective: cost (value per row) (right axis)"]
+    assert [ln.get_label() for ln in right.get_lines()] == ["objective: cost, value per row (right axis)"]
     assert left.get_ylim()[0] > -0.2 and left.get_ylim()[1] < 1.2  # precision and recall keep the 0..1 scale
-    assert right.get_ylim()[0] < -90 and right.get_ylabel() == "objective: cost (value per row)"
+    assert right.get_ylim()[0] < -90 and right.get_ylabel() == "objective: cost, value per row"
 
 
 def test_unit_range_series_share_one_axis(figures):
