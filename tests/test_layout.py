@@ -40,7 +40,6 @@ PENDING = {
     "mlengine/evaluate/adversarial.py",
     "mlengine/evaluate/calibration.py",
     "mlengine/evaluate/crossval.py",
-    "mlengine/evaluate/explain.py",
     "mlengine/evaluate/finish.py",
     "mlengine/evaluate/metrics.py",
     "mlengine/evaluate/stability.py",
