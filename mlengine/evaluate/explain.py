@@ -8,9 +8,11 @@ SHAP values come from LightGBM's own exact TreeSHAP (`predict(..., pred_contrib=
 after preprocessing (so datetime parts such as `pickup__hour` appear on their own). Other models get permutation
 importance only (the `shap` package would add TreeSHAP for scikit-learn trees; it is not a dependency).
 
-Results: `metrics.json["explain"]` and `shap_values.parquet` (a sample of rows: `shap::<feature>` and
-`value::<feature>` columns for the top features) for the report's SHAP summary plot. A failure here is recorded
-as `explain.error` and never fails the run: the model is already trained and evaluated.
+Results: `metrics.json["explain"]` (`shap_skipped` / `permutation_skipped`: why a view is missing, for the report)
+and `shap_values.parquet` (a sample of rows: `shap::<feature>` and `value::<feature>` columns for the top
+features) for the report's SHAP summary plot. A decision threshold (FixedThresholdClassifier) leaves the
+probabilities alone, so a thresholded LightGBM model is explained; a calibrated one is not (see `shap_skipped`).
+A failure here is recorded as `explain.error` and never fails the run: the model is already trained and evaluated.
 """
 
 from __future__ import annotations
@@ -71,10 +73,11 @@ def lightgbm_shap(model: Any, X: pd.DataFrame, task: str, classes: list[Any], po
     Binary: values for the positive class (log-odds); regression: the prediction's units; multiclass: an array
     (rows, classes, features) of per-class values.
     """
+    model = _unthresholded(model)
     steps = getattr(model, "steps", None)
     if not steps:
         return None
-    est = steps[-1][1]
+    est = _unthresholded(steps[-1][1])
     if not type(est).__module__.startswith("lightgbm"):
         return None
     head = model[:-1]
@@ -90,6 +93,42 @@ def lightgbm_shap(model: Any, X: pd.DataFrame, task: str, classes: list[Any], po
     if task == "binary" and list(est.classes_).index(pos_label) == 0:
         values = -values  # LightGBM explains classes_[1]; the report speaks of the positive class
     return values, inputs
+
+
+def _unthresholded(est: Any) -> Any:
+    """The model inside a FixedThresholdClassifier (the saved model wraps the pipeline in one when a threshold is
+    set; the threshold only decides labels, so the probabilities and their SHAP values are the inner model's)."""
+    if type(est).__name__ == "FixedThresholdClassifier" and hasattr(est, "estimator_"):
+        return est.estimator_
+    return est
+
+
+def shap_skipped(model: Any) -> str:
+    """Why `lightgbm_shap` gives no values for this model: one sentence for the report."""
+    model = _unthresholded(model)
+    steps = getattr(model, "steps", None)
+    if not steps:
+        return f"the model is a {type(model).__name__}, not a pipeline ending in a LightGBM model"
+    est = _unthresholded(steps[-1][1])
+    kind = type(est).__name__
+    if kind == "CalibratedClassifierCV":
+        inner = getattr(est, "estimator", None)
+        method = getattr(est, "method", "")
+        if inner is not None and type(inner).__module__.startswith("lightgbm"):
+            return (f"the LightGBM model is wrapped in a {method} calibration (CalibratedClassifierCV): TreeSHAP "
+                    "explains LightGBM's raw score, not the calibrated probability the saved model outputs; "
+                    "permutation importance is measured on the saved, calibrated model")
+        return f"the model is a calibrated {type(inner).__name__}; SHAP here comes from LightGBM's TreeSHAP only"
+    if kind == "TransformedTargetRegressor":
+        inner = getattr(est, "regressor_", getattr(est, "regressor", None))
+        return (f"the {type(inner).__name__} model predicts the transformed target (target.transform, "
+                "TransformedTargetRegressor): its SHAP values would be in those units, not the target's; "
+                "permutation importance is measured on the saved model's predictions in the target's units")
+    if kind.startswith(("Voting", "Stacking")):
+        return (f"the model is an ensemble ({kind}); SHAP here comes from LightGBM's own TreeSHAP for a single "
+                "LightGBM model, so the ensemble gets permutation importance only")
+    return (f"the model is a {kind}; SHAP here comes from LightGBM's own TreeSHAP (the shap package is not a "
+            "dependency), so other models get permutation importance only")
 
 
 def explain(ctx: Any) -> dict[str, Any]:
@@ -141,6 +180,11 @@ def explain(ctx: Any) -> dict[str, Any]:
         out["shap"] = shap_rec
         out.setdefault("top_features", [inputs.columns[j] for j in order if per_feature[j] > 0]
                        [: settings.top_features])
+    else:
+        out["shap_skipped"] = shap_skipped(ctx.model)
+    if source != "holdout":
+        out["permutation_skipped"] = ("no holdout (split.holdout: 0): permutation importance is measured on "
+                                      "holdout rows only")
     return out
 
 

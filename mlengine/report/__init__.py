@@ -5,7 +5,10 @@ runs from before a capability existed still render. What each section reads (the
 two shapes are listed, either works):
 
 Overview      metrics.json: task, primary_metric, greater_is_better, holdout{m: v}, cv{m: {mean, std, folds}},
-              baselines{name: {m: v}}, rows{train, holdout}, contract, pii; model.json: model; status.json
+              baselines{name: {m: v}}, rows{train, holdout}, contract, pii; model.json: model; status.json.
+              The Shipped line: recipe.yaml model, metrics.json search {estimators, trials_run, best {trial, model,
+              params}, ensemble, fallback}, calibration.method, threshold.threshold (a default the recipe leaves
+              out is named with "(default)")
 Recipe        recipe.yaml (the resolved recipe)
 Data          metrics.json: features{kind: [cols]}, notes[], confusion_matrix, and
               contract = {checks, passed, rows, columns[], rows_with_violations, on_violation, rows_dropped,
@@ -16,8 +19,9 @@ Plan          plan.txt
 Search        leaderboard.csv, one row per trial: trial; the score `<search metric>_mean` (else `score`, else the
               first `*_mean` column) in the metric's natural direction; optional rank, model (or estimator),
               status (`ok` = finished; other values are failed/stopped and left out of the plot), `<m>_std`,
-              seconds, error, param.* (`config` and `*_folds` stay in the CSV).
-              metrics.json["search"] = {metric, greater_is_better, ...}
+              seconds, error, param.* (`config` and `*_folds` stay in the CSV; a pruned trial's std cell counts
+              its `<metric>_folds`). metrics.json["search"] = {metric, greater_is_better, ensemble: {method,
+              members (trial numbers), weights, kept, cv_mean, cv_std, best_single_cv_mean, reason}, ...}
 Metrics       metrics.json: cv, holdout, baselines (one column per baseline: no_skill, rules, ...)
 Confusion     metrics.json["confusion_matrix"] = {labels[], matrix[[...]]} (rows true, columns predicted)
 ROC and PR    predictions.parquet: y_true, proba_<class>; metrics.json: positive_class, classes
@@ -27,7 +31,8 @@ Calibration   metrics.json["calibration"] = {method, holdout|oof: {before: {brie
               fraction_positive[]} or scikit-learn's {prob_pred[], prob_true[]}; without it (binary): the final
               model's reliability curve from predictions.parquet
 Threshold     metrics.json["threshold"] = {objective|method, threshold|value, ...scalars, at_threshold: {...},
-              curve: [{threshold, <name>: v, ...}] or {thresholds[], scores[] | <name>[], metric}}
+              curve: [{threshold, <name>: v, ...}] or {thresholds[], scores[] | <name>[], metric}}; series on a
+              0..1 scale share the left axis, any other (a cost objective) is drawn on its own right axis
 Business      metrics.json["value"] = {matrix: {outcome: value}, per_1000: {model: v, <baseline>: v},
               references: {name: v}} or metrics.json["business_value"] = {per, threshold, matrix, model,
               baselines: {name: v}}
@@ -36,7 +41,8 @@ Slices        metrics.json["slices"] = {column: {kind, groups: [{value, rows, sh
 Residuals     predictions.parquet: y_true, y_pred (regression)
 Importance    metrics.json["explain"] = {permutation: {metric, rows, repeats, features: [{feature, mean, std}]},
               shap: {method, units, rows, features: [{feature, mean_abs}], file | by_class + feature_order},
-              top_features[], error}; shap_values.parquet (`shap::<f>`, `value::<f>` columns)
+              top_features[], error, shap_skipped, permutation_skipped (why a view is missing)};
+              shap_values.parquet (`shap::<f>`, `value::<f>` columns)
 Diagnostics   metrics.json["diagnostics"] = {lift, ks, score_distribution, calibration_by_class, partial_dependence,
               skipped: {view: why}} (shapes: mlengine.runs.metrics_record.Diagnostics); four sections, each a
               one-line note when its view was skipped
@@ -49,6 +55,9 @@ Replay        manifest.json (its presence): `mlengine replay RUN_DIR` (and `--le
               exists) with recipe.sha256, data.content_sha256 (or data.fingerprint), data.rows,
               predictions.sha256, git.commit/dirty; without a manifest, `mlengine run RUN_DIR/recipe.yaml`
 
+Numbers in every table go through `mlengine.report.html.num` (integers as integers, 4 significant digits, an em
+dash for missing or NaN). A section that applies to the run but has nothing to draw says so in one line and why
+(SHAP for a calibrated model, curves without probabilities, ONNX the model cannot be exported to, ...).
 A section whose drawing fails shows a notice instead (recorded in metrics.json["report"]["section_errors"]); the
 report stage itself never fails a run (metrics.json["report"]["error"]). report.html embeds the run directory's
 path, so it differs between a run and its replay: it is a view of the run, not an artifact to hash.

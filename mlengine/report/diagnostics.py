@@ -8,32 +8,13 @@ other values to 4 significant digits, never `nan`.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from mlengine.report import plots
-from mlengine.report.html import Block, esc, figure, grid, table, tiles
+from mlengine.report.html import Block, esc, figure, grid, num, table, tiles
 from mlengine.report.rundata import RunData
-
-
-def num(value: Any) -> str:
-    """Integers as integers (thousands separators), floats to 4 significant digits, '-' for missing or NaN."""
-    if value is None or isinstance(value, bool):
-        return "-" if value is None else ("yes" if value else "no")
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    v = float(value)
-    if not math.isfinite(v):
-        return "-"
-    if v == 0:
-        return "0"
-    if 1e-4 <= abs(v) < 1e4:
-        return f"{v:.4g}"
-    if abs(v) >= 1e4 and abs(v) < 1e15:
-        return f"{float(f'{v:.4g}'):,.0f}"
-    return f"{v:.3e}"
 
 
 def _table(headers: list[str], rows: list[list[Any]], first_text: bool = True) -> str:

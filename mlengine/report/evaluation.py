@@ -12,6 +12,11 @@ from mlengine.report.html import Block, badge, esc, figure, fmt, grid, table
 from mlengine.report.rundata import RunData
 
 
+def _skipped(block_id: str, title: str, why: str) -> Block:
+    """A section that applies to this run but was not drawn: one line saying why."""
+    return Block(block_id, title, f'<p class="note">Not shown: {esc(why)}.</p>')
+
+
 def metrics_section(run: RunData) -> Block | None:
     m = run.metrics
     cv, hold, bases = m.get("cv") or {}, m.get("holdout") or {}, m.get("baselines") or {}
@@ -67,8 +72,12 @@ def confusion_section(run: RunData) -> Block | None:
 def curves_section(run: RunData) -> Block | None:
     """ROC and precision-recall curves from predictions.parquet (y_true, proba_<class>)."""
     preds, cols = run.predictions, run.proba_columns()
-    if preds is None or not cols or run.task not in ("binary", "multiclass"):
+    if run.task not in ("binary", "multiclass") or preds is None:
         return None
+    title = "ROC and precision-recall"
+    if not cols:
+        return _skipped("curves", title, "predictions.parquet holds no class probabilities (proba_<class> "
+                                         "columns), so there is no score to rank the holdout by")
     from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
     y = preds["y_true"].astype(str).to_numpy()
@@ -89,7 +98,8 @@ def curves_section(run: RunData) -> Block | None:
         roc[label] = (*_thin(fpr, tpr), float(auc(fpr, tpr)))
         pr[label] = (*_thin(rec, prec), float(average_precision_score(truth, p)), float(truth.mean()))
     if not roc:
-        return None
+        return _skipped("curves", title, "every class examined is either all or none of the holdout rows, where "
+                                         "ROC and precision-recall are undefined")
     body = grid(figure(plots.roc_curves(roc), "ROC curve"), figure(plots.pr_curves(pr), "precision-recall curve"))
     lead = ("Holdout rows; the positive class is "
             f"{run.metrics.get('positive_class')}." if run.task == "binary" else "Holdout rows, one class against "
@@ -153,6 +163,9 @@ def calibration_section(run: RunData) -> Block | None:
             fp, mp = calibration_curve(truth, proba, n_bins=10, strategy="quantile")
             curves["final model (holdout)"] = (mp, fp)
     if not curves:
+        if run.task == "binary" and preds is not None and pos in cols:
+            return _skipped("calibration", "Calibration", "the holdout holds one class only, so observed "
+                                                          "frequencies cannot be compared with the probabilities")
         return None
     if not body:
         hold = run.metrics.get("holdout") or {}
@@ -181,7 +194,8 @@ def threshold_section(run: RunData) -> Block | None:
     metric = th.get("objective") or th.get("method") or "score"
     if isinstance(curve, list) and curve:
         xs = [c["threshold"] for c in curve]
-        series = {("objective: " + str(metric) if k == "objective" else k): [c.get(k) for c in curve]
+        label = f"objective: {metric}" + (", value per row" if metric == "cost" else "")
+        series = {(label if k == "objective" else k): [c.get(k) for c in curve]
                   for k in curve[0] if k != "threshold"}
     elif isinstance(curve, dict) and curve.get("thresholds"):
         xs = curve["thresholds"]
@@ -274,8 +288,10 @@ def slices_section(run: RunData) -> Block | None:
 
 def regression_section(run: RunData) -> Block | None:
     preds = run.predictions
-    if run.task != "regression" or preds is None or not len(preds):
+    if run.task != "regression":
         return None
+    if preds is None or not len(preds):
+        return _skipped("residuals", "Residuals", "the run has no holdout predictions (predictions.parquet)")
     y, p = preds["y_true"].to_numpy(dtype=float), preds["y_pred"].to_numpy(dtype=float)
     res = y - p
     target = str(run.bundle.get("target") or (run.recipe.get("data") or {}).get("target") or "target")
@@ -290,6 +306,8 @@ def regression_section(run: RunData) -> Block | None:
 def importance_section(run: RunData) -> Block | None:
     ex = run.metrics.get("explain")
     if not isinstance(ex, dict):
+        if (run.recipe.get("report") or {}).get("explain") is False:
+            return _skipped("importance", "Feature importance", "report.explain is off in the recipe")
         return None
     if ex.get("error"):
         return Block("importance", "Feature importance", f"<p>{badge('not computed', 'warn')} {esc(ex['error'])}"
@@ -322,8 +340,11 @@ def importance_section(run: RunData) -> Block | None:
             cells.append(figure(plots.shap_summary(feats, sample[[f"shap::{c}" for c in feats]].to_numpy(),
                                                    sample[[f"value::{c}" for c in feats]].to_numpy(), shap["units"]),
                                 "SHAP summary", f"{shap['rows']} rows; {shap['method']}."))
+    skipped = [f"{what} not computed: {ex[key]}." for what, key in (("Permutation importance", "permutation_skipped"),
+                                                                     ("SHAP", "shap_skipped")) if ex.get(key)]
+    note = "".join(f'<p class="note">{esc(t)}</p>' for t in skipped)
     if not cells:
-        return None
+        return Block("importance", "Feature importance", note) if note else None
     lead = ("Which inputs the model relies on. Permutation importance speaks in raw input columns for any model; "
             "SHAP (LightGBM's exact TreeSHAP) in the model's inputs after preprocessing.")
-    return Block("importance", "Feature importance", grid(*cells), lead)
+    return Block("importance", "Feature importance", note + grid(*cells), lead)

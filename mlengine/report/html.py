@@ -33,7 +33,7 @@ h3{font-size:15px;margin:16px 0 6px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin:4px 0}
 .tile{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:#fff}
 .tile .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
-.tile .v{font-size:22px;font-weight:600;margin-top:2px}
+.tile .v{font-size:22px;font-weight:600;margin-top:2px;overflow-wrap:anywhere}
 .tile .n{color:var(--muted);font-size:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;align-items:start}
 figure{margin:0}
@@ -43,7 +43,9 @@ table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600;background:#f8fafc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto;max-height:520px;overflow-y:auto}
+.scroll{overflow-x:auto;max-height:520px;overflow-y:auto;max-width:100%}
+.grid>div{min-width:0}
+td.num{white-space:nowrap}
 pre{background:#0f172a;color:#e2e8f0;padding:12px 14px;border-radius:8px;overflow-x:auto;font-size:12px;
 line-height:1.45}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
@@ -81,36 +83,74 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def fmt(value: Any, digits: int = 4) -> str:
-    """Numbers for people: 4 significant decimals, thousands separators for counts, '-' for missing."""
+MISSING = "\u2014"  # an em dash: a value that was not recorded or is undefined (never the text "nan")
+
+
+def num(value: Any, digits: int = 4) -> str:
+    """Numbers for people: integers as integers (thousands separators; a whole float, such as a rank read back from
+    a CSV column with gaps, too), other values to `digits` significant digits (0.123456 -> '0.1235', 0.5 ->
+    '0.5000'), large values rounded to whole numbers, tiny ones in scientific notation, an em dash for missing or
+    NaN (never the text 'nan')."""
+    import numpy as np
+
     if value is None:
-        return "-"
-    if isinstance(value, bool):
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        if abs(value) >= 1000:
-            return f"{value:,.1f}"
-        return f"{value:.{digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(v):
+        return MISSING
+    if math.isinf(v):
+        return "\u221e" if v > 0 else "\u2212\u221e"
+    a = abs(v)
+    if v == round(v) and a < 1e15:  # whole: 15.0 -> '15' (a rank or count read back as float), 0.0 -> '0'
+        return f"{int(v):,}"
+    if 1e-4 <= a < 10 ** digits:  # trailing zeros kept, so a column of scores lines up: 0.5 -> '0.5000'
+        return f"{v:#.{digits}g}".rstrip(".")
+    if 10 ** digits <= a < 1e15:
+        return f"{float(f'{v:.{digits}g}'):,.0f}"
+    return f"{v:.{max(digits - 1, 1)}e}"
+
+
+def is_number(value: Any) -> bool:
+    """A real number (int, float or a NumPy scalar), not a bool."""
+    import numpy as np
+
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """`num` for numbers (and None/NaN as an em dash); other values as text."""
+    if value is None or isinstance(value, bool) or is_number(value):
+        return num(value, digits)
+    return str(value)
+
+
+def cell(value: Any) -> str:
+    """One table cell's text: numbers through `num` wherever they appear, missing values as an em dash."""
+    if value is None or is_number(value) or isinstance(value, bool):
+        return num(value)
     return str(value)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = (),
           raw: Sequence[int] = ()) -> str:
-    """An HTML table; columns in `numeric` are right-aligned and formatted, columns in `raw` are inserted as-is."""
+    """An HTML table in a horizontally scrolling wrapper; columns in `numeric` are right-aligned, every number is
+    formatted by `num` (in any column), columns in `raw` are inserted as-is."""
     head = "".join(f'<th class="num">{esc(h)}</th>' if i in numeric else f"<th>{esc(h)}</th>"
                    for i, h in enumerate(headers))
     body = []
     for row in rows:
         cells = []
         for i, v in enumerate(row):
-            text = v if i in raw else esc(fmt(v) if i in numeric else ("-" if v is None else v))
-            cells.append(f'<td class="num">{text}</td>' if i in numeric else f"<td>{text}</td>")
+            text = v if i in raw else esc(cell(v))
+            title = ' title="not recorded"' if text == MISSING and i not in raw else ""
+            cells.append(f'<td class="num"{title}>{text}</td>' if i in numeric else f"<td{title}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 

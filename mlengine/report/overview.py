@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mlengine.report import plots
-from mlengine.report.html import Block, badge, esc, figure, fmt, notes, pre, table, tiles
+from mlengine.report.html import MISSING, Block, badge, esc, figure, fmt, notes, pre, table, tiles
 from mlengine.report.rundata import RunData
 
 
@@ -24,8 +24,7 @@ def overview(run: RunData) -> Block:
         saved = " (saved model)" if m.get("cv_uncalibrated") else ""
         items.append((f"cv {primary}{saved}", fmt(cv.get("mean")), f"± {fmt(cv.get('std'))} over "
                                                                    f"{len(cv.get('folds') or [])} folds"))
-    items.append(("model", str(run.bundle.get("model") or (run.recipe.get("model") or {}).get("name", "-")),
-                  f"task {run.task}"))
+    items.append(("model", *_model_tile(run)))
     items.append(("rows", fmt(int(rows.get("train", 0)) + int(rows.get("holdout", 0))),
                   f"{fmt(rows.get('train'))} train / {fmt(rows.get('holdout'))} holdout"))
     contract = m.get("contract") or {}
@@ -41,13 +40,128 @@ def overview(run: RunData) -> Block:
     direction = "higher" if run.greater_is_better else "lower"
     lead = (f"Judged by {primary} ({direction} is better)." + (f" Status: {status}." if status else "")
             + f" Run directory: {run.final}")
-    body = tiles(items)
+    body = f'<p class="shipped"><strong>Shipped:</strong> {esc(shipped(run))}</p>' + tiles(items)
     if hold is not None and base is not None:
         better = hold > base if run.greater_is_better else hold < base
         body += ("<p>" + (badge("beats the no-skill baseline", "ok") if better else
                           badge("does not beat the no-skill baseline", "fail")) + "</p>")
     body += _gate_and_warnings(m)
     return Block("overview", "Overview", body, lead)
+
+
+def _default(section: str | None, key: str) -> Any:
+    """The schema default of a recipe key: what a run uses when the resolved recipe leaves the key out."""
+    from mlengine.recipe import schema
+
+    cls = schema.Recipe if section is None else schema.Recipe.model_fields[section].annotation
+    return cls.model_fields[key].get_default(call_default_factory=True)
+
+
+def _recipe_model(run: RunData) -> tuple[str, str]:
+    """(the recipe's model name, its fixed params as text); a name the recipe leaves out is the schema default."""
+    model = run.recipe.get("model") or {}
+    name = model.get("name") or f"{_default('model', 'name')} (default)"
+    params = model.get("params") or {}
+    return name, _params(params, limit=99)
+
+
+def _value(v: Any) -> str:
+    """A hyperparameter as a person would type it: 0.05, not 0.05000; 0.3954755846549707 -> 0.3955."""
+    v = _cell(v)
+    if isinstance(v, float) and not isinstance(v, bool):
+        return fmt(v).replace(",", "") if (v != v or v == round(v)) else f"{v:.4g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)  # max_iter: 2000, as typed (no thousands separator)
+    return fmt(v)
+
+
+def _setting(v: Any) -> str:
+    """A recipe value as YAML's flow style reads (no Python quotes): [a, b], {k: v}, numbers via `_value`."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_setting(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_setting(x) for x in v) + "]"
+    if v is None or isinstance(v, bool):
+        return {None: "null", True: "true", False: "false"}[v]
+    return _value(v)
+
+
+def _params(params: dict[str, Any], limit: int = 6) -> str:
+    items = [f"{k}: {_value(v)}" for k, v in (params or {}).items()]
+    return "{" + ", ".join(items[:limit]) + (", ..." if len(items) > limit else "") + "}" if items else ""
+
+
+def _trial_models(run: RunData) -> dict[int, str]:
+    lb = run.leaderboard
+    col = next((c for c in ("model", "estimator") if lb is not None and c in lb.columns), None)
+    if col is None or "trial" not in lb.columns:
+        return {}
+    return {int(t): str(m) for t, m in zip(lb["trial"], lb[col], strict=True)}
+
+
+def shipped(run: RunData) -> str:
+    """One line that reconciles the recipe's model, the plan and the search: what the saved model is and how it
+    was chosen (the plan lists the recipe's model as a candidate; a search may replace it, an ensemble may combine
+    trials, and calibration or a threshold may wrap the result)."""
+    m = run.metrics
+    name, params = _recipe_model(run)
+    recipe_model = f"{name} {params}".strip()
+    search = m.get("search") if isinstance(m.get("search"), dict) else None
+    final = run.bundle.get("model") or (search or {}).get("final_model") or name
+    best = (search or {}).get("best") or {}
+    best_no = best.get("trial", best.get("number"))
+    if search and (search.get("fallback") or {}).get("message"):
+        line = (f"the recipe's model {recipe_model}, fitted without a search result: "
+                f"{search['fallback']['message']}")
+    elif search and best:
+        estimators = ", ".join(map(str, search.get("estimators") or [])) or "the recipe's model"
+        n = search.get("trials_run") or search.get("trials_ok")
+        over = f"the search over {estimators}" + (f" ({n} trials)" if n else "")
+        ens = search.get("ensemble") or {}
+        if ens.get("kept"):
+            weights = ens.get("weights")
+            total = sum(weights) if weights else None
+            models = _trial_models(run)
+            members = ", ".join(
+                f"{models.get(int(t), 'trial')} trial {t}" + (f" ({weights[i] / total:.0%})" if total else "")
+                for i, t in enumerate(ens.get("members") or []))
+            line = (f"a {ens['method']} ensemble of {len(ens.get('members') or [])} trials from {over}: {members}"
+                    f"; it beat the best single trial ({best.get('model')}, trial {best_no}) on cv "
+                    f"{search.get('metric')}, {fmt(ens.get('cv_mean'))} vs {fmt(ens.get('best_single_cv_mean'))}")
+        else:
+            line = (f"{best.get('model', final)} {_params(best.get('params') or {})}".strip()
+                    + f", trial {best_no}, chosen by {over}")
+            if ens.get("method"):
+                line += f"; a {ens['method']} ensemble was tried and not kept"
+        starts = search.get("estimators") or []
+        if name in starts or not starts:
+            line += f"; the recipe's model {recipe_model} was the start point (trial 1)"
+        else:
+            line += f"; the recipe's model {recipe_model} was not among the searched estimators"
+    else:
+        line = f"{final} {params}".strip() + ", as the recipe sets it (no search)"
+    extras = []
+    cal = m.get("calibration")
+    if isinstance(cal, dict) and cal.get("method") and cal.get("method") != "none":
+        extras.append(f"{cal['method']} calibration")
+    th = m.get("threshold")
+    if isinstance(th, dict) and th.get("threshold", th.get("value")) is not None:
+        extras.append(f"decision threshold {fmt(th.get('threshold', th.get('value')))} ({th.get('objective')})")
+    if extras:
+        line += "; wrapped with " + " and ".join(extras)
+    return line + "."
+
+
+def _model_tile(run: RunData) -> tuple[str, str]:
+    """(tile value, tile note) for the shipped model: an ensemble's long name becomes its method and members."""
+    model = str(run.bundle.get("model") or _recipe_model(run)[0])
+    if "(" in model and len(model) > 22:
+        method, inner = model.split("(", 1)
+        parts = [p.strip() for p in inner.rstrip(")").split(",") if p.strip()]
+        counts = {p: parts.count(p) for p in dict.fromkeys(parts)}
+        return (f"{method} ensemble", f"{len(parts)} members: "
+                + ", ".join(f"{p} x{c}" if c > 1 else p for p, c in counts.items()) + f"; task {run.task}")
+    return model, f"task {run.task}"
 
 
 def _gate_and_warnings(m: dict[str, Any]) -> str:
@@ -72,16 +186,16 @@ def recipe_section(run: RunData) -> Block | None:
     d = r.get("data") or {}
     src = d.get("source") or {}
     where = src.get("path") or src.get("query") or src.get("name") or ""
-    model = r.get("model") or {}
     facts = [
         ("data", f"{src.get('kind', '?')}: {where}"),
         ("target", d.get("target")),
-        ("roles", ", ".join(f"{k} {d[k]!r}" for k in ("id", "group", "time") if d.get(k)) or "-"),
-        ("dropped columns", ", ".join(map(str, d.get("drop") or [])) or "-"),
-        ("model", f"{model.get('name', '-')} {model.get('params') or ''}".strip()),
+        ("roles", ", ".join(f"{k} {d[k]!r}" for k in ("id", "group", "time") if d.get(k)) or "none"),
+        ("dropped columns", ", ".join(map(str, d.get("drop") or [])) or "none"),
+        ("model (search start point)" if (r.get("search") or {}).get("estimators") or run.metrics.get("search")
+         else "model", " ".join(_recipe_model(run)).strip()),
         ("cross-validation", f"{(r.get('cv') or {}).get('kind', 'auto')}, {(r.get('cv') or {}).get('folds', 5)} folds"),
         ("holdout", f"{(r.get('split') or {}).get('holdout', 0.2):.0%} ({(r.get('split') or {}).get('strategy', 'auto')})"),
-        ("seed", r.get("seed")),
+        ("seed", r.get("seed") if r.get("seed") is not None else f"{_default(None, 'seed')} (default)"),
     ]
     option_key = {"resample": "method", "select": "method", "reduce": "method", "calibration": "method",
                   "threshold": "objective"}  # the key naming each section's chosen option
@@ -89,7 +203,7 @@ def recipe_section(run: RunData) -> Block | None:
         sec = r.get(key) or {}
         used = sec.get(option_key[key], "none") != "none" if key in option_key else bool(sec.get("trials"))
         if sec and used:
-            facts.append((key, ", ".join(f"{k}: {v}" for k, v in sec.items())))
+            facts.append((key, ", ".join(f"{k}: {_setting(v)}" for k, v in sec.items())))
     body = table(["setting", "value"], facts)
     body += f"<details><summary>Full resolved recipe (recipe.yaml)</summary>{pre(text)}</details>"
     return Block("recipe", "Recipe", body, "What was asked for, after defaults and overrides.")
@@ -147,8 +261,11 @@ def plan_section(run: RunData) -> Block | None:
     text = run.text("plan.txt")
     if not text:
         return None
-    return Block("plan", "Plan", pre(text.rstrip()), "Every step in order and where it is fitted: nothing that "
-                                                     "learns from data sees validation or holdout rows.")
+    lead = ("Every step in order and where it is fitted: nothing that learns from data sees validation or holdout "
+            "rows.")
+    if run.metrics.get("search"):
+        lead += " The candidates are the search's start points; the overview's Shipped line says what was chosen."
+    return Block("plan", "Plan", pre(text.rstrip()), lead)
 
 
 def search_section(run: RunData) -> Block | None:
@@ -183,13 +300,12 @@ def search_section(run: RunData) -> Block | None:
         best = np.maximum.accumulate(score) if gib else np.minimum.accumulate(score)
         groups = good[group_col].astype(str).tolist() if group_col else ["trial"] * len(good)
         body += figure(plots.trials(trial, score, groups, best, metric or score_col), "search trials",
-                       f"{metric or score_col}, {'higher' if gib else 'lower'} is better; failed trials left out")
-        lb = lb.sort_values(score_col, ascending=not gib, na_position="last")
-    shown = [c for c in lb.columns if c != "config" and not c.endswith("_folds")]  # in the CSV, too wide here
-    top = lb[shown].head(20)
-    numeric = [i for i, c in enumerate(shown) if pd.api.types.is_numeric_dtype(top[c])]
-    rows = [[_cell(v) for v in r] for r in top.itertuples(index=False)]
-    body += "<h3>Best trials</h3>" + table(shown, rows, numeric=numeric)
+                       f"{metric or score_col}, {'higher' if gib else 'lower'} is better; "
+                       + ("pruned and failed" if pruned else "failed") + " trials left out")
+        lb = pd.concat([part.sort_values(score_col, ascending=not gib, na_position="last")  # finished first
+                        for part in (lb[ok], lb[~ok])])
+    body += "<h3>Best trials</h3>" + _leaderboard_table(lb.head(20), score_col, _cv_folds(run))
+    body += _ensemble(run, search.get("ensemble"), lb, metric)
     return Block("search", "Search", body, "Every trial of the hyperparameter search (leaderboard.csv).")
 
 
@@ -197,6 +313,93 @@ _LATENCY_COLUMNS = {"p50_us": "p50 µs", "p95_us": "p95 µs", "p99_us": "p99 µs
                     "max_us": "max µs", "calls": "calls", "batch_rows_per_s": "batch rows/s",
                     "batch_rows": "batch rows", "threads": "threads"}
 _LATENCY_HIDDEN = ("min_us", "seconds", "setting", "warmup_calls")  # min adds little; seconds and setting go in the note
+
+
+def _cv_folds(run: RunData) -> int | None:
+    """How many folds a finished trial runs (the recipe's cv.folds as the run recorded it)."""
+    folds = ((run.metrics.get("cv") or {}).get(run.primary or "") or {}).get("folds")
+    if folds:
+        return len(folds)
+    n = (run.recipe.get("cv") or {}).get("folds")
+    return int(n) if isinstance(n, int) else None
+
+
+def _fold_count(v: Any) -> int | None:
+    """The number of fold scores in a leaderboard `*_folds` cell (a JSON list), None when unreadable."""
+    import json
+
+    try:
+        folds = json.loads(v) if isinstance(v, str) else None
+    except json.JSONDecodeError:
+        return None
+    return len(folds) if isinstance(folds, list) else None
+
+
+def _leaderboard_table(top: pd.DataFrame, score_col: str | None, n_folds: int | None) -> str:
+    """The leaderboard rows as a table: integers as integers, 4 significant digits, no `nan`; columns empty in
+    every shown row are left out; a pruned trial's std cell says after how many folds it stopped (its std is over
+    those folds only, not comparable with a finished trial's)."""
+    pruned = top["status"].astype(str).str.lower() == "pruned" if "status" in top.columns else None
+    shown = [c for c in top.columns if c != "config" and not c.endswith("_folds")  # in the CSV, too wide here
+             and (top[c] if c != "error" or pruned is None else top[c][~pruned]).notna().any()]
+    std_col = score_col.removesuffix("_mean") + "_std" if score_col and score_col.endswith("_mean") else None
+    folds_col = score_col.removesuffix("_mean") + "_folds" if score_col and score_col.endswith("_mean") else None
+    numeric = [i for i, c in enumerate(shown) if pd.api.types.is_numeric_dtype(top[c])]
+    rows = []
+    for rec in top.to_dict("records"):
+        row = []
+        for c in shown:
+            v = _cell(rec[c])
+            if c == std_col and str(rec.get("status", "")).lower() == "pruned":
+                done = _fold_count(rec.get(folds_col)) if folds_col else None
+                v = ("pruned" + (f" after {done}" if done is not None else "")
+                     + (f" of {n_folds} folds" if n_folds and done is not None else " folds" if done else ""))
+            elif c == "error" and str(rec.get("status", "")).lower() == "pruned":
+                v = None  # "pruned after ...: clearly worse": the status and the std cell say it
+            row.append(v)
+        rows.append(row)
+    return table(shown, rows, numeric=numeric)
+
+
+def _ensemble(run: RunData, ens: dict[str, Any] | None, lb: pd.DataFrame, metric: str | None) -> str:
+    """metrics.json["search"]["ensemble"] = {method, members (trial numbers), weights, kept, cv_mean, cv_std,
+    best_single_cv_mean, reason}: the members with their weights (share of the vote) and each member's own
+    trial score, model and parameters from the leaderboard."""
+    if not isinstance(ens, dict) or not ens.get("method"):
+        return ""
+    members = list(ens.get("members") or [])
+    weights = ens.get("weights")
+    kept = bool(ens.get("kept"))
+    head = (badge("kept", "ok") if kept else badge("not kept", "warn")) + " "
+    text = (f"{esc(ens['method'])} ensemble of {len(members)} trial(s)"
+            + (f": cv {esc(metric)} {fmt(ens.get('cv_mean'))} ± {fmt(ens.get('cv_std'))} vs the best single "
+               f"trial's {fmt(ens.get('best_single_cv_mean'))}" if ens.get("cv_mean") is not None else "")
+            + ("; this ensemble is the shipped model." if kept else
+               "; the best single trial is shipped instead."))
+    body = f"<h3>Ensemble</h3><p>{head}{text}</p>"
+    if ens.get("reason"):
+        body += f'<p class="note">{esc(ens["reason"])}</p>'
+    if not members:
+        return body
+    by_trial = {int(r["trial"]): r for r in lb.to_dict("records")} if "trial" in lb.columns else {}
+    score_col = next((c for c in (f"{metric}_mean", "score") if c in lb.columns), None)
+    total = sum(weights) if weights and kept else None
+    rows = []
+    for i, n in enumerate(members):
+        rec = by_trial.get(int(n), {})
+        params = ", ".join(f"{k.removeprefix('param.')}: {_value(v)}" for k, v in rec.items()
+                           if k.startswith("param.") and not pd.isna(v))
+        w = weights[i] if total else None
+        rows.append([n, rec.get("model", rec.get("estimator")), w, f"{w / total:.0%}" if total else None,
+                     rec.get(score_col) if score_col else None, params or MISSING])
+    if kept:
+        body += table(["trial", "model", "weight", "share of the vote", f"trial cv {metric}", "parameters"], rows,
+                      numeric=(0, 2, 3, 4))
+    else:
+        body += table(["trial", "model", f"trial cv {metric}", "parameters"], [[r[0], r[1], r[4], r[5]]
+                                                                               for r in rows], numeric=(0, 2))
+        body += '<p class="note">The candidate pool the ensemble was chosen from.</p>'
+    return body
 
 
 def _latency(v: Any) -> Any:
@@ -266,10 +469,13 @@ def export_section(run: RunData) -> Block | None:
     """ONNX parity and latency: metrics.json["export"]["onnx"] (or model.json["onnx"])."""
     onnx = (run.metrics.get("export") or {}).get("onnx") or run.bundle.get("onnx")
     if not onnx:
-        return None
+        why = _no_onnx(run)
+        return Block("export", "ONNX export", f'<p class="note">Not exported: {esc(why)}.</p>') if why else None
     body = ""
     if onnx.get("error"):
         body += f"<p>{badge('not exported', 'fail')} {esc(onnx['error'])}</p>"
+    if onnx.get("skipped"):
+        body += f"<p>{badge('not exported', 'warn')} {esc(onnx['skipped'])}.</p>"
     parity = onnx.get("parity") or {}
     if parity:
         passed = parity.get("passed")
@@ -278,11 +484,24 @@ def export_section(run: RunData) -> Block | None:
         body += table(["check", "value"], [(k, v) for k, v in parity.items() if not isinstance(v, (dict, list))],
                       numeric=(1,))
     body += latency_block(onnx.get("latency") or {})
-    other = {k: v for k, v in onnx.items() if k not in ("parity", "latency") and not isinstance(v, (dict, list))}
+    other = {k: v for k, v in onnx.items() if k not in ("parity", "latency", "error", "skipped")
+             and not isinstance(v, (dict, list))}
     if other:
         body += table(["field", "value"], list(other.items()))
     return Block("export", "ONNX export", body, "The ONNX model checked against the scikit-learn pipeline on the "
                                                 "holdout rows, and how fast each answers one row.")
+
+
+def _no_onnx(run: RunData) -> str | None:
+    """Why a run has no ONNX record: the plan's note (the model cannot be exported) or export.format without
+    onnx; None for a run from before export existed."""
+    for line in (run.text("plan.txt") or "").splitlines():
+        if "onnx: this model cannot be exported" in line:
+            return line.split("onnx: ", 1)[1].rstrip(".")
+    fmt_ = (run.recipe.get("export") or {}).get("format")
+    if isinstance(fmt_, list) and "onnx" not in fmt_:
+        return f"export.format is {fmt_} (add onnx to write model.onnx)"
+    return None
 
 
 def replay_section(run: RunData) -> Block:

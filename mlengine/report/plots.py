@@ -154,17 +154,44 @@ def reliability(curves: dict[str, tuple[Sequence[float], Sequence[float]]], prob
     return png(fig)
 
 
+UNIT_RANGE = (-0.05, 1.05)  # what counts as a 0..1 quantity (precision, recall, F1, rates)
+
+
+def _in_unit_range(vals: Sequence[float]) -> bool:
+    v = np.asarray([x for x in vals if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    return bool(len(v)) and UNIT_RANGE[0] <= v.min() and v.max() <= UNIT_RANGE[1]
+
+
 def threshold_curve(thresholds: Sequence[float], scores: dict[str, Sequence[float]], chosen: float | None,
                     ylabel: str) -> str:
-    fig, ax = figure(5.2, 3.6)
-    for name, vals in scores.items():
-        ax.plot(thresholds, vals, lw=1.8, label=name)
-    if chosen is not None:
-        ax.axvline(chosen, color=RED, lw=1.4, ls="--", label=f"chosen {chosen:.3g}")
-    ax.set_xlabel("decision threshold")
+    """Each series against the decision threshold. Series on a 0..1 scale (precision, recall, F1) share the left
+    axis; any other (a cost or value objective, e.g. -100..0) gets its own right-hand axis, so neither flattens
+    the other."""
+    fig, ax = figure(5.6, 3.8)
+    unit = {k: v for k, v in scores.items() if _in_unit_range(v)}
+    other = {k: v for k, v in scores.items() if k not in unit}
+    if not unit:  # nothing on a 0..1 scale: the other series are the left axis
+        unit, other = other, {}
+    handles = []
+    for i, (name, vals) in enumerate(unit.items()):
+        handles += ax.plot(thresholds, vals, lw=1.8, color=PALETTE[i % len(PALETTE)], label=name)
     ax.set_ylabel(ylabel)
+    if other:
+        tx = ax.twinx()
+        tx.spines["right"].set_visible(True)
+        tx.grid(False)
+        for j, (name, vals) in enumerate(other.items()):
+            color = PALETTE[(len(unit) + j) % len(PALETTE)]
+            handles += tx.plot(thresholds, vals, lw=2.0, ls="-.", color=color, label=f"{name} (right axis)")
+        names = list(other)
+        tx.set_ylabel(_short(names[0], 40) if len(names) == 1 else "value (right axis)")
+        ax.set_ylabel("precision, recall, ... (0..1)")
+    if chosen is not None:
+        handles.append(ax.axvline(chosen, color=RED, lw=1.4, ls="--", label=f"chosen {chosen:.3g}"))
+    ax.set_xlabel("decision threshold")
     ax.set_title("Metric vs decision threshold")
-    ax.legend(loc="best")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(len(handles), 3))
     return png(fig)
 
 
@@ -266,6 +293,9 @@ def trials(trial: np.ndarray, score: np.ndarray, groups: Sequence[str], best: np
         sel = np.asarray([x == g for x in groups])
         ax.scatter(trial[sel], score[sel], s=18, color=PALETTE[i % len(PALETTE)], label=_short(g, 20), zorder=3)
     ax.step(trial, best, where="post", color="#0f172a", lw=1.4, label="best so far")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted: no tick at 1.5
     ax.set_xlabel("trial")
     ax.set_ylabel(metric)
     ax.set_title("Search: score of every trial")

@@ -196,7 +196,7 @@ def test_a_diagnostic_that_does_not_apply_says_why():
 
 def test_numbers_in_the_report():
     assert [num(3), num(1234567), num(0.123456), num(2.0), num(12345.6), num(float("nan")), num(None), num(0.0)] \
-        == ["3", "1,234,567", "0.1235", "2", "12,350", "-", "-", "0"]
+        == ["3", "1,234,567", "0.1235", "2", "12,350", "\u2014", "\u2014", "0"]
     assert num(np.int64(7)) == "7" and num(1.5e-6) == "1.500e-06"
 
 
