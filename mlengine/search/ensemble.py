@@ -204,4 +204,9 @@ def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], grea
     folds = scores[setup.metric]
     mean = sum(folds) / len(folds)
     std = (sum((v - mean) ** 2 for v in folds) / len(folds)) ** 0.5
+    if any(r.best_iterations for r in chosen) and not better(mean, single):
+        reason = (f"cv {setup.metric} {mean:.4f} with the members' early-stopped tree counts vs single best "
+                  f"{single:.4f}: not better")
+        log.info("ensemble (greedy): %s; not kept", reason)
+        return EnsembleOutcome("greedy", numbers, False, reason=reason, mean=mean)
     return EnsembleOutcome("greedy", [r.number for r in chosen], True, pipe, result, mean, std, reason, w)

@@ -149,6 +149,8 @@ def replay_overrides(recipe: Any, resolved: dict[str, Any], best: TrialRecord) -
     has_params = bool((resolved.get("model") or {}).get("params"))
     params = "{" + ", ".join(f"{k}: {_value(v)}" for k, v in best.params.items()) + "}"
     overrides += ["~model.params", f"+model.params={params}"] if has_params else [f"model.params={params}"]
+    if best.best_iterations:  # early-stopped: the same folds stop at the same iterations (see best_overrides)
+        overrides.append("++model.early_stopping.enabled=true")
     for key, value in best_overrides(recipe, best).items():
         if not key.startswith("model."):
             overrides.append(f"{key}={_value(value)}")
