@@ -39,11 +39,13 @@ def fit_calibrator(estimator: Any, scores: Any, y: Any, classes: Any, method: st
     return _fit_calibrator(estimator, scores, y, classes, method, xp=xp)
 
 
-def check_estimator_params(section: str, estimator_cls: Any, params: dict[str, Any]) -> list[Any]:
+def check_estimator_params(section: str, estimator_cls: Any, params: dict[str, Any],
+                           names: dict[str, str] | None = None) -> list[Any]:
     """Recipe values checked against the estimator's own `_parameter_constraints` (scikit-learn's, which
     imbalanced-learn shares), one Problem per bad key, in scikit-learn's words ("The 'k_neighbors' parameter of
     SMOTE must be an int in the range [1, inf). Got 0 instead."). Constraints a YAML value can never meet (objects
-    with methods, callables) are left out so the message lists only what a recipe can write."""
+    with methods, callables) are left out so the message lists only what a recipe can write. `names` maps a
+    recipe key to the estimator's parameter where they differ (select.n_features -> n_features_to_select)."""
     from sklearn.utils._param_validation import (
         HasMethods,
         InvalidParameterError,
@@ -55,12 +57,13 @@ def check_estimator_params(section: str, estimator_cls: Any, params: dict[str, A
     constraints = getattr(estimator_cls, "_parameter_constraints", None) or {}
     problems = []
     for key, value in params.items():
-        allowed = constraints.get(key)
+        param = (names or {}).get(key, key)
+        allowed = constraints.get(param)
         if not isinstance(allowed, list):
             continue
         writable = [c for c in allowed if not isinstance(c, HasMethods) and c is not callable] or allowed
         try:
-            validate_parameter_constraints({key: writable}, {key: value}, caller_name=estimator_cls.__name__)
+            validate_parameter_constraints({param: writable}, {param: value}, caller_name=estimator_cls.__name__)
         except InvalidParameterError as exc:
             problems.append(Problem(f"{section}.{key}", str(exc)))
     return problems

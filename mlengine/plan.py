@@ -15,12 +15,18 @@ from typing import Any
 from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
 from mlengine.export.support import resolve_export
 from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
-from mlengine.steps.assemble import MODELLING_SECTIONS, SPEC_STEPS, adjust_preprocess, modelling_steps
+from mlengine.steps.assemble import (
+    MODELLING_SECTIONS,
+    SPEC_STEPS,
+    adjust_preprocess,
+    modelling_steps,
+    native_categoricals,
+)
 from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import resolve_preprocess
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     name: str
     task: str  # may be "auto" before data is read
@@ -77,6 +83,8 @@ class Plan:
                                datetime_features=list(self.datetime_features))
         pre = build_preprocessor(candidate.preprocess, adapter.numeric_outputs(), list(columns.categorical))
         model = MODELS[candidate.model].build(task, candidate.params, self.seed, n_jobs or self.n_jobs)
+        model = native_categoricals(model, candidate.preprocess, len(adapter.numeric_outputs()),
+                                    len(columns.categorical))
         if self.resample is not None:
             from mlengine.steps.assemble import assemble
 
@@ -84,7 +92,7 @@ class Plan:
             pipe = assemble(self, specs, adapter, pre, model, columns, task)
         else:
             pipe = Pipeline([("adapt", adapter), ("preprocess", pre), ("model", model)])
-        rest = {k: v for k, v in candidate.pipeline_params.items() if not self._in_spec(k)}
+        rest = {k: v for k, v in candidate.pipeline_params.items() if not self.in_spec(k)}
         if rest:  # parameters without a recipe key (e.g. preprocess.cat__min_frequency) are set on the step
             pipe.set_params(**{k.replace(".", "__", 1): v for k, v in rest.items()})
         es = self.early_stopping
@@ -102,12 +110,14 @@ class Plan:
         if candidate is None or section is None:
             return section
         updates = {k.partition(".")[2]: v for k, v in candidate.pipeline_params.items()
-                   if k.partition(".")[0] == step and self._in_spec(k)}
+                   if k.partition(".")[0] == step and self.in_spec(k)}
         if not updates:
             return section
         return type(section).model_validate({**section.model_dump(exclude_unset=True), **updates})
 
-    def _in_spec(self, key: str) -> bool:
+    def in_spec(self, key: str) -> bool:
+        """A searched `<step>.<key>` that is a recipe key of the step's typed spec (applied by `spec`, validated
+        like the recipe), rather than a parameter set on the built step."""
         step, _, param = key.partition(".")
         section = getattr(self, step, None) if step in SPEC_STEPS else None
         return section is not None and param in type(section).model_fields and param != "method"

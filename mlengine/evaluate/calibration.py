@@ -10,6 +10,9 @@ Saved structure: the refitted pipeline's last step becomes a fitted `sklearn.cal
 `Pipeline([..., ("model", CalibratedClassifierCV(estimator=<model>, method=..., ensemble=False))])`. It is built
 with scikit-learn's own `_fit_calibrator`, so predict_proba is scikit-learn's code path exactly; only the scores
 it was fitted on differ (whole-pipeline out-of-fold instead of last-step cross_val_predict).
+
+The methods, their keys, checks, wrapper and record are their option classes in `mlengine.sections.calibration`;
+this module is the fitting they share and the before/after figures (Brier score, log loss, reliability curve).
 """
 
 from __future__ import annotations
@@ -23,12 +26,6 @@ from mlengine.errors import DataError
 
 log = logging.getLogger("mlengine")
 
-CALIBRATION_METHODS = {
-    "none": "probabilities as the model gives them",
-    "sigmoid": "Platt scaling: a logistic fit of the model's scores (robust with few rows)",
-    "isotonic": "a monotone step fit (flexible; wants a few hundred rows of each class)",
-    "temperature": "one temperature dividing the logits (scikit-learn >= 1.8; keeps the class ranking)",
-}
 RESPONSE_METHODS = ["decision_function", "predict_proba"]
 
 
@@ -93,13 +90,13 @@ def _probabilities(calibrated: Any, scores: np.ndarray, classes: np.ndarray, res
     return calibrated_classifier(replay, calibrated.calibrators, classes, calibrated.method).predict_proba(replay_in)
 
 
-def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
+def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, spec: Any,
               classes: list[Any]) -> tuple[Any, dict[str, Any], np.ndarray, np.ndarray]:
-    """Wrap the fitted pipeline's last step in a fitted CalibratedClassifierCV.
+    """Wrap the fitted pipeline's last step in a fitted CalibratedClassifierCV; `spec` is the typed calibration
+    option (mlengine.sections.calibration: its method, wrapper and record).
 
     Returns (new pipeline, record, calibrated out-of-fold probabilities, their row mask).
     """
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import LabelEncoder
 
@@ -112,9 +109,9 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
     source = (f"{len(cv_result.models)} fold models of the whole pipeline" if cv_result.models
               else "the search's out-of-fold predictions")
     y = np.asarray(y_tr)[mask]
-    y_fit = LabelEncoder().fit(cls_arr).transform(y) if method == "temperature" else y
-    fitted = fit_calibrator(final, scores, y_fit, cls_arr, method)
-    wrapper = CalibratedClassifierCV(estimator=final, method=method, cv=max(2, n_folds), ensemble=False)
+    y_fit = LabelEncoder().fit(cls_arr).transform(y) if spec.encoded_labels else y
+    fitted = fit_calibrator(final, scores, y_fit, cls_arr, spec.method)
+    wrapper = spec.build(final, n_folds)
     wrapper.calibrated_classifiers_ = [fitted]
     wrapper.classes_ = cls_arr
     for attr in ("n_features_in_", "feature_names_in_"):
@@ -122,9 +119,8 @@ def calibrate(pipeline: Any, cv_result: Any, X_tr: Any, y_tr: Any, method: str,
             setattr(wrapper, attr, getattr(final, attr))
     calibrated = Pipeline([*pipeline.steps[:-1], ("model", wrapper)])
     oof_after = _probabilities(fitted, scores, cls_arr, response, len(cls_arr))
-    record = {"method": method, "response": response, "rows": int(mask.sum()), "folds": n_folds,
-              "fitted_on": f"out-of-fold {response} of {int(mask.sum())} training rows ({source})"}
-    log.info("calibration %s fitted on out-of-fold %s of %d training rows", method, response, int(mask.sum()))
+    record = spec.record(response, int(mask.sum()), n_folds, source)
+    log.info("calibration %s fitted on out-of-fold %s of %d training rows", spec.method, response, int(mask.sum()))
     return calibrated, record, oof_after, mask
 
 

@@ -36,20 +36,6 @@ def _in_order(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray
     return _align(proba, have, want)
 
 
-def _selection_stability(cv_result: Any) -> dict[str, float] | None:
-    from mlengine.steps.select import selection_record
-
-    if not cv_result or not cv_result.models:
-        return None
-    picks: dict[str, int] = {}
-    for est in cv_result.models:
-        rec = selection_record(est)
-        for name in rec["selected"] if rec else []:
-            picks[name] = picks.get(name, 0) + 1
-    n = len(cv_result.models)
-    return {k: v / n for k, v in sorted(picks.items(), key=lambda kv: -kv[1])}
-
-
 def describe_structure(model: Any) -> list[str]:
     """The saved estimator tree, outermost first, for metrics.json and model.json."""
     from sklearn.pipeline import Pipeline
@@ -72,9 +58,8 @@ def describe_structure(model: Any) -> list[str]:
 @stage(reads=("data", "plan", "candidate", "model", "pipeline", "cv_result", "X_tr", "y_tr", "X_te", "y_te",
               "groups_tr", "times_tr"), writes=("model",))
 def stage_finish_model(ctx: Any) -> None:
-    """Sampler removal, selection record, calibration and threshold: ctx.model becomes the model that is saved."""
-    from mlengine.steps.select import selection_record
-
+    """Sampler removal, selection and reduction records, calibration and threshold: ctx.model becomes the model
+    that is saved."""
     plan, data, recipe = ctx.plan, ctx.data, ctx.recipe
     if plan.resample is None:
         return
@@ -88,12 +73,15 @@ def stage_finish_model(ctx: Any) -> None:
         model = strip_samplers(model)
     elif resample.method == "class_weight":
         ctx.report["resample"] = resample.record(model, ctx.X_tr, ctx.y_tr)
-    selection = selection_record(model)
+    selection = plan.spec("select", ctx.candidate).record(model, ctx.cv_result)
     if selection:
-        selection["method"] = plan.select.method
-        selection["selected_in_folds"] = _selection_stability(ctx.cv_result)
         ctx.report["selection"] = selection
         log.info("select %s: %d of %d features kept", selection["method"], selection["n_selected"], selection["n_in"])
+    reduction = plan.spec("reduce", ctx.candidate).record(model)
+    if reduction:
+        ctx.report["reduce"] = reduction
+        log.info("reduce %s: %d features -> %d components (%.1f%% of the variance)", reduction["method"],
+                 reduction["n_in"], reduction["n_components"], 100 * reduction["explained_variance"])
     if data.task == "regression" or (plan.calibration.method == "none" and plan.threshold.objective == "none"):
         ctx.model = model
         ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
@@ -109,26 +97,21 @@ def stage_finish_model(ctx: Any) -> None:
         from mlengine.evaluate.calibration import calibrate
 
         uncalibrated = model
-        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, plan.calibration.method,
-                                                   classes)
+        model, record, oof_after, mask = calibrate(model, cv, ctx.X_tr, ctx.y_tr, plan.calibration, classes)
         have = list(model.steps[-1][1].classes_)
         oof_after = _in_order(oof_after, have, classes)
         record.update(_calibration_report(ctx, uncalibrated, model, cv.oof_proba[mask], oof_after,
                                           ctx.y_tr.to_numpy()[mask]))
         ctx.report["calibration"] = record
-        ctx.bundle["calibration"] = {"method": record["method"], "response": record["response"]}
+        ctx.bundle["calibration"] = plan.calibration.bundle(record)
         oof, oof_rows, calibrated = oof_after, mask, True
     if plan.threshold.objective != "none":
-        from mlengine.evaluate.threshold import set_threshold
-
         y_oof = ctx.y_tr.to_numpy()[oof_rows] if oof_rows is not None else None
-        model, record = set_threshold(model, plan.threshold, recipe.evaluate.value, oof, y_oof, classes,
-                                      data.pos_label, calibrated)
+        model, record = plan.threshold.apply(model, recipe.evaluate.value, oof, y_oof, classes, data.pos_label,
+                                             calibrated)
         ctx.report["threshold"] = record
         threshold = record["threshold"]
-        ctx.bundle["threshold"] = {"value": record["threshold"], "positive_class": record["positive_class"],
-                                   "objective": record["objective"], "applies_to": "predict_proba[:, positive]",
-                                   "rule": "positive when probability >= value"}
+        ctx.bundle["threshold"] = plan.threshold.bundle(record)
     if oof is not None:
         _final_cv(ctx, oof, oof_rows, threshold, plan.calibration.method if calibrated else None)
     ctx.model = model
@@ -206,7 +189,7 @@ def _calibration_report(ctx: Any, before_model: Any, after_model: Any, oof_befor
 
     data = ctx.data
     classes, pos = list(data.classes), data.pos_label
-    bins = ctx.recipe.calibration.bins
+    bins = ctx.plan.calibration.bins
     out: dict[str, Any] = {"oof": {"before": proba_quality(y_oof, oof_before, classes, pos),
                                    "after": proba_quality(y_oof, oof_after, classes, pos),
                                    "note": "'after' is in-sample for the calibrator; the holdout is the honest "

@@ -18,8 +18,8 @@ from mlengine.errors import ModelLoadError
 from mlengine.records import plain, sha256_file
 
 BUNDLE_FILE = "model.json"
-STACK = ("mlengine", "scikit-learn", "lightgbm", "xgboost-cpu", "imbalanced-learn", "flaml", "pandas", "numpy", "onnx",
-         "skl2onnx", "onnxruntime", "onnxmltools", "hydra-core", "omegaconf", "pandera", "pyarrow", "joblib", "pydantic")
+STACK = ("mlengine", "scikit-learn", "lightgbm", "xgboost-cpu", "catboost", "imbalanced-learn", "flaml", "pandas",
+         "numpy", "onnx", "skl2onnx", "onnxruntime", "onnxmltools", "hydra-core", "omegaconf", "pandera", "pyarrow", "joblib", "pydantic")
 
 
 def package_versions() -> dict[str, str | None]:

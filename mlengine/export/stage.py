@@ -4,7 +4,9 @@ The check runs the ONNX model (onnxruntime) and the scikit-learn pipeline on the
 training rows when there is no holdout) and records max differences and mismatch counts in metrics.json
 (`export.onnx`), model.json (`onnx.parity`) and onnx_parity.json. When ONNX was asked for explicitly, a failed
 conversion or check raises ExportError naming the rows, and the run is marked failed; under `format: auto`, it
-logs a warning, removes model.onnx and the run completes with joblib only.
+logs a warning, removes model.onnx and the run completes with joblib only. Then (export.measure_latency) the
+single-row latency and batch throughput of model.onnx and model.joblib on the same rows go to metrics.json only
+(`export.onnx.latency`, export/latency.py): a measurement of this machine, not a property of the model.
 """
 
 from __future__ import annotations
@@ -98,20 +100,42 @@ def _export(ctx: Any, record: dict[str, Any]) -> None:
     raw = conv.model.SerializeToString()
     (ctx.rd.path / "model.onnx").write_bytes(raw)
     record["signature"] = conv.signature()
-    if not recipe.export.verify:
-        return
     if len(ctx.y_te):
         X, rows, where = ctx.X_te, ctx.test_idx, "holdout"
     else:
         n = min(NO_HOLDOUT_SAMPLE, len(ctx.X_tr))
         X, rows, where = ctx.X_tr.iloc[:n], ctx.train_idx[:n], "training (no holdout)"
-    ids = None if data.ids is None else data.ids.iloc[rows].to_numpy()
-    onnx_model = OnnxModel(raw, [s.as_dict() for s in conv.inputs], conv.task, conv.classes)
-    report = compare(ctx.model, onnx_model, X, data.task, recipe.export.tolerance, rows=rows, ids=ids)
-    record["parity"] = {**report.as_dict(), "rows_from": where}
-    ctx.rd.write_json("onnx_parity.json", record["parity"])
-    log.info("onnx parity on %s rows: %s -> %s", where, report.summary(), "ok" if report.passed else "FAILED")
-    report.raise_if_failed()
+    inputs = [s.as_dict() for s in conv.inputs]
+    if recipe.export.verify:
+        ids = None if data.ids is None else data.ids.iloc[rows].to_numpy()
+        onnx_model = OnnxModel(raw, inputs, conv.task, conv.classes)
+        report = compare(ctx.model, onnx_model, X, data.task, recipe.export.tolerance, rows=rows, ids=ids)
+        record["parity"] = {**report.as_dict(), "rows_from": where}
+        ctx.rd.write_json("onnx_parity.json", record["parity"])
+        log.info("onnx parity on %s rows: %s -> %s", where, report.summary(), "ok" if report.passed else "FAILED")
+        report.raise_if_failed()
+    if recipe.export.measure_latency:
+        record["latency"] = _latency(ctx, OnnxModel(raw, inputs, conv.task, conv.classes, threads=1), X, where)
+
+
+def _latency(ctx: Any, onnx_model: Any, X: Any, where: str) -> dict[str, Any]:
+    """Single-row latency and batch throughput of model.onnx and model.joblib (export/latency.py); a failure to
+    measure is recorded and logged, never fails the export."""
+    from mlengine.export.latency import measure
+
+    try:
+        lat = measure(onnx_model, ctx.model, X, ctx.data.task, where)
+    except Exception as exc:
+        log.warning("onnx latency not measured: %s: %s", type(exc).__name__, exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    parts = [f"{name} p50 {lat[name]['p50_us']:,.0f} us, p99 {lat[name]['p99_us']:,.0f} us "
+             f"({lat[name]['calls']} calls), {lat[name]['batch_rows_per_s']:,.0f} rows/s in batches of "
+             f"{lat[name]['batch_rows']}" for name in ("onnx", "joblib") if name in lat]
+    log.info("single-row latency on %s rows (onnxruntime 1 thread): %s; measured in %.1f s", where,
+             "; ".join(parts), lat["seconds"])
+    for name, err in (lat.get("errors") or {}).items():
+        log.warning("%s latency not measured: %s", name, err)
+    return lat
 
 
 def _update_bundle(ctx: Any, record: dict[str, Any]) -> None:
@@ -123,6 +147,6 @@ def _update_bundle(ctx: Any, record: dict[str, Any]) -> None:
         return
     bundle = json.loads(path.read_text(encoding="utf-8"))
     bundle["artifacts"] = {k: v for k, v in ctx.artifacts.items() if k.startswith("model.")}
-    bundle["onnx"] = {k: v for k, v in record.items() if k != "file"}
+    bundle["onnx"] = {k: v for k, v in record.items() if k not in ("file", "latency")}  # latency: this machine
     bundle["formats"] = [f for f in bundle.get("formats", []) if f != "onnx" or record["written"]]
     write_bundle(ctx.rd.path, bundle)

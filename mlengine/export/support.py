@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlengine.sections.calibration import exportable_methods
+
 # registered models with an exact converter (mlengine/export/onnx_models.py)
 EXPORTABLE_MODELS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "hist_gradient_boosting",
                      "logistic_regression", "ridge", "mlp", "dummy")
@@ -18,6 +20,9 @@ REFUSED_MODELS = {
     "knn": "knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate rows after "
            "encoding) are picked in an order scikit-learn does not define, so ONNX predictions would differ on such "
            "rows (92 of 891 titanic rows with 10 neighbours)",
+    "catboost": "CatBoost's own ONNX exporter takes no categorical features, and mlengine passes the categorical "
+                "columns to CatBoost natively (cat_features); mlengine's ONNX is one graph of the whole pipeline, "
+                "so a catboost model is written as joblib",
 }
 XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
 XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
@@ -26,7 +31,6 @@ LGBM_CLASSIFICATION = ("binary", "multiclass", "softmax", "cross_entropy", "xent
 LGBM_REGRESSION = ("regression", "regression_l2", "l2", "mean_squared_error", "mse", "regression_l1", "l1",
                    "mean_absolute_error", "mae", "huber", "fair", "quantile", "mape",
                    "mean_absolute_percentage_error", "poisson", "gamma", "tweedie")
-EXPORTABLE_CALIBRATION = ("none", "sigmoid", "isotonic")
 
 
 def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
@@ -59,10 +63,10 @@ def onnx_blockers(recipe: Any, task: str = "auto") -> list[str]:
     elif name == "hist_gradient_boosting" and params.get("categorical_features") not in (None, "from_dtype"):
         out.append("hist_gradient_boosting with model.params.categorical_features: its categorical splits have "
                    "no exact ONNX equivalent (mlengine encodes categories before the model)")
-    method = getattr(getattr(recipe, "calibration", None), "method", "none")
-    if method not in EXPORTABLE_CALIBRATION:
-        out.append(f"calibration.method {method!r} cannot be exported (exportable: "
-                   f"{', '.join(EXPORTABLE_CALIBRATION)})")
+    calibration = getattr(recipe, "calibration", None)
+    if calibration is not None and not calibration.exportable:
+        out.append(f"calibration.method {calibration.method!r} cannot be exported (exportable: "
+                   f"{', '.join(exportable_methods())})")
     return out
 
 

@@ -22,12 +22,12 @@ from pydantic import (
 )
 
 from mlengine.errors import did_you_mean, unknown_name
-from mlengine.evaluate.calibration import CALIBRATION_METHODS
 from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
-from mlengine.evaluate.threshold import THRESHOLD_OBJECTIVES
+from mlengine.sections.calibration import CALIBRATION_FIELD, CalibrationConfig
+from mlengine.sections.reduce import REDUCE_FIELD, ReduceConfig
 from mlengine.sections.resample import RESAMPLE_FIELD, ResampleConfig
-from mlengine.steps.reduce import REDUCE_METHODS
-from mlengine.steps.select import SELECT_METHODS
+from mlengine.sections.select import SELECT_FIELD, SelectConfig
+from mlengine.sections.threshold import THRESHOLD_FIELD, ThresholdConfig, ValueMatrix
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -197,89 +197,19 @@ class CVSection(Section):
 class PreprocessSection(Section):
     numeric_impute: Literal["auto", "median", "mean", "most_frequent", "none"] = Field(
         "auto", description="missing numeric values: auto = none for models that handle NaN (lightgbm, "
-                            "xgboost, hist_gradient_boosting), median otherwise")
+                            "xgboost, catboost, hist_gradient_boosting), median otherwise")
     scale: Literal["auto", "standard", "robust", "minmax", "none"] = Field(
         "auto", description="numeric scaling: auto = standard for linear models, knn and mlp, "
                             "none for trees")
     categorical: Literal["auto", "onehot", "ordinal"] = Field(
         "auto", description="categorical encoding: auto = one-hot for linear models, knn and mlp, "
-                            "ordinal codes for trees")
+                            "ordinal codes for trees (catboost takes the code columns as its cat_features)")
     max_categories: int = Field(30, ge=2, description="one-hot: keep at most this many categories per column "
                                                       "(rarer ones grouped)")
     min_frequency: int = Field(5, ge=1, description="one-hot: categories seen fewer times are grouped as rare")
     datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
         default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
         description="calendar features derived from each datetime column")
-
-
-class SelectSection(Section):
-    method: str = Field("none", description="feature selection after preprocessing, fitted inside each training "
-                                            "fold. " + _choices(SELECT_METHODS))
-    k: int | None = Field(None, ge=1, description="kbest: number of features to keep")
-    percentile: float | None = Field(None, gt=0, le=100, description="percentile: share of features to keep, in %")
-    score: Literal["f_test", "chi2", "mutual_info"] | None = Field(
-        None, description="kbest, percentile: univariate score (default f_test; chi2 needs non-negative inputs)")
-    threshold: float | str | None = Field(
-        None, description="variance: minimum variance (default 0); correlation: absolute correlation above which "
-                          "the later feature of a pair is dropped (default 0.95); from_model: importance cut-off, a number or "
-                          "'mean', 'median', '1.5*mean' (default: mean for trees, non-zero for linear)")
-    estimator: Literal["linear", "tree"] | None = Field(
-        None, description="from_model, rfe, rfecv: importances from a linear model (L1-penalised for from_model, "
-                          "on standardized inputs) or extra trees (default tree)")
-    C: float | None = Field(None, gt=0, description="from_model linear: inverse regularisation strength (smaller "
-                                                    "keeps fewer; default 0.1; regression: Lasso alpha = 1/C, "
-                                                    "default chosen by inner CV)")
-    max_features: int | None = Field(None, ge=1, description="from_model: keep at most this many features")
-    n_features: int | float | None = Field(None, gt=0, description="rfe: features to keep (count, or share in "
-                                                                   "(0, 1)); rfecv: the minimum to keep")
-    step: int | float | None = Field(None, gt=0, description="rfe, rfecv: features removed per round (count, or "
-                                                             "share in (0, 1); default 1)")
-    folds: int | None = Field(None, ge=2, description="rfecv: inner CV folds inside each training fold (default 3)")
-    correlation: Literal["pearson", "spearman"] | None = Field(None, description="correlation: coefficient "
-                                                                                 "(default pearson)")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, SELECT_METHODS, "select method"))
-
-
-class ReduceSection(Section):
-    method: str = Field("none", description="dimensionality reduction after selection, fitted inside each training "
-                                            "fold. " + _choices(REDUCE_METHODS))
-    n_components: int | float | None = Field(None, description="pca: count, or share of variance to keep in (0, 1) "
-                                                               "(default 0.95); truncated_svd: count (required)")
-    whiten: bool = Field(False, description="pca: scale components to unit variance")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, REDUCE_METHODS, "reduce method"))
-
-
-class CalibrationSection(Section):
-    method: str = Field("none", description="probability calibration fitted on out-of-fold predictions of the "
-                                            "training split (never the holdout). " + _choices(CALIBRATION_METHODS))
-    bins: int = Field(10, ge=2, le=100, description="equal-width bins of the reliability curve in metrics.json")
-
-    _check_method = field_validator("method")(lambda v: _one_of(v, CALIBRATION_METHODS, "calibration method"))
-
-
-class ValueMatrix(Section):
-    true_positive: float = Field(0.0, description="per true positive")
-    false_positive: float = Field(0.0, description="per false positive")
-    false_negative: float = Field(0.0, description="per false negative")
-    true_negative: float = Field(0.0, description="per true negative")
-
-
-class ThresholdSection(Section):
-    objective: str = Field("none", description="binary decision threshold on P(positive), fixed or tuned on "
-                                               "out-of-fold predictions; predict applies it. "
-                                               + _choices(THRESHOLD_OBJECTIVES))
-    value: float | None = Field(None, gt=0, lt=1, description="fixed: the threshold")
-    beta: float | None = Field(None, gt=0, description="f_beta: weight of recall (required)")
-    min_recall: float | None = Field(None, gt=0, le=1, description="precision_at_recall: recall to keep (required)")
-    min_precision: float | None = Field(None, gt=0, le=1, description="recall_at_precision: precision to keep "
-                                                                      "(required)")
-    cost: ValueMatrix | None = Field(None, description="cost: cost of each outcome, minimised (default: "
-                                                       "evaluate.value, maximised)")
-
-    _check_objective = field_validator("objective")(
-        lambda v: _one_of(v, THRESHOLD_OBJECTIVES, "threshold objective"))
 
 
 class EarlyStoppingSection(Section):
@@ -554,6 +484,10 @@ class ExportSection(Section):
     tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
                                                                "relative for regression predictions; labels must match "
                                                                "exactly")
+    measure_latency: bool = Field(True, description="after writing model.onnx, time single-row predictions of "
+                                                    "model.onnx (onnxruntime, 1 thread) and model.joblib on holdout "
+                                                    "rows (up to 200 calls or 0.5 s each) and batch throughput; p50/"
+                                                    "p95/p99 in metrics.json export.onnx.latency and the report")
     auto_onnx_max_mb: float = Field(200.0, gt=0.0, description="under format auto, model.onnx is skipped (with a "
                                                                "warning) when the fitted forests would make it larger "
                                                                "than this (estimated from their node counts); an "
@@ -655,13 +589,13 @@ class Recipe(Section):
     cv: CVSection = Field(default_factory=CVSection, description="cross-validation inside the training split")
     preprocess: PreprocessSection = Field(default_factory=PreprocessSection, description="per-type preprocessing")
     resample: ResampleConfig = RESAMPLE_FIELD
-    select: SelectSection = Field(default_factory=SelectSection, description="feature selection")
-    reduce: ReduceSection = Field(default_factory=ReduceSection, description="dimensionality reduction")
+    select: SelectConfig = SELECT_FIELD
+    reduce: ReduceConfig = REDUCE_FIELD
     model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
     search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
     run: RunSection = Field(default_factory=RunSection, description="the run as a whole (time budget)")
-    calibration: CalibrationSection = Field(default_factory=CalibrationSection, description="probability calibration")
-    threshold: ThresholdSection = Field(default_factory=ThresholdSection, description="decision threshold (binary)")
+    calibration: CalibrationConfig = CALIBRATION_FIELD
+    threshold: ThresholdConfig = THRESHOLD_FIELD
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection, description="metrics and baselines")
     export: ExportSection = Field(default_factory=ExportSection, description="model artifacts")
     report: ReportSection = Field(default_factory=ReportSection, description="run report and explainability")

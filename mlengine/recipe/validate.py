@@ -134,7 +134,10 @@ def _problem(err: dict[str, Any]) -> Problem:
         return Problem(path, f"unknown key {loc[-1]!r}.{did_you_mean(loc[-1], keys)}"
                              + (f" Allowed keys here: {', '.join(keys)}." if keys else ""))
     if kind == "missing":
-        return Problem(path, "required key is missing.")
+        parent, _ = _walk(loc[:-1])
+        registry = registry_of(parent)
+        needed = registry.missing(parent.option_name(), str(loc[-1])) if registry else None
+        return Problem(path, needed or "required key is missing.")
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         choices = [c.strip().strip("'") for c in expected.replace(" or ", ", ").split(",") if c.strip()]

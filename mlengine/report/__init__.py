@@ -42,8 +42,9 @@ Diagnostics   metrics.json["diagnostics"] = {lift, ks, score_distribution, calib
               one-line note when its view was skipped
 Stability     metrics.json["stability"], Adversarial: metrics.json["adversarial"] (shapes: mlengine.report.drift_risk)
 ONNX export   metrics.json["export"]["onnx"] (else model.json["onnx"]) = {error, parity: {passed, rows_checked,
-              max_abs_diff, label_mismatches, tolerance, ...scalars}, latency: {runtime: {p50_us, p99_us, ...}},
-              ...scalars}
+              max_abs_diff, label_mismatches, tolerance, ...scalars}, latency: {runtime: {p50_us, p95_us, p99_us,
+              calls, batch_rows_per_s, threads, setting, ...}, rows_from, max_calls, max_seconds, errors} (shape:
+              mlengine.runs.metrics_record.Latency), ...scalars}
 Replay        manifest.json (its presence): `mlengine replay RUN_DIR` (and `--level search` when leaderboard.csv
               exists) with recipe.sha256, data.content_sha256 (or data.fingerprint), data.rows,
               predictions.sha256, git.commit/dirty; without a manifest, `mlengine run RUN_DIR/recipe.yaml`

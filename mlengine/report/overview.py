@@ -83,9 +83,12 @@ def recipe_section(run: RunData) -> Block | None:
         ("holdout", f"{(r.get('split') or {}).get('holdout', 0.2):.0%} ({(r.get('split') or {}).get('strategy', 'auto')})"),
         ("seed", r.get("seed")),
     ]
-    for key in ("resample", "select", "reduce", "calibration", "threshold", "search"):
+    option_key = {"resample": "method", "select": "method", "reduce": "method", "calibration": "method",
+                  "threshold": "objective"}  # the key naming each section's chosen option
+    for key in (*option_key, "search"):
         sec = r.get(key) or {}
-        if sec and sec.get("method", "none") != "none" or (key == "search" and sec.get("trials")):
+        used = sec.get(option_key[key], "none") != "none" if key in option_key else bool(sec.get("trials"))
+        if sec and used:
             facts.append((key, ", ".join(f"{k}: {v}" for k, v in sec.items())))
     body = table(["setting", "value"], facts)
     body += f"<details><summary>Full resolved recipe (recipe.yaml)</summary>{pre(text)}</details>"
@@ -190,8 +193,65 @@ def search_section(run: RunData) -> Block | None:
     return Block("search", "Search", body, "Every trial of the hyperparameter search (leaderboard.csv).")
 
 
+_LATENCY_COLUMNS = {"p50_us": "p50 µs", "p95_us": "p95 µs", "p99_us": "p99 µs", "mean_us": "mean µs",
+                    "max_us": "max µs", "calls": "calls", "batch_rows_per_s": "batch rows/s",
+                    "batch_rows": "batch rows", "threads": "threads"}
+_LATENCY_HIDDEN = ("min_us", "seconds", "setting", "warmup_calls")  # min adds little; seconds and setting go in the note
+
+
 def _latency(v: Any) -> Any:
-    return f"{v:,.1f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    """Microseconds and rows/s: thousands separators, one decimal below 100; '-' for missing."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return v
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def latency_block(latency: dict[str, Any]) -> str:
+    """The export section's latency: a sentence with the p50s, a table per runtime, a bar chart of the p50s.
+    Shape: metrics.json export.onnx.latency (mlengine.runs.metrics_record.Latency): {runtime: {p50_us, ...},
+    rows_from, max_calls, max_seconds, max_warmup_calls, errors, error}."""
+    if latency.get("error"):
+        return f"<h3>Latency</h3><p>{badge('not measured', 'warn')} {esc(latency['error'])}</p>"
+    runtimes = [k for k, v in latency.items() if isinstance(v, dict) and k != "errors"]
+    if not runtimes:
+        return ""
+    present = {s for k in runtimes for s in latency[k] if s not in _LATENCY_HIDDEN}
+    stats = [s for s in _LATENCY_COLUMNS if s in present] + sorted(present - set(_LATENCY_COLUMNS))
+    p50s = {k: latency[k].get("p50_us") for k in runtimes if isinstance(latency[k].get("p50_us"), (int, float))}
+    lead = ", ".join(f"{k} {_latency(v)} µs" for k, v in p50s.items())
+    if "onnx" in p50s and "joblib" in p50s and p50s["onnx"] > 0:
+        ratio = p50s["joblib"] / p50s["onnx"]
+        faster, by = ("ONNX", ratio) if ratio >= 1 else ("joblib", 1 / ratio)
+        lead += f" ({faster} {by:,.0f}x faster)" if by >= 10 else f" ({faster} {by:.1f}x faster)"
+    how = []
+    if latency.get("rows_from"):
+        how.append(f"on {latency['rows_from']} rows")
+    if latency.get("max_calls") or latency.get("max_seconds"):
+        how.append(f"after up to {latency.get('max_warmup_calls', 0)} warm-up calls, up to "
+                   f"{latency.get('max_calls')} calls or {latency.get('max_seconds')} s per runtime, whichever came "
+                   "first")
+    body = "<h3>Latency</h3>"
+    if lead:
+        body += f"<p>Single-row latency, p50: {esc(lead)}" + (f"; measured {esc(', '.join(how))}" if how else "") \
+                + ".</p>"
+    body += table(["runtime", *(_LATENCY_COLUMNS.get(s, s) for s in stats)],
+                  [[k, *(_latency(latency[k].get(s)) for s in stats)] for k in runtimes],
+                  numeric=tuple(range(1, len(stats) + 1)))
+    settings = [f"{k}: {latency[k]['setting']}" for k in runtimes if latency[k].get("setting")]
+    settings += [f"{k} not measured: {v}" for k, v in (latency.get("errors") or {}).items()]
+    if latency.get("input"):
+        settings.append(f"each call: {latency['input']}")
+    body += notes(settings)
+    if len(p50s) > 1:
+        vals = [float(v) for v in p50s.values()]
+        body += figure(plots.bars(list(p50s), vals, "Single-row latency (p50)", "p50 µs (log scale)", log=True,
+                                  annotate=[f"{_latency(v)} µs" for v in vals]), "latency",
+                       "measured at export on this machine; lower is better")
+    return body
 
 
 def _cell(v: Any) -> Any:
@@ -217,23 +277,12 @@ def export_section(run: RunData) -> Block | None:
                           if passed is False else "") + "</p>")
         body += table(["check", "value"], [(k, v) for k, v in parity.items() if not isinstance(v, (dict, list))],
                       numeric=(1,))
-    latency = onnx.get("latency") or {}
-    if latency:
-        runtimes = [k for k, v in latency.items() if isinstance(v, dict)]
-        stats = sorted({s for k in runtimes for s in latency[k]})
-        body += "<h3>Latency</h3>" + table(["runtime", *stats], [[k, *(_latency(latency[k].get(s)) for s in stats)]
-                                                                  for k in runtimes],
-                                           numeric=tuple(range(1, len(stats) + 1)))
-        p50 = next((s for s in stats if "p50" in s), None)
-        if p50 and len(runtimes) > 1:
-            vals = [float(latency[k].get(p50) or 0) for k in runtimes]
-            body += figure(plots.bars(runtimes, vals, f"Single-row latency ({p50})", p50 + " (log scale)", log=True,
-                                      annotate=[_latency(v) for v in vals]), "latency")
+    body += latency_block(onnx.get("latency") or {})
     other = {k: v for k, v in onnx.items() if k not in ("parity", "latency") and not isinstance(v, (dict, list))}
     if other:
         body += table(["field", "value"], list(other.items()))
     return Block("export", "ONNX export", body, "The ONNX model checked against the scikit-learn pipeline on the "
-                                                "holdout rows.")
+                                                "holdout rows, and how fast each answers one row.")
 
 
 def replay_section(run: RunData) -> Block:

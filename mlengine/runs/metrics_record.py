@@ -139,6 +139,57 @@ class Diagnostics(_Strict):
     seconds: dict[str, float] = Field(default_factory=dict, description="view -> seconds to compute")
 
 
+class RuntimeLatency(_Strict):
+    """One runtime's timings (mlengine.export.latency)."""
+
+    p50_us: float = Field(description="median single-row call, microseconds")
+    p95_us: float
+    p99_us: float
+    mean_us: float
+    min_us: float
+    max_us: float
+    calls: int = Field(description="timed single-row calls (after the warm-up)")
+    warmup_calls: int = Field(description="untimed calls before them (fewer than the maximum for a slow model)")
+    seconds: float = Field(description="time spent in the timed calls")
+    batch_rows: int = Field(description="rows in one batch call")
+    batch_rows_per_s: float = Field(description="batch throughput: rows per second (median of up to 3 calls)")
+    threads: int | None = Field(description="onnxruntime intra-op threads (1); null: the model's own n_jobs")
+    setting: str = Field(description="what was run, and how")
+
+
+class Latency(_Strict):
+    """Single-row latency and batch throughput at export, on this machine (export.measure_latency)."""
+
+    input: str | None = Field(None, description="what one call takes and returns")
+    rows_from: str | None = Field(None, description="holdout, or training rows when there is no holdout")
+    max_warmup_calls: int | None = None
+    max_calls: int | None = Field(None, description="bound on the timed calls per runtime")
+    max_seconds: float | None = Field(None, description="bound on the time per runtime (warm-up and single-row "
+                                                        "calls; then batch calls); one call always completes")
+    onnx: RuntimeLatency | None = Field(None, description="model.onnx through onnxruntime")
+    joblib: RuntimeLatency | None = Field(None, description="the scikit-learn pipeline of model.joblib")
+    errors: dict[str, str] = Field(default_factory=dict, description="runtime -> why it was not measured")
+    error: str | None = Field(None, description="why nothing was measured")
+    seconds: float | None = Field(None, description="the measurement's wall time")
+
+
+class OnnxExport(_Strict):
+    """metrics.json export.onnx (mlengine.export.stage)."""
+
+    file: str
+    opset: int
+    written: bool
+    signature: Record | None = Field(None, description="ONNX inputs and outputs (as in model.json)")
+    parity: Record | None = Field(None, description="ONNX vs scikit-learn on the holdout (export/parity.py)")
+    latency: Latency | None = None
+    skipped: str | None = Field(None, description="why model.onnx was not written under format auto")
+    error: str | None = Field(None, description="why the conversion or its check failed")
+
+
+class Export(_Strict):
+    onnx: OnnxExport | None = None
+
+
 class RunMetrics(BaseModel):
     """Top-level keys of metrics.json; unknown keys are refused."""
 
@@ -165,6 +216,7 @@ class RunMetrics(BaseModel):
     target_bins: Record | None = Field(None, description="target.binning edges fitted on the training split")
     resample: Record | None = Field(None, description="the sampler as fitted and the class counts it produced")
     selection: Record | None = Field(None, description="features kept by select, and how stable across folds")
+    reduce: Record | None = Field(None, description="the reducer as fitted: components and the variance they keep")
     model_structure: Record | None = Field(None, description="the fitted pipeline's steps")
     calibration: Record | None = None
     threshold: Record | None = None
@@ -179,7 +231,7 @@ class RunMetrics(BaseModel):
     explain: Record | None = None
     diagnostics: Diagnostics | None = Field(None, description="lift/gains and KS, score distribution by class, "
                                                               "calibration by class, partial dependence")
-    export: Record | None = Field(None, description="export records (ONNX parity)")
+    export: Export | None = Field(None, description="export records: ONNX parity and latency")
     search: Record | None = Field(None, description="the search: trials, best, leaderboard summary")
     early_stopping: Record | None = Field(None, description="model.early_stopping: the refit's n_estimators "
                                                             "(chosen_by early_stopping: the fold-mean best "

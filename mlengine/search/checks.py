@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlengine.errors import Problem, did_you_mean
+from mlengine.sections.registry import Option
 
 # Pipeline steps whose parameters a search may set (model parameters live in search.space).
 PIPELINE_STEPS = ("preprocess", "resample", "select", "reduce")
@@ -74,7 +75,7 @@ def check_search(recipe: Any) -> list[Problem]:
         bad = [m for m in estimators if m in MODELS and not MODELS[m].native_missing]
         if bad:
             problems.append(Problem("preprocess.numeric_impute", f"'none' needs models that handle missing values "
-                                    f"(lightgbm, xgboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
+                                    f"(lightgbm, xgboost, catboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
     if s.active and recipe.cv.kind == "none":
         problems.append(Problem("search.trials", "a search scores every trial by cross-validation; cv.kind is "
                                                  "'none'. Pick a CV (e.g. cv.kind: auto) or set search.trials: 0."))
@@ -96,8 +97,8 @@ def _check_model_param(path: str, model: str, param: str, entry: Any, task: str)
         where = RESERVED[param]
         return [Problem(key, f"{param!r} is set by mlengine" + (f" (from `{where}`)" if where else "")
                         + f"; it cannot be searched for model {model!r}.")]
-    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)}) if "not a parameter" in
-                     p.message]
+    name_problems = [p for p in check_params(path, model, task, {param: _sample(entry)})
+                     if "not a parameter" in p.message or "is an alias" in p.message]
     if name_problems:
         return name_problems
     spec = override_spec(default_space(model, task).get(param), entry)
@@ -124,12 +125,31 @@ def _check_pipeline_step(recipe: Any, step: str, entries: dict[str, Any]) -> lis
         return [Problem(path, f"step {step!r} is not in the pipeline ({step}.method is 'none'); set {step}.method "
                               "to search its parameters.")]
     problems = []
+    section = getattr(recipe, step, None)
+    typed = section if isinstance(section, Option) else None  # resample, select, reduce: one class per method
     for param, entry in entries.items():
         spec = override_spec(None, entry)
         bad = spec_problems(spec)
         if bad:
             problems.append(Problem(f"{path}.{param}", f"step {step!r}, parameter {param!r}: {' '.join(bad)}"))
+        elif typed is not None and param in type(typed).model_fields and param != typed.registry.key:
+            problems += _check_spec_values(f"{path}.{param}", typed, param, spec)
     return problems
+
+
+def _check_spec_values(key: str, section: Any, param: str, spec: Any) -> list[Problem]:
+    """Searched values of a recipe key (e.g. select.k) validated as the recipe's own value would be."""
+    from pydantic import ValidationError
+
+    out = []
+    for label, value in _values(spec):
+        try:
+            section.updated({param: value})
+        except ValidationError as exc:
+            msg = str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
+            msg = msg.replace("Input should be", "must be")
+            out.append(Problem(key, f"{section.registry.section}.{param}, {label} {value!r}: {msg.rstrip('.')}."))
+    return out
 
 
 def _sample(entry: Any) -> Any:

@@ -190,6 +190,16 @@ DEFAULT_SPACES: dict[str, ModelSpace] = {
         "reg_alpha": P("loguniform", 1 / 1024, 1024, init=1 / 1024),
         "reg_lambda": P("loguniform", 1 / 1024, 1024, init=1.0),
     }, cost=1.6),
+    # CatBoost's symmetric (oblivious) trees: the tree count and the depth are the cost knobs, so 4 trees of depth 1
+    # are the cheapest start; learning rate and L2 leaf regularisation around CatBoost's own defaults. Every
+    # parameter here has a value in the registry's defaults, so the untuned model is a point of the space. Cost:
+    # ~4x LightGBM per fold (titanic, 5 folds: 2.7 s against 0.7 s at the registry defaults, 2 busy cores).
+    "catboost": ModelSpace({
+        "iterations": P("lograndint", 4, 4096, init=4, low_cost=4, high_cap="rows"),
+        "depth": P("randint", 1, 10, init=6, low_cost=1),
+        "learning_rate": P("loguniform", 1 / 1024, 1.0, init=0.1),
+        "l2_leaf_reg": P("loguniform", 1 / 16, 64, init=3.0),
+    }, cost=4.0),
     "random_forest": ModelSpace(dict(_FOREST), cost=2.0),
     "extra_trees": ModelSpace(dict(_FOREST), cost=1.9),
     "hist_gradient_boosting": ModelSpace({

@@ -147,7 +147,8 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
 
 
 def check_pipeline_params(setup: TrialSetup) -> None:
-    """Every searched `<step>.<param>` must be a parameter of that step in every candidate's pipeline."""
+    """Every searched `<step>.<param>` must be a recipe key of the step's typed spec (`Plan.in_spec`) or a
+    parameter of that step in every candidate's pipeline."""
     from mlengine.errors import Problem, did_you_mean
 
     if not setup.space.pipeline:
@@ -157,11 +158,18 @@ def check_pipeline_params(setup: TrialSetup) -> None:
         names = set(setup.pipeline(cand).get_params(deep=True))
         for key in setup.space.pipeline:
             step, _, param = key.partition(".")
-            if f"{step}__{param}" not in names:
-                allowed = sorted(n.split("__", 1)[1] for n in names if n.startswith(f"{step}__"))
+            if f"{step}__{param}" not in names and not setup.plan.in_spec(key):  # a recipe key (select.n_features)
+                allowed = sorted({n.split("__", 1)[1] for n in names if n.startswith(f"{step}__")}
+                                 | {k for k in _spec_keys(setup.plan, step) if setup.plan.in_spec(f"{step}.{k}")})
                 problems.append(Problem(
                     f"search.pipeline.{step}.{param}",
                     f"{param!r} is not a parameter of pipeline step {step!r} (model {cand.model!r})."
                     f"{did_you_mean(param, allowed)} Allowed: {', '.join(allowed) or 'none'}."))
     if problems:
         raise RecipeError(list(dict.fromkeys(problems)))
+
+
+def _spec_keys(plan: Any, step: str) -> list[str]:
+    """The recipe keys of a step's typed spec (none for steps without one, e.g. preprocess)."""
+    section = getattr(plan, step, None)
+    return list(getattr(type(section), "model_fields", {})) if section is not None else []

@@ -90,6 +90,14 @@ class Registry(Generic[OptionT]):
         return Problem(f"{self.section}.{field}", f"does not apply to {self.key} {option!r}; it is a parameter of "
                                                   f"{', '.join(users)}.")
 
+    def missing(self, option: str, field: str) -> str | None:
+        """The message for a required key the chosen option needs (e.g. select.k for kbest), naming what it is."""
+        cls = self._options.get(option)
+        if cls is None or field not in cls.model_fields:
+            return None
+        desc = cls.model_fields[field].description
+        return f"{self.key} {option!r} needs {field}" + (f": {desc}." if desc else ".")
+
     def unknown(self, name: Any) -> str:
         return unknown_name(f"{self.section} {self.key}", name, self._options)
 

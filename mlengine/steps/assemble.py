@@ -16,7 +16,8 @@ SAVED model.joblib (the contract the ONNX export converts), a plain scikit-learn
                   ("select", <SelectorMixin>),                # optional: VarianceThreshold, SelectKBest,
                                                               #   SelectPercentile, SelectFromModel, RFE, RFECV,
                                                               #   mlengine.steps.correlation.CorrelationFilter
-                  ("reduce", PCA | TruncatedSVD),             # optional
+                                                              #   (mlengine.sections.select)
+                  ("reduce", PCA | TruncatedSVD),             # optional (mlengine.sections.reduce)
                   ("model", <estimator>                       # the registered estimator, or
                             | CalibratedClassifierCV(estimator=<estimator>, ensemble=False)   # calibration
                             | TransformedTargetRegressor(regressor=<estimator>))]),           # target.transform
@@ -37,9 +38,9 @@ def needs_finite(recipe: Any) -> list[str]:
     keys = []
     if recipe.resample.needs_finite:
         keys.append(f"resample.method: {recipe.resample.method}")
-    if recipe.select.method not in ("none", "variance", "correlation"):
+    if recipe.select.needs_finite:
         keys.append(f"select.method: {recipe.select.method}")
-    if recipe.reduce.method != "none":
+    if recipe.reduce.needs_finite:
         keys.append(f"reduce.method: {recipe.reduce.method}")
     return keys
 
@@ -55,7 +56,20 @@ def adjust_preprocess(recipe: Any, choice: Any) -> tuple[Any, list[str]]:
     if recipe.resample.method == "smotenc" and recipe.preprocess.categorical == "auto" and choice.categorical != "ordinal":
         choice = replace(choice, categorical="ordinal")
         notes.append("categoricals are ordinal codes: smotenc needs one code column per categorical")
+    if choice.native and (recipe.select.method != "none" or recipe.reduce.method != "none"):
+        step = "select" if recipe.select.method != "none" else "reduce"
+        notes.append(f"categorical codes reach the model as numbers, not as {choice.native}: the {step} step "
+                     f"changes which columns the model sees")
+        choice = replace(choice, native=None)
     return choice, notes
+
+
+def native_categoricals(model: Any, choice: Any, n_numeric: int, n_categorical: int) -> Any:
+    """Tell a model with native categorical handling (CatBoost) which of its input columns are category codes:
+    the preprocessor puts the numeric outputs first, then one ordinal code column per categorical."""
+    if choice.native and n_categorical:
+        model.set_params(**{choice.native: list(range(n_numeric, n_numeric + n_categorical))})
+    return model
 
 
 def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) -> list[Any]:
@@ -76,10 +90,10 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         middle.append(step_cls("resample", r.resample.component, "fit_only",
                                f"{r.resample.method} {params or ''}".strip()))
     if r.select.method != "none":
-        params = {k: v for k, v in r.select.model_dump().items() if k != "method" and v is not None}
+        params = r.select.params()
         middle.append(step_cls("select", f"select {r.select.method}", "per_fold", f"{params or ''}".strip()))
     if r.reduce.method != "none":
-        params = {k: v for k, v in r.reduce.model_dump().items() if k != "method" and v not in (None, False)}
+        params = r.reduce.params()
         middle.append(step_cls("reduce", r.reduce.method, "per_fold", f"{params or ''}".strip()))
     extra = []
     if r.resample.method == "class_weight":
@@ -93,9 +107,7 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
         after.append(step_cls("calibration", f"CalibratedClassifierCV({r.calibration.method})", "after_search",
                               "around the model step; fitted on out-of-fold scores of the training split"))
     if r.threshold.objective != "none":
-        how = (f"fixed at {r.threshold.value}" if r.threshold.objective == "fixed"
-               else f"tuned for {r.threshold.objective} on out-of-fold probabilities of the training split")
-        after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", how))
+        after.append(step_cls("threshold", "FixedThresholdClassifier", "after_search", r.threshold.plan_detail()))
     return [*before, *head, *middle, model_step, *after]
 
 
@@ -110,14 +122,10 @@ def assemble(plan: Any, specs: dict[str, Any], adapter: Any, pre: Any, model: An
         steps.append(("resample", resample.build(plan.seed, list(plan.classes), cat_idx)))
     select = specs["select"]
     if select.method != "none":
-        from mlengine.steps.select import build_selector
-
-        steps.append(("select", build_selector(select.model_dump(), task, plan.seed, plan.n_jobs)))
+        steps.append(("select", select.build(task, plan.seed, plan.n_jobs)))
     reduce = specs["reduce"]
     if reduce.method != "none":
-        from mlengine.steps.reduce import build_reducer
-
-        steps.append(("reduce", build_reducer(reduce.model_dump(), plan.seed)))
+        steps.append(("reduce", reduce.build(plan.seed)))
     if resample.method == "class_weight":
         model.set_params(class_weight=resample.class_weights(list(plan.classes)))
     if task == "regression" and plan.target.transform != "none":

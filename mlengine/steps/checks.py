@@ -2,12 +2,14 @@
 `cross_checks`), and against the data before anything is fitted (`check_modelling_data`, run by the runner and
 by `mlengine validate`).
 
-Leaky requests are refused here: calibration or a tuned threshold without cross-validation would be fitted on
-the model's own training predictions, so they need CV.
+Each typed section checks itself (`r.resample.check`, `r.calibration.check`, `r.threshold.check`: e.g. calibration
+or a tuned threshold without cross-validation would be fitted on the model's own training predictions, so they
+need CV); this module calls them with what they need from the other sections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -15,12 +17,8 @@ import numpy as np
 
 from mlengine.errors import DataError, Problem
 from mlengine.stages import stage
-from mlengine.steps.options import foreign_params
 
 log = logging.getLogger("mlengine")
-
-_THRESHOLD_PARAMS = {"fixed": ("value",), "f_beta": ("beta",), "precision_at_recall": ("min_recall",),
-                     "recall_at_precision": ("min_precision",), "cost": ("cost",)}
 
 
 def effective_task(recipe: Any, task: str) -> str:
@@ -33,7 +31,7 @@ def effective_task(recipe: Any, task: str) -> str:
 
 def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
-    from mlengine.steps import reduce, select, target
+    from mlengine.steps import target
     from mlengine.steps.models import MODELS
     from mlengine.steps.preprocess import resolve_preprocess
 
@@ -45,8 +43,8 @@ def modelling_problems(recipe: Any, task: str) -> list[Problem]:
         return problems
     problems += r.resample.check(task, spec, r.model.params)
     scale = resolve_preprocess(r.preprocess, r.model.name).scale
-    problems += select.check_section(r.select, task, scale)
-    problems += reduce.check_section(r.reduce)
+    problems += r.select.check(task, scale)
+    problems += r.reduce.check()
     if r.resample.method == "smotenc" and r.preprocess.categorical == "onehot":
         problems.append(Problem("preprocess.categorical", "'onehot' with resample.method smotenc: SMOTENC needs one "
                                                           "code column per categorical; use ordinal (or auto)."))
@@ -56,36 +54,9 @@ def modelling_problems(recipe: Any, task: str) -> list[Problem]:
         for key in needs_finite(r):
             problems.append(Problem("preprocess.numeric_impute", f"'none' leaves missing values, which {key} cannot "
                                                                  "take; use auto or an imputation."))
-    problems += _calibration_threshold(r, task)
+    problems += r.calibration.check(task, r.cv.kind)
+    problems += r.threshold.check(task, r.cv.kind, r.evaluate.value)
     problems += _evaluate(r, task)
-    return problems
-
-
-def _calibration_threshold(r: Any, task: str) -> list[Problem]:
-    problems: list[Problem] = []
-    cal, th = r.calibration.method, r.threshold
-    if cal != "none":
-        if task == "regression":
-            problems.append(Problem("calibration.method", f"{cal!r} calibrates class probabilities; task is "
-                                                          "regression. Use calibration.method: none."))
-        if r.cv.kind == "none":
-            problems.append(Problem("calibration.method", f"{cal!r} is fitted on out-of-fold predictions, and "
-                                                          "cv.kind is 'none': calibrating on the model's own training "
-                                                          "predictions would leak. Set cv.kind (e.g. stratified_kfold)."))
-    problems += foreign_params(th, "threshold", "objective", _THRESHOLD_PARAMS)
-    if th.objective == "none":
-        return problems
-    if task in ("multiclass", "regression"):
-        problems.append(Problem("threshold.objective", f"{th.objective!r} sets a binary decision threshold; task is "
-                                                       f"{task}. Use threshold.objective: none."))
-    for key in _THRESHOLD_PARAMS.get(th.objective, ()):
-        if getattr(th, key) is None and not (key == "cost" and r.evaluate.value is not None):
-            need = {"cost": "threshold.cost (or evaluate.value)"}.get(key, f"threshold.{key}")
-            problems.append(Problem(f"threshold.{key}", f"objective {th.objective!r} needs {need}."))
-    if th.objective not in ("none", "fixed") and r.cv.kind == "none":
-        problems.append(Problem("threshold.objective", f"{th.objective!r} is tuned on out-of-fold predictions, and "
-                                                       "cv.kind is 'none': tuning on the model's own training "
-                                                       "predictions would leak. Set cv.kind, or use objective: fixed."))
     return problems
 
 
@@ -170,33 +141,23 @@ def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarra
 
 
 def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
-    from mlengine.steps.reduce import check_width as reduce_width
-    from mlengine.steps.select import check_width as select_width
-
     names = encoded_features(plan, data, data.X.iloc[train_idx])
-    sel = plan.select.model_dump()
-    errors = select_width(sel, len(names), names) if sel["method"] != "none" else []
+    errors = plan.select.check_width(len(names), names)
     if plan.reduce.method != "none":
-        width = len(names)
-        if sel["method"] == "kbest":
-            width = min(width, int(sel["k"]))
-        elif sel["method"] == "rfe" and isinstance(sel.get("n_features"), int):
-            width = min(width, int(sel["n_features"]))
-        elif sel["method"] == "from_model" and sel.get("max_features"):
-            width = min(width, int(sel["max_features"]))
         rows = len(train_idx) * (plan.cv.folds - 1) // plan.cv.folds if plan.cv.kind != "none" else len(train_idx)
-        errors += reduce_width(plan.reduce.model_dump(), width, rows)
+        errors += plan.reduce.check_width(plan.select.width(len(names)), rows)
     if errors:
         raise DataError(" ".join(errors))
 
 
-@stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"))
+@stage(reads=("data", "plan", "train_idx", "y_tr", "groups_tr", "times_tr"), writes=("plan",))
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
     from mlengine.evaluate.adversarial import check_sample
     from mlengine.evaluate.crossval import check_cv_feasible
 
-    ctx.plan.classes = list(ctx.data.classes)
+    # the plan is frozen: binning may have refitted the labels since compile, so the plan is replaced, not edited
+    ctx.plan = dataclasses.replace(ctx.plan, classes=list(ctx.data.classes))
     if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
         check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
     check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)

@@ -21,7 +21,16 @@ ALL_TASKS = CLASSIFICATION | REGRESSION
 
 # Parameters mlengine sets itself: seeds come from `seed`, threads from `model.n_jobs`.
 SCALED_FAMILIES = frozenset({"linear", "neighbors", "neural"})
-RESERVED = {"random_state": "seed", "seed": "seed", "n_jobs": "model.n_jobs", "verbose": None, "verbosity": None}
+RESERVED = {"random_state": "seed", "seed": "seed", "n_jobs": "model.n_jobs", "verbose": None, "verbosity": None,
+            # CatBoost's names for the same, and its file writing (a run writes only inside its run directory)
+            "random_seed": "seed", "thread_count": "model.n_jobs", "silent": None, "logging_level": None,
+            "metric_period": None, "allow_writing_files": None, "train_dir": None, "save_snapshot": None,
+            "snapshot_file": None, "cat_features": None}
+# what a RESERVED name with no recipe key is controlled as, for the message
+RESERVED_WHY = {"allow_writing_files": "mlengine turns CatBoost's file writing off", "train_dir": "mlengine turns "
+                "CatBoost's file writing off", "save_snapshot": "mlengine turns CatBoost's file writing off",
+                "snapshot_file": "mlengine turns CatBoost's file writing off",
+                "cat_features": "mlengine passes the recipe's categorical columns as cat_features"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,9 @@ class ModelSpec:
     class_weight: bool = False
     native_missing: bool = False  # handles NaN itself (numeric imputation optional)
     early_stopping: bool = False  # a booster that can stop on a validation set (model.early_stopping)
+    native_categorical: str | None = None  # the parameter that names categorical input columns (CatBoost's)
+    seed_param: str = "random_state"
+    threads_param: str = "n_jobs"
 
     @property
     def scaled(self) -> bool:
@@ -67,9 +79,9 @@ class ModelSpec:
         """mlengine defaults, then the recipe's params, then seed and threads."""
         out = {**self.defaults, **self.task_defaults.get(task, {}), **params}
         if self.seeded:
-            out["random_state"] = seed
+            out[self.seed_param] = seed
         if self.threaded:
-            out["n_jobs"] = n_jobs
+            out[self.threads_param] = n_jobs
         return out
 
     def build(self, task: str, params: dict[str, Any], seed: int, n_jobs: int) -> Any:
@@ -114,6 +126,38 @@ _XGB_TYPES: dict[str, tuple[type, float | None, float | None]] = {
     "scale_pos_weight": (float, 0.0, None), "num_parallel_tree": (int, 1, None),
     "early_stopping_rounds": (int, 1, None),
 }
+# CatBoost: the parameters worth allowing (its constructor has ~120), checked without importing catboost. Aliases
+# (n_estimators, max_depth, eta, ...) are refused with the name to use, since CatBoost rejects a pair of them.
+CATBOOST_PARAMS = {
+    "iterations", "learning_rate", "depth", "l2_leaf_reg", "model_size_reg", "rsm", "loss_function", "border_count",
+    "feature_border_type", "nan_mode", "leaf_estimation_iterations", "leaf_estimation_method",
+    "leaf_estimation_backtracking", "one_hot_max_size", "random_strength", "bagging_temperature", "bootstrap_type",
+    "subsample", "sampling_frequency", "grow_policy", "min_data_in_leaf", "max_leaves", "score_function",
+    "boosting_type", "max_ctr_complexity", "simple_ctr", "combinations_ctr", "ctr_leaf_count_limit",
+    "counter_calc_method", "final_ctr_computation_mode", "class_weights", "auto_class_weights", "scale_pos_weight",
+    "eval_metric", "boost_from_average", "langevin", "diffusion_temperature", "model_shrink_rate",
+    "model_shrink_mode", "monotone_constraints", "feature_weights", "random_score_type", "posterior_sampling",
+    "od_type", "od_wait", "early_stopping_rounds", "random_seed", "thread_count", "verbose", "allow_writing_files",
+    "cat_features",
+}
+CATBOOST_ALIASES = {"n_estimators": "iterations", "num_boost_round": "iterations", "num_trees": "iterations",
+                    "max_depth": "depth", "eta": "learning_rate", "reg_lambda": "l2_leaf_reg", "max_bin": "border_count",
+                    "colsample_bylevel": "rsm", "min_child_samples": "min_data_in_leaf", "num_leaves": "max_leaves",
+                    "objective": "loss_function"}
+_CB_TYPES: dict[str, tuple[type, float | None, float | None]] = {
+    "iterations": (int, 1, None), "learning_rate": (float, 0.0, None), "depth": (int, 1, 16),
+    "l2_leaf_reg": (float, 0.0, None), "model_size_reg": (float, 0.0, None), "rsm": (float, 0.0, 1.0),
+    "border_count": (int, 1, 65535), "leaf_estimation_iterations": (int, 1, None), "one_hot_max_size": (int, 0, None),
+    "random_strength": (float, 0.0, None), "bagging_temperature": (float, 0.0, None), "subsample": (float, 0.0, 1.0),
+    "min_data_in_leaf": (int, 1, None), "max_leaves": (int, 2, 64), "max_ctr_complexity": (int, 0, None),
+    "scale_pos_weight": (float, 0.0, None), "model_shrink_rate": (float, 0.0, 1.0),
+    "diffusion_temperature": (float, 0.0, None), "od_wait": (int, 1, None), "early_stopping_rounds": (int, 1, None),
+}
+_CB_CHOICES = {"grow_policy": ("SymmetricTree", "Depthwise", "Lossguide"),
+               "bootstrap_type": ("Bayesian", "Bernoulli", "MVS", "Poisson", "No"),
+               "nan_mode": ("Min", "Max", "Forbidden"), "boosting_type": ("Ordered", "Plain"),
+               "leaf_estimation_method": ("Newton", "Gradient", "Exact"),
+               "auto_class_weights": ("Balanced", "SqrtBalanced"), "od_type": ("IncToDec", "Iter")}
 _XGB_CHOICES = {"booster": ("gbtree", "gblinear", "dart"), "tree_method": ("hist", "approx", "exact", "auto"),
                 "grow_policy": ("depthwise", "lossguide")}
 
@@ -133,6 +177,15 @@ MODELS: dict[str, ModelSpec] = {
             defaults={"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist",
                       "verbosity": 0},
             threaded=True, native_missing=True, early_stopping=True,
+        ),
+        ModelSpec(
+            "catboost", "CatBoost gradient-boosted oblivious trees (categorical columns handled natively, no one-hot)",
+            "tree", ALL_TASKS, "mlengine.steps.catboost_model:CatBoostNativeClassifier",
+            "mlengine.steps.catboost_model:CatBoostNativeRegressor",
+            defaults={"iterations": 300, "learning_rate": 0.08, "depth": 6, "l2_leaf_reg": 3.0, "verbose": False,
+                      "allow_writing_files": False},
+            threaded=True, native_missing=True, native_categorical="cat_features", seed_param="random_seed",
+            threads_param="thread_count",
         ),
         ModelSpec(
             "random_forest", "scikit-learn random forest", "tree", ALL_TASKS,
@@ -178,7 +231,10 @@ MODELS: dict[str, ModelSpec] = {
 
 
 # name -> (accepted parameter names, type table, choices) for estimators whose signature is **kwargs
-STATIC_PARAMS = {"lightgbm": (LIGHTGBM_PARAMS, _LGBM_TYPES, {}), "xgboost": (XGBOOST_PARAMS, _XGB_TYPES, _XGB_CHOICES)}
+STATIC_PARAMS = {"lightgbm": (LIGHTGBM_PARAMS, _LGBM_TYPES, {}), "xgboost": (XGBOOST_PARAMS, _XGB_TYPES, _XGB_CHOICES),
+                 "catboost": (CATBOOST_PARAMS, _CB_TYPES, _CB_CHOICES)}
+# name -> {alias: the parameter to set instead}
+PARAM_ALIASES = {"catboost": CATBOOST_ALIASES}
 
 
 def get_model(name: str) -> ModelSpec:
@@ -213,10 +269,14 @@ def check_params(path: str, name: str, task: str, params: dict[str, Any]) -> lis
     known = spec.param_names(task)
     good: dict[str, Any] = {}
     for key, value in params.items():
+        alias = PARAM_ALIASES.get(name, {}).get(key)
         if key in RESERVED:
             where = RESERVED[key]
-            hint = f"set `{where}` instead" if where else "mlengine controls verbosity"
+            hint = f"set `{where}` instead" if where else RESERVED_WHY.get(key, "mlengine controls verbosity")
             problems.append(Problem(f"{path}.{key}", f"{key!r} is set by mlengine ({hint})."))
+        elif alias:
+            problems.append(Problem(f"{path}.{key}", f"{key!r} is an alias in {name}; set {alias!r} instead (one "
+                                                     f"name per setting)."))
         elif key not in known:
             owners = [n for n, s in MODELS.items() if n != name and key in _safe_names(s, task)]
             belongs = f" It is a parameter of {', '.join(owners)}, not of {name}." if owners else ""

@@ -2,7 +2,9 @@
 
 Defaults (each overridable in the recipe's `preprocess` section):
 - trees: numeric values as they are (median-imputed unless the model handles NaN), ordinal category codes;
-- linear models, kNN and MLP: median imputation + standard scaling, one-hot categories (rare ones grouped, unknown ignored).
+- linear models, kNN and MLP: median imputation + standard scaling, one-hot categories (rare ones grouped, unknown ignored);
+- catboost: ordinal codes as for trees, and the code columns are passed to the model as its categorical features
+  (`cat_features`), so CatBoost treats them as categories (native handling) rather than as numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class PreprocessChoice:
     categorical: str  # onehot | ordinal
     max_categories: int
     min_frequency: int
+    native: str | None = None  # the model parameter that receives the ordinal code columns as categories
 
     def describe(self) -> str:
         num = []
@@ -32,6 +35,8 @@ class PreprocessChoice:
         cat = (f"one-hot (unknown ignored, rare grouped: <{self.min_frequency} rows or beyond {self.max_categories} categories)"
                 if self.categorical == "onehot"
                else "ordinal codes (unknown -> -1)")
+        if self.native and self.categorical == "ordinal":
+            cat += f", passed to the model as {self.native} (native categorical handling)"
         return f"numeric: {' + '.join(num) or 'as is'}; categorical: {cat}"
 
 
@@ -43,7 +48,8 @@ def resolve_preprocess(section: Any, model_name: str) -> PreprocessChoice:
         impute = "none" if spec.native_missing else "median"
     scale = section.scale if section.scale != "auto" else ("standard" if linear else "none")
     cat = section.categorical if section.categorical != "auto" else ("onehot" if linear else "ordinal")
-    return PreprocessChoice(impute, scale, cat, section.max_categories, section.min_frequency)
+    native = spec.native_categorical if cat == "ordinal" else None
+    return PreprocessChoice(impute, scale, cat, section.max_categories, section.min_frequency, native)
 
 
 def build_preprocessor(choice: PreprocessChoice, numeric: list[str], categorical: list[str]) -> Any:

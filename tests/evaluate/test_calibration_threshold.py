@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import types
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ import pytest
 
 import mlengine
 from mlengine.evaluate.threshold import tune_threshold
+from mlengine.sections.threshold import F1, Cost, ValueMatrix
 
 from tests.conftest import DATA
 from tests.modelling import MAMMO, TAXI, TITANIC_M, error_of, run_json
@@ -100,8 +100,7 @@ def test_tune_threshold_picks_the_best_on_out_of_fold_scores():
     d = pd.read_csv(DATA / "mammography.csv").iloc[:3000]
     y = d["malignant"].to_numpy()
     score = 1 / (1 + np.exp(-d["f5"].to_numpy()))
-    section = types.SimpleNamespace(objective="f1", beta=None, min_recall=None, min_precision=None, cost=None)
-    t, detail = tune_threshold(y, score, section, None)
+    t, detail = tune_threshold(y, score, F1(objective="f1"), None)
 
     def f1(th):
         p = score >= th
@@ -110,8 +109,7 @@ def test_tune_threshold_picks_the_best_on_out_of_fold_scores():
 
     best = max(f1(u) for u in np.unique(score))
     assert abs(f1(t) - best) < 1e-12 and abs(detail["objective_value"] - best) < 1e-12
-    section.objective, section.cost = "cost", types.SimpleNamespace(true_positive=0, false_positive=1,
-                                                                    false_negative=50, true_negative=0)
+    section = Cost(objective="cost", cost=ValueMatrix(false_positive=1, false_negative=50))
     t_cost, detail = tune_threshold(y, score, section, None)
 
     def cost(th):

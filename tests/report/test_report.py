@@ -54,8 +54,8 @@ def test_report_of_a_real_binary_run(titanic_run):
     assert _sections(html) == ["overview", "recipe", "data", "plan", "metrics", "confusion", "curves", "calibration",
                                "importance", *DIAGNOSTICS, "export", "replay"]
     assert m["report"]["sections"] == _sections(html) and m["report"]["section_errors"] == {}
-    assert len(_images(html)) == 8 + 3  # metrics, confusion, ROC, PR, reliability, permutation, |SHAP|, SHAP summary
-    # + gains/lift, score distribution, partial dependence
+    assert len(_images(html)) == 8 + 3 + 1  # metrics, confusion, ROC, PR, reliability, permutation, |SHAP|, SHAP
+    # summary + gains/lift, score distribution, partial dependence + ONNX vs joblib single-row latency (export)
     _check_self_contained(html)
     assert f"{m['holdout']['roc_auc']:.4f}" in html and "beats the no-skill baseline" in html
     assert f"mlengine replay {titanic_run}" in html and ".incomplete" not in html  # the record exists

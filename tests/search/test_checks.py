@@ -36,6 +36,12 @@ def test_unknown_parameter_names_the_model(cli, titanic):
     assert "not a parameter of model 'lightgbm'" in err and "Did you mean 'num_leaves'?" in err
 
 
+def test_catboost_alias_in_the_space_names_the_parameter_to_use(cli, titanic):
+    err = _fails(cli, titanic, "search.trials=3", "search.estimators=[catboost]",
+                 "++search.space.catboost.n_estimators={low: 4, high: 50}")
+    assert "search.space.catboost.n_estimators" in err and "set 'iterations' instead" in err
+
+
 def test_parameter_of_another_model_says_whose_it_is(cli, titanic):
     err = _fails(cli, titanic, "search.trials=3", "search.estimators=[lightgbm,random_forest]",
                  "search.space.random_forest.num_leaves.high=64")
@@ -89,6 +95,19 @@ def test_pipeline_step_that_is_not_in_the_recipe(cli, titanic):
     err = _fails(cli, titanic, "search.trials=3", "search.pipeline.resample.k_neighbors.domain=randint",
                  "search.pipeline.resample.k_neighbors.low=3", "search.pipeline.resample.k_neighbors.high=9")
     assert "search.pipeline.resample" in err and "not in the pipeline" in err and "resample.method" in err
+
+
+def test_searched_values_of_a_recipe_key_are_validated_like_the_recipe(cli, titanic):
+    err = _fails(cli, titanic, "search.trials=3", "select.method=kbest", "select.k=4",
+                 "search.pipeline.select.k.domain=randint", "search.pipeline.select.k.low=0",
+                 "search.pipeline.select.k.high=6", "reduce.method=truncated_svd", "reduce.n_components=3",
+                 "search.pipeline.reduce.n_components.value=0.5")
+    assert "search.pipeline.select.k: select.k, low 0: must be greater than or equal to 1." in err
+    assert "search.pipeline.reduce.n_components: reduce.n_components, pinned value 0.5: truncated_svd needs a " \
+           "whole count" in err
+    code, _, err = cli("validate", titanic, "--no-data", "search.trials=3", "select.method=kbest", "select.k=4",
+                       "search.pipeline.select.k.domain=choice", "search.pipeline.select.k.values=[2,6]")
+    assert code == 0, err
 
 
 def test_model_parameters_do_not_belong_in_search_pipeline(cli, titanic):
