@@ -48,6 +48,8 @@ class Plan:
     search_space: dict[str, dict[str, str]] = field(default_factory=dict)  # model or "pipeline" -> param -> domain
     notes: list[str] = field(default_factory=list)
     classes: list[Any] = field(default_factory=list)  # the target's classes, once data is read
+    # model.early_stopping as it applies: {"models": [early-stopped models], "validation_fraction", "patience"}
+    early_stopping: dict[str, Any] | None = None
     # the modelling steps' typed specs (the recipe's validated sections; one option class per resample.method):
     # the pipeline builder, the checks and the records read these, never a dict copy
     target: Any = None
@@ -65,8 +67,12 @@ class Plan:
         return needs_fold_models(self)
 
     # ------------------------------------------------------------------------------------------- building ---
-    def build_pipeline(self, candidate: Candidate, columns: Any, task: str, n_jobs: int | None = None) -> Any:
-        """The unfitted pipeline for `candidate` over the given column roles (n_jobs: threads, default the plan's)."""
+    def build_pipeline(self, candidate: Candidate, columns: Any, task: str, n_jobs: int | None = None,
+                       early_stopping: bool = True) -> Any:
+        """The unfitted pipeline for `candidate` over the given column roles (n_jobs: threads, default the plan's).
+
+        A booster the plan early-stops gets `EarlyStoppingPipeline`'s fit (mlengine.steps.early_stopping) unless
+        `early_stopping` is False (a refit, or an ensemble member refit with its chosen tree count)."""
         from sklearn.pipeline import Pipeline
 
         from mlengine.steps.adapter import FrameAdapter
@@ -89,6 +95,12 @@ class Plan:
         rest = {k: v for k, v in candidate.pipeline_params.items() if not self.in_spec(k)}
         if rest:  # parameters without a recipe key (e.g. preprocess.cat__min_frequency) are set on the step
             pipe.set_params(**{k.replace(".", "__", 1): v for k, v in rest.items()})
+        es = self.early_stopping
+        if early_stopping and es and candidate.model in es["models"]:
+            from mlengine.steps.early_stopping import early_stopped
+
+            pipe = early_stopped(pipe, validation_fraction=es["validation_fraction"], patience=es["patience"],
+                                 seed=self.seed, task=task, ordered=self.cv.uses_time)
         return pipe
 
     def spec(self, step: str, candidate: Candidate | None = None) -> Any:
@@ -137,6 +149,12 @@ class Plan:
             lines.append(f"      preprocess {c.preprocess.describe()}")
             if c.pipeline_params:
                 lines.append(f"      pipeline params {c.pipeline_params}")
+        if self.early_stopping:
+            es = self.early_stopping
+            lines.append(f"  early stopping  {', '.join(es['models'])}: {es['validation_fraction']:g} of each CV "
+                         f"training fold held out (after the steps before the model are fitted on the rest), "
+                         f"patience {es['patience']} rounds; n_estimators is the cap, and the refit on the "
+                         "whole training split uses the fold-mean best iteration as n_estimators")
         if self.search_space:
             lines.append("  search space (bounds inclusive; 'rows' = training rows)")
             for owner, params in self.search_space.items():
@@ -208,6 +226,10 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
     steps = modelling_steps(r, task, steps, PlanStep)
     if search:
         steps = [search.restep(s) for s in steps]
+    searched = [c.model for c in candidates]
+    es_models = [m for m in dict.fromkeys(searched) if r.model.early_stopping.active_for(m, r.search.active)]
+    early_stopping = ({"models": es_models, "validation_fraction": r.model.early_stopping.validation_fraction,
+                       "patience": r.model.early_stopping.patience} if es_models and cv_kind != "none" else None)
     metrics = list(r.evaluate.metrics) or (DEFAULT_METRICS[task] if task != "auto" else [])
     primary = r.evaluate.metric or (DEFAULT_PRIMARY[task] if task != "auto" else None)
     if primary and metrics and primary not in metrics:
@@ -225,6 +247,6 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
         holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
         primary_metric=primary, baselines=baselines, export=export,
         datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes],
-        classes=list(classes or []), **{s: getattr(r, s) for s in MODELLING_SECTIONS},
+        classes=list(classes or []), early_stopping=early_stopping, **{s: getattr(r, s) for s in MODELLING_SECTIONS},
         **({"search": search.text, "search_space": search.space_text} if search else {}),
     )

@@ -254,8 +254,32 @@ def stage_fit(ctx: RunContext) -> None:
             ctx.pipeline, ctx.X_tr, ctx.y_tr, plan.cv, task=data.task, metrics=plan.metrics,
             primary=plan.primary_metric, classes=data.classes, pos_label=data.pos_label, groups=ctx.groups_tr,
             times=ctx.times_tr, label="  ", keep_models=plan.keeps_fold_models)
+    _early_stopping_refit(ctx)
     log.info("fitting %s on the whole training split", ctx.model_name or ctx.candidate.model)
     ctx.model = clone(ctx.pipeline).fit(ctx.X_tr, ctx.y_tr)
+
+
+def _early_stopping_refit(ctx: RunContext) -> None:
+    """An early-stopped booster is refit without a validation carve-out: the recipe's own pipeline with the
+    fold-mean best iteration as n_estimators (mlengine.steps.early_stopping), which the candidate (manifest
+    `model.params`) and metrics.json `early_stopping` then state."""
+    import sys
+    from dataclasses import replace
+
+    es = sys.modules.get("mlengine.steps.early_stopping")  # loaded whenever an early-stopped pipeline exists
+    if es is None or not es.is_early_stopped(ctx.pipeline):
+        return
+    iterations = list(ctx.cv_result.best_iterations) if ctx.cv_result is not None else []
+    if iterations:
+        n = es.chosen_n_estimators(iterations)
+        ctx.report["early_stopping"] = es.record(ctx.pipeline, iterations, n)
+        log.info("early stopping: best iteration per fold %s; refit with n_estimators=%d (their mean)",
+                 iterations, n)
+    else:  # no fold ran (a budgeted search's recipe-model fallback): the cap, as the recipe states it
+        n = int(ctx.pipeline.get_params()[es.n_estimators_key(ctx.pipeline)])
+        ctx.report["early_stopping"] = {**es.record(ctx.pipeline, [], n), "chosen_by": "cap (no CV fold ran)"}
+    ctx.pipeline = es.plain_refit(ctx.pipeline, n)
+    ctx.candidate = replace(ctx.candidate, params={**ctx.candidate.params, "n_estimators": n})
 
 
 def _fallback_skips_cv(ctx: RunContext) -> bool:

@@ -31,6 +31,7 @@ class CVResult:
     validated: np.ndarray | None = None  # bool mask of rows that got an out-of-fold prediction
     models: list[Any] = field(default_factory=list)  # fitted fold pipelines (first repeat), when kept
     folds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # their (train, validation) rows
+    best_iterations: list[int] = field(default_factory=list)  # per fold, of an early-stopped booster
 
     def summary(self) -> dict[str, dict[str, Any]]:
         return {m: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": [float(x) for x in v]}
@@ -138,6 +139,7 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
     seconds: list[float] = []
     models: list[Any] = []
     kept: list[tuple[np.ndarray, np.ndarray]] = []
+    iterations: list[int] = []
     folds = list(splitter.split(X, y, split_arg(cv, groups, times)))
     try:
         for i, (tr, va) in enumerate(folds, 1):
@@ -147,6 +149,8 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
                 before_fold(i, len(folds), seconds)
             t = time.perf_counter()
             est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr], **(fit_params or {}))
+            if getattr(est, "best_iteration_", None) is not None:  # model.early_stopping
+                iterations.append(int(est.best_iteration_))
             pred, proba = predict_all(est, X.iloc[va], task)
             if proba is not None:
                 proba = _align(proba, list(est.classes_), classes)
@@ -170,9 +174,9 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
     except FoldDeadline as exc:
         if seconds:
             exc.partial = CVResult({m: list(v) for m, v in scores.items()}, oof_pred, oof_proba, seconds, validated,
-                                   models, kept)
+                                   models, kept, iterations[:len(seconds)])
         raise
-    return CVResult(scores, oof_pred, oof_proba, seconds, validated, models, kept)
+    return CVResult(scores, oof_pred, oof_proba, seconds, validated, models, kept, iterations)
 
 
 def _align(proba: np.ndarray, have: list[Any], want: list[Any]) -> np.ndarray:

@@ -212,11 +212,36 @@ class PreprocessSection(Section):
         description="calendar features derived from each datetime column")
 
 
+class EarlyStoppingSection(Section):
+    """Early stopping of boosting models (lightgbm, xgboost) inside each CV training fold (mlengine.steps.early_stopping)."""
+
+    enabled: bool | None = Field(None, description="stop adding trees when a validation split carved from each "
+                                                   "training fold stops improving; the refit uses the fold-mean "
+                                                   "best iteration as n_estimators. null = on for boosting models "
+                                                   "during a search, off for a fixed model")
+    validation_fraction: float = Field(0.1, gt=0, le=0.5, description="share of each training fold held out for "
+                                                                      "early stopping (stratified for "
+                                                                      "classification, seeded); the rest fits "
+                                                                      "the whole pipeline")
+    patience: int = Field(50, ge=1, description="boosting rounds without improvement on the validation split "
+                                                "before a fold stops")
+
+    def active_for(self, model: str, searching: bool) -> bool:
+        """Whether `model` is early-stopped: only boosting models, and by default only in a search."""
+        from mlengine.steps.models import MODELS
+
+        if model not in MODELS or not MODELS[model].early_stopping:
+            return False
+        return searching if self.enabled is None else self.enabled
+
+
 class ModelSection(Section):
     name: str = Field("lightgbm", description="registered model name (see `mlengine models`)")
     params: dict[str, Any] = Field(default_factory=dict, description="fixed hyperparameters, checked against "
                                                                      "the model")
     n_jobs: int = Field(0, ge=0, description="threads per estimator; 0 = all cores")
+    early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection,
+                                                 description="early stopping of boosting models inside CV folds")
 
     @field_validator("name")
     @classmethod

@@ -264,6 +264,33 @@ def cross_checks(recipe: Any) -> list[Problem]:
 
     problems += modelling_problems(r, task)
     problems += _export_checks(r, task)
+    problems += _early_stopping_checks(r, task)
+    return problems
+
+
+def _early_stopping_checks(r: Any, task: str) -> list[Problem]:
+    """model.early_stopping.enabled: true needs a boosting model among the fitted ones and CV folds to stop in."""
+    from mlengine.search.checks import searched_estimators
+    from mlengine.steps.models import MODELS
+
+    es = r.model.early_stopping
+    models = searched_estimators(r, task) if r.search.active else [r.model.name]
+    boosters = [m for m in models if m in MODELS and MODELS[m].early_stopping]
+    problems = []
+    if es.enabled:
+        where = f"search.estimators are {', '.join(models)}" if r.search.active else f"model.name is {r.model.name!r}"
+        if not boosters:
+            allowed = ", ".join(n for n, spec in MODELS.items() if spec.early_stopping)
+            problems.append(Problem("model.early_stopping.enabled", f"true applies to boosting models ({allowed}); "
+                                    f"{where}. Remove it or use a boosting model."))
+        if r.cv.kind == "none":
+            problems.append(Problem("model.early_stopping.enabled", "true needs cross-validation folds (the "
+                                    "refit takes the fold-mean best iteration); cv.kind is 'none'. Set cv.kind or "
+                                    "remove model.early_stopping.enabled."))
+    active = [m for m in boosters if es.active_for(m, r.search.active)] if r.cv.kind != "none" else []
+    if "xgboost" in active and "early_stopping_rounds" in r.model.params and r.model.name == "xgboost":
+        problems.append(Problem("model.params.early_stopping_rounds", "is set by mlengine when "
+                                "model.early_stopping is on; set model.early_stopping.patience instead."))
     return problems
 
 

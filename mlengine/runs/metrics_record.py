@@ -233,6 +233,9 @@ class RunMetrics(BaseModel):
                                                               "calibration by class, partial dependence")
     export: Export | None = Field(None, description="export records: ONNX parity and latency")
     search: Record | None = Field(None, description="the search: trials, best, leaderboard summary")
+    early_stopping: Record | None = Field(None, description="model.early_stopping: the refit's n_estimators "
+                                                            "(chosen_by early_stopping: the fold-mean best "
+                                                            "iteration), the best iteration per fold, the cap")
     report: Record | None = Field(None, description="report.html: file, sections, time (or its error)")
     artifacts: Record = Field(default_factory=dict, description="files written, with sha256 and size")
     notes: list[str] = Field(default_factory=list)

@@ -90,8 +90,7 @@ def try_ensemble(setup: Any, method: str, top: list[Any], best: Any, greater_is_
         return EnsembleOutcome(method, numbers, False, reason=reason)
     members = []
     for i, r in enumerate(top):  # names as a pinned ensemble names them, so a replay pickles the same bytes
-        cand = setup.candidate(r.model, r.params, r.pipeline_params)
-        members.append((f"member{i}_{r.model}", setup.pipeline(cand, n_jobs=n_jobs)))
+        members.append((f"member{i}_{r.model}", setup.member_pipeline(r, n_jobs=n_jobs)))
     pipe = build_ensemble(method, members, setup.task, setup.plan.cv)
     log.info("ensemble: %s of trials %s, cross-validated on the same folds", method, numbers)
     try:
@@ -189,12 +188,25 @@ def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], grea
     pred[:] = None if classify else np.nan
     pred[validated] = classes[np.argmax(blended[validated], axis=1)] if classify else blended[validated]
     result = CVResult(scores, pred, blended if classify else None, [], validated)
-    pipes = []
-    for i, r in enumerate(chosen):
-        cand = setup.candidate(r.model, r.params, r.pipeline_params)
-        pipes.append((f"member{i}_{r.model}", setup.pipeline(cand, n_jobs=n_jobs)))
+    pipes = [(f"member{i}_{r.model}", setup.member_pipeline(r, n_jobs=n_jobs)) for i, r in enumerate(chosen)]
     pipe = build_ensemble("greedy", pipes, setup.task, cv, weights=w)
+    if any(r.best_iterations for r in chosen):
+        # an early-stopped member is fitted with its chosen tree count, not as its trial was: the blend of the
+        # trials' predictions is not this ensemble's, so it is cross-validated itself (as a replay would)
+        from mlengine.evaluate.crossval import cross_validate
+
+        log.info("ensemble (greedy): cross-validating the chosen members with their early-stopped tree counts")
+        result = cross_validate(pipe, setup.X, setup.y, cv, task=setup.task, metrics=setup.plan.metrics,
+                                primary=setup.metric, classes=setup.classes, pos_label=setup.pos_label,
+                                groups=setup.groups, times=setup.times, label="  ensemble ",
+                                fold_log_level=logging.DEBUG)
+        scores = result.scores
     folds = scores[setup.metric]
     mean = sum(folds) / len(folds)
     std = (sum((v - mean) ** 2 for v in folds) / len(folds)) ** 0.5
+    if any(r.best_iterations for r in chosen) and not better(mean, single):
+        reason = (f"cv {setup.metric} {mean:.4f} with the members' early-stopped tree counts vs single best "
+                  f"{single:.4f}: not better")
+        log.info("ensemble (greedy): %s; not kept", reason)
+        return EnsembleOutcome("greedy", numbers, False, reason=reason, mean=mean)
     return EnsembleOutcome("greedy", [r.number for r in chosen], True, pipe, result, mean, std, reason, w)

@@ -63,7 +63,9 @@ def replay_outcomes(run_dir: Path, metric: str) -> list[Any]:
             scores.update({m: [float(row[f"{m}_mean"])] for m in others if _present(row.get(f"{m}_mean"))})
         out.append(TrialOutcome(str(row["status"]), config["model"], config["params"], config["pipeline_params"],
                                 float(row["seconds"]), scores=scores,
-                                error=row["error"] if _present(row.get("error")) else None))
+                                error=row["error"] if _present(row.get("error")) else None,
+                                best_iterations=json.loads(row["best_iterations"])
+                                if isinstance(row.get("best_iterations"), str) else []))
     return out
 
 

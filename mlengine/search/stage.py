@@ -161,7 +161,8 @@ def _pinned_ensemble(ctx: Any) -> None:
                                                                                    **m.pipeline_params},
                        preprocess=adjust_preprocess(ctx.recipe, resolve_preprocess(ctx.recipe.preprocess,
                                                                                   m.model))[0])
-        pipes.append((f"member{i}_{m.model}", plan.build_pipeline(cand, data.columns, data.task)))
+        pipes.append((f"member{i}_{m.model}", plan.build_pipeline(cand, data.columns, data.task,
+                                                                  early_stopping=False)))
     ctx.pipeline = build_ensemble(e.method, pipes, data.task, plan.cv, weights=[m.weight for m in e.members])
     ctx.candidate = replace(base, model=e.members[0].model, params=dict(e.members[0].params))
     ctx.model_name = f"{e.method}({', '.join(m.model for m in e.members)})"
@@ -204,7 +205,7 @@ def _ensemble_pins(result: Any, ensemble: Any) -> dict[str, Any]:
         return {}
     by_number = {r.number: r for r in result.records}
     weights = ensemble.weights or [1.0] * len(ensemble.members)
-    members = [{"model": by_number[n].model, "params": by_number[n].params,
+    members = [{"model": by_number[n].model, "params": by_number[n].refit_params,
                 "pipeline_params": by_number[n].pipeline_params}
                | ({"weight": w} if ensemble.weights else {}) for n, w in
                zip(ensemble.members, weights, strict=True)]

@@ -43,8 +43,14 @@ class TrialSetup:
         base = next(c for c in self.plan.candidates if c.model == model)
         return replace(base, params=dict(params), pipeline_params={**base.pipeline_params, **pipeline_params})
 
-    def pipeline(self, candidate: Any, n_jobs: int | None = None) -> Any:
-        return self.plan.build_pipeline(candidate, self.columns, self.task, n_jobs=n_jobs or self.n_jobs)
+    def pipeline(self, candidate: Any, n_jobs: int | None = None, early_stopping: bool = True) -> Any:
+        return self.plan.build_pipeline(candidate, self.columns, self.task, n_jobs=n_jobs or self.n_jobs,
+                                        early_stopping=early_stopping)
+
+    def member_pipeline(self, record: Any, n_jobs: int | None = None) -> Any:
+        """A trial's pipeline as an ensemble member: refit with its chosen tree count, no early stopping."""
+        cand = self.candidate(record.model, record.refit_params, record.pipeline_params)
+        return self.pipeline(cand, n_jobs=n_jobs, early_stopping=False)
 
 
 class FoldPruned(Exception):
@@ -80,6 +86,7 @@ class TrialOutcome:
     scores: dict[str, list[float]] = field(default_factory=dict)  # metric -> per-fold scores
     error: str | None = None
     cv: Any = None  # CVResult (out-of-fold predictions included)
+    best_iterations: list[int] = field(default_factory=list)  # per finished fold, of an early-stopped booster
 
 
 def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
@@ -117,7 +124,7 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
                                 fold_log_level=logging.DEBUG, after_fold=race,
                                 before_fold=guard.before_fold if guard else None,
                                 fit_params=guard.fit_params(pipe) if guard else None)
-        out.scores, out.cv = cv.scores, cv
+        out.scores, out.cv, out.best_iterations = cv.scores, cv, list(cv.best_iterations)
         if guard:
             guard.learn(cv.fold_seconds)
         mean = sum(cv.scores[setup.metric]) / len(cv.scores[setup.metric])
@@ -129,6 +136,7 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
     except FoldDeadline as exc:
         out.status, out.error = "timeout", f"stopped at the time budget ({exc})"
         out.scores, out.cv = partial, exc.partial  # the folds it finished (none: both empty)
+        out.best_iterations = list(exc.partial.best_iterations) if exc.partial is not None else []
         if guard and exc.partial is not None:
             guard.learn(exc.partial.fold_seconds)
     except Exception as exc:  # any estimator error: record it, the search goes on

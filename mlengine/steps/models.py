@@ -49,6 +49,7 @@ class ModelSpec:
     threaded: bool = False
     class_weight: bool = False
     native_missing: bool = False  # handles NaN itself (numeric imputation optional)
+    early_stopping: bool = False  # a booster that can stop on a validation set (model.early_stopping)
     native_categorical: str | None = None  # the parameter that names categorical input columns (CatBoost's)
     seed_param: str = "random_state"
     threads_param: str = "n_jobs"
@@ -168,14 +169,14 @@ MODELS: dict[str, ModelSpec] = {
             ALL_TASKS, "lightgbm:LGBMClassifier", "lightgbm:LGBMRegressor",
             defaults={"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1,
                       "deterministic": True, "force_col_wise": True},
-            threaded=True, class_weight=True, native_missing=True,
+            threaded=True, class_weight=True, native_missing=True, early_stopping=True,
         ),
         ModelSpec(
             "xgboost", "XGBoost gradient-boosted trees (histogram method, CPU)", "tree", ALL_TASKS,
             "mlengine.steps.xgb:XGBLabelClassifier", "xgboost:XGBRegressor",
             defaults={"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist",
                       "verbosity": 0},
-            threaded=True, native_missing=True,
+            threaded=True, native_missing=True, early_stopping=True,
         ),
         ModelSpec(
             "catboost", "CatBoost gradient-boosted oblivious trees (categorical columns handled natively, no one-hot)",

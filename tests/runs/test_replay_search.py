@@ -29,8 +29,10 @@ def test_search_record_and_both_replay_levels(cli, write_recipe, tmp_path):
     refit_manifest = json.loads((Path(report["replay_dir"]) / "manifest.json").read_text())
     assert refit_manifest["search"] is None  # the search did not run again
     assert refit_manifest["model"]["name"] == best["model.name"]
-    assert {f"model.params.{k}": v for k, v in refit_manifest["model"]["params"].items()} == {
-        k: v for k, v in best.items() if k.startswith("model.params.")}
+    expected = {k: v for k, v in best.items() if k.startswith("model.params.")}
+    if "early_stopping" in refit_manifest["model"]:  # the searched cap is replaced by early stopping's choice
+        expected["model.params.n_estimators"] = refit_manifest["model"]["early_stopping"]["n_estimators"]
+    assert {f"model.params.{k}": v for k, v in refit_manifest["model"]["params"].items()} == expected
 
     code, out, err = cli("replay", run, "--level", "search", "--runs-dir", tmp_path / "search")
     assert code == 0, out

@@ -41,3 +41,15 @@ def test_leaderboard_rows_become_outcomes_up_to_the_first_gap(tmp_path):
     assert out[1].scores["roc_auc"] == [0.7, 0.8] and out[1].model == "lightgbm" and out[1].error is None
     with pytest.raises(UserError, match="optimised roc_auc, this recipe's search optimises 'f1'"):
         replay_outcomes(tmp_path, "f1")
+
+
+def test_an_early_stopped_trial_keeps_its_best_iterations_through_the_leaderboard(tmp_path):
+    from mlengine.search.trial import TrialOutcome
+    from mlengine.search.trials import leaderboard, record_of
+
+    done = TrialOutcome("ok", "lightgbm", {"n_estimators": 400}, {}, 1.0, scores={"roc_auc": [0.8, 0.9]},
+                        best_iterations=[31, 40])
+    leaderboard([record_of(1, done, "roc_auc")], "roc_auc", True).to_csv(tmp_path / "leaderboard.csv", index=False)
+    again = record_of(1, replay_outcomes(tmp_path, "roc_auc")[0], "roc_auc")
+    assert again.best_iterations == [31, 40] and again.best_iteration == 36
+    assert again.refit_params == {"n_estimators": 36}

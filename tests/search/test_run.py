@@ -215,7 +215,10 @@ def test_greedy_ensemble_selects_on_out_of_fold_predictions_and_replays_identica
                                                                                      tmp_path):
     path = write_recipe(SEARCH)
     run_dir, m = _run(cli, path, runs_dir, "search.trials=20", "cv.folds=5", "search.ensemble.method=greedy",
-                      "search.ensemble.top_k=8", "search.estimators=[lightgbm,random_forest,logistic_regression]")
+                      "search.ensemble.top_k=8", "search.estimators=[lightgbm,random_forest,logistic_regression]",
+                      # early stopping off: members are then fitted as their trials were (with it on, an ensemble
+                      # of early-stopped members is cross-validated itself: mlengine/search/ensemble.py)
+                      "model.early_stopping.enabled=false")
     e, best = m["search"]["ensemble"], m["search"]["best"]
     assert e["method"] == "greedy" and e["kept"] and len(e["members"]) >= 2  # this seed's search gains from it
     assert e["cv_mean"] > best["mean"] and m["cv"]["roc_auc"]["mean"] == e["cv_mean"]
