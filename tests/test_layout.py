@@ -38,7 +38,6 @@ PENDING = {
     "mlengine/data/sources.py",
     "mlengine/data/table.py",
     "mlengine/evaluate/adversarial.py",
-    "mlengine/evaluate/calibration.py",
     "mlengine/evaluate/crossval.py",
     "mlengine/evaluate/finish.py",
     "mlengine/evaluate/metrics.py",

@@ -37,9 +37,15 @@ def _replay(classes: np.ndarray, response: str) -> Any:
     class Replay(ClassifierMixin, BaseEstimator):
         pass
 
+    def scores(X: Any) -> Any:
+        return X
+
+    # scikit-learn picks the positive-class column of predict_proba by the method's __name__: a bare lambda
+    # ("<lambda>") would hand the calibrator both columns and it would calibrate P(classes_[0]) instead
+    scores.__name__ = scores.__qualname__ = response
     replay = Replay()
     replay.classes_ = classes
-    setattr(replay, response, lambda X: X)
+    setattr(replay, response, scores)
     return replay
 
 
