@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
 
 from mlengine.compat import calibrated_classifier, fit_calibrator, get_response_values
 from mlengine.evaluate.calibration import RESPONSE_METHODS, _probabilities
+
 from tests.conftest import DATA
 
 
@@ -43,8 +45,6 @@ def test_replayed_scores_map_like_the_saved_calibrated_model(make, method):
     saved = calibrated_classifier(model, fitted.calibrators, model.classes_, method).predict_proba(X)
     replayed = _probabilities(fitted, scores, model.classes_, used, 2)
     np.testing.assert_allclose(replayed, saved, rtol=0, atol=1e-12)
-    from sklearn.metrics import average_precision_score
-
     assert average_precision_score(y, replayed[:, 1]) > 0.5  # the positive class, not its complement
 
 

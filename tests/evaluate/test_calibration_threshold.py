@@ -59,6 +59,24 @@ def test_calibration_and_tuned_threshold_end_to_end(cli, write_recipe, runs_dir)
     assert (model.predict(rows) == (p >= th["threshold"]).astype(int)).all()
 
 
+def test_a_model_without_decision_function_keeps_its_ranking_after_calibration(cli, write_recipe, runs_dir):
+    """XGBoost is calibrated on predict_proba: the out-of-fold calibrated probabilities (which choose the threshold
+    and give the saved model's CV) once calibrated P(benign), so CV average precision fell below no-skill (0.012),
+    the cost threshold landed at 0.82 and holdout recall was 0 (mammography.yaml with model=xgboost)."""
+    text = MAMMO.replace("name: lightgbm\n  params: {n_estimators: 25, num_leaves: 7}",
+                         "name: xgboost\n  params: {n_estimators: 25, max_depth: 3}\n  early_stopping: {enabled: false}")
+    text += ("resample: {method: smote, sampling_strategy: 0.25}\ncalibration: {method: sigmoid}\n"
+             "threshold: {objective: cost}\nevaluate:\n  metrics: [average_precision, recall]\n"
+             "  value: {true_positive: 0, false_positive: -100, false_negative: -2000, true_negative: 0}\n")
+    metrics, _ = run_json(cli, write_recipe(text, files=("mammography.csv",)), runs_dir)
+    assert metrics["calibration"]["response"] == "predict_proba"
+    assert metrics["calibration"]["oof"]["after"]["brier"] < metrics["calibration"]["oof"]["before"]["brier"]
+    before, after = metrics["cv_uncalibrated"]["average_precision"]["mean"], metrics["cv"]["average_precision"]["mean"]
+    assert before > 0.5 and after > before - 0.05  # calibration is monotone: the ranking stays
+    assert metrics["threshold"]["threshold"] < 0.5  # a missed cancer costs 20 biopsies
+    assert metrics["holdout"]["recall"] > 0.5 and metrics["cv"]["recall"]["mean"] > 0.5
+
+
 @pytest.mark.parametrize("method", ["isotonic", "temperature"])
 def test_calibration_methods_multiclass(cli, write_recipe, runs_dir, method):
     text = TITANIC_M.replace("data/titanic.csv", "data/penguins.csv").replace("target: survived", "target: species")
