@@ -35,7 +35,6 @@ CROSS_CUTTING = {
 PENDING = {
     "mlengine/report/diagnostics.py",  # rendered and checked by tests/evaluate/test_diagnostics.py end to end
     "mlengine/sections/registry.py",  # exercised through every option of tests/sections/test_resample.py
-    "mlengine/data/sources.py",
     "mlengine/data/table.py",
     "mlengine/evaluate/adversarial.py",
     "mlengine/evaluate/calibration.py",
