@@ -76,7 +76,6 @@ PENDING = {
     "mlengine/search/flaml_space.py",
     "mlengine/search/stage.py",
     "mlengine/search/trial.py",
-    "mlengine/search/trials.py",
     "mlengine/serving/checks.py",
     "mlengine/serving/commands.py",
     "mlengine/serving/docker_commands.py",
