@@ -69,7 +69,6 @@ PENDING = {
     "mlengine/report/stage.py",
     "mlengine/runner.py",
     "mlengine/scaffold/requirement.py",
-    "mlengine/search/config.py",
     "mlengine/search/driver.py",
     "mlengine/search/ensemble.py",
     "mlengine/search/executors.py",
