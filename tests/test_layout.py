@@ -87,7 +87,6 @@ PENDING = {
     "mlengine/steps/reduce.py",
     "mlengine/steps/select.py",
     "mlengine/steps/xgb.py",
-    "mlengine/sweeps/summary.py",
     "mlengine/tracking/commands.py",
     "mlengine/tracking/mlflow_log.py",
     "mlengine/tracking/models.py",
