@@ -82,7 +82,6 @@ PENDING = {
     "mlengine/steps/adapter.py",
     "mlengine/steps/assemble.py",
     "mlengine/steps/checks.py",
-    "mlengine/steps/correlation.py",
     "mlengine/steps/preprocess.py",
     "mlengine/steps/reduce.py",
     "mlengine/steps/select.py",
