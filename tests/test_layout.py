@@ -85,7 +85,6 @@ PENDING = {
     "mlengine/steps/preprocess.py",
     "mlengine/steps/reduce.py",
     "mlengine/steps/select.py",
-    "mlengine/steps/xgb.py",
     "mlengine/tracking/commands.py",
     "mlengine/tracking/mlflow_log.py",
     "mlengine/tracking/models.py",
