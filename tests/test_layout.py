@@ -68,7 +68,6 @@ PENDING = {
     "mlengine/report/rundata.py",
     "mlengine/report/stage.py",
     "mlengine/runner.py",
-    "mlengine/scaffold/requirement.py",
     "mlengine/search/driver.py",
     "mlengine/search/ensemble.py",
     "mlengine/search/executors.py",
