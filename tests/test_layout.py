@@ -57,7 +57,6 @@ PENDING = {
     "mlengine/export/predict.py",
     "mlengine/export/stage.py",
     "mlengine/export/support.py",
-    "mlengine/plan_types.py",
     "mlengine/recipe/schema.py",
     "mlengine/report/build.py",
     "mlengine/report/evaluation.py",
