@@ -41,7 +41,6 @@ PENDING = {
     "mlengine/evaluate/crossval.py",
     "mlengine/evaluate/explain.py",
     "mlengine/evaluate/finish.py",
-    "mlengine/evaluate/metrics.py",
     "mlengine/evaluate/stability.py",
     "mlengine/evaluate/threshold.py",
     "mlengine/export/joblib_bundle.py",
