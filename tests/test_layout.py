@@ -70,7 +70,6 @@ PENDING = {
     "mlengine/search/ensemble.py",
     "mlengine/search/executors.py",
     "mlengine/search/stage.py",
-    "mlengine/serving/checks.py",
     "mlengine/serving/commands.py",
     "mlengine/serving/docker_commands.py",
     "mlengine/serving/drift.py",
