@@ -55,7 +55,6 @@ PENDING = {
     "mlengine/export/parity.py",
     "mlengine/export/predict.py",
     "mlengine/export/stage.py",
-    "mlengine/export/support.py",
     "mlengine/recipe/schema.py",
     "mlengine/report/build.py",
     "mlengine/report/evaluation.py",
