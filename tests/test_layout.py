@@ -72,7 +72,6 @@ PENDING = {
     "mlengine/serving/commands.py",
     "mlengine/serving/docker_commands.py",
     "mlengine/serving/drift.py",
-    "mlengine/serving/openapi.py",
     "mlengine/serving/server.py",
     "mlengine/steps/assemble.py",
     "mlengine/steps/checks.py",
