@@ -11,9 +11,11 @@ import pytest
 
 from tests.conftest import TITANIC
 
-# no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism
+# no CV and one thread (LightGBM's OpenMP threads crawl on a busy 2-core machine); default threads: test_determinism.
+# No report.html or importances: a replay reports them as informational only; the first test replays a default run
 FAST = TITANIC.replace("cv: {folds: 3}", "cv: {kind: none}").replace("  name: lightgbm\n",
-                                                                 "  name: lightgbm\n  n_jobs: 1\n")
+                                                                 "  name: lightgbm\n  n_jobs: 1\n") + \
+    "report: {html: false, explain: false}\n"
 
 
 def _run(cli, recipe: Path, runs_dir: Path, *overrides: str) -> Path:
