@@ -79,3 +79,25 @@ def titanic_run(root: Path, text: str) -> Path:
     shutil.copy(DATA / "titanic.csv", root / "data" / "titanic.csv")
     (root / "r.yaml").write_text(text, encoding="utf-8")
     return Path(run_recipe(load_recipe(root / "r.yaml"), runs_dir=root / "runs").run_dir)
+
+
+
+@pytest.hookimpl(trylast=True)  # after deselection (-k, -m) and after pytest-xdist's own hook
+def pytest_collection_modifyitems(config, items):
+    """`--dist loadgroup` (make test, make test-fast): one xdist worker per group, each module a group of its own.
+
+    pytest-xdist 3.8 puts a test in its `xdist_group` by appending `@<group>` to `item._nodeid`, an attribute pytest
+    9 no longer reads (its node id lives in `item._id`), so the marks did nothing: the Ray-cluster tests were spread
+    over both workers (each started its own Ray head), and since an ungrouped test is a unit of its own, a module's
+    tests alternated between the workers and each worker computed the module's module-scoped fixtures (trained
+    runs) again. Here each test gets its group suffix where pytest reads it: its `xdist_group`, else its module."""
+    if not getattr(config.option, "loadgroup", False):  # set on the workers of --dist loadgroup only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        if "@" in item.nodeid:  # a pytest-xdist that works with this pytest already did it
+            continue
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names) or item.module.__name__}")

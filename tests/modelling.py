@@ -63,9 +63,14 @@ cv: {folds: 3}
 """
 
 
+# What the modelling tests never look at: report.html (plots) and permutation importance are about 70% of a small
+# run's time, and neither can fail a run (each logs its error into metrics.json); tests/report tests them.
+LEAN = ("report.html=false", "report.explain=false")
+
+
 def run_json(cli, path, runs_dir, *overrides) -> tuple[dict, Path]:
-    """Run the CLI with --json; return (metrics.json, run directory)."""
-    code, out, err = cli("run", path, "--runs-dir", runs_dir, "--json", *overrides)
+    """Run the CLI with --json (without the report and the importances: LEAN); return (metrics.json, run dir)."""
+    code, out, err = cli("run", path, "--runs-dir", runs_dir, "--json", *LEAN, *overrides)
     assert code == 0, err
     run = Path(json.loads(out)["run_dir"])
     return json.loads((run / "metrics.json").read_text()), run

@@ -148,7 +148,9 @@ def _read_sql(source: Any, base_dir: Path) -> Any:
             reader = "read_parquet" if p.suffix.lower() in (".parquet", ".pq") else "read_csv_auto"
             quoted = str(p).replace("'", "''")
             con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM {reader}('{quoted}')")
-        return con.execute(source.query).df()
+        result = con.execute(source.query)
+        _refuse_duplicate_columns([d[0] for d in result.description or []], source)  # .df() renames to x_1
+        return result.df()
     except duckdb.Error as exc:
         raise DataError(f"data.source.query: DuckDB could not run the query: {str(exc).splitlines()[0]}") from None
     finally:
@@ -171,9 +173,10 @@ def _read_sql_url(source: Any) -> Any:
     try:
         with engine.connect() as conn:
             return pd.read_sql_query(sa.text(source.query), conn)
-    except sa.exc.SQLAlchemyError as exc:
-        raise DataError(f"data.source.query: the database refused the query: {str(exc.orig or exc).splitlines()[0]}"
-                        ) from None
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:  # pandas 2.2+ wraps the SQLAlchemy error
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        why = getattr(cause, "orig", None) or cause
+        raise DataError(f"data.source.query: the database refused the query: {str(why).splitlines()[0]}") from None
     finally:
         engine.dispose()
 

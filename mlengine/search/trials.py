@@ -105,7 +105,9 @@ def leaderboard(records: list[TrialRecord], metric: str, greater_is_better: bool
         rows.append(row)
     frame = pd.DataFrame(rows)
     for col in ["rank", "best_iteration", *(c for c in frame.columns if c.startswith(("param.", "pipeline.")))]:
-        values = [v for v in frame[col] if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        # the rows' own values: the frame has turned an int column with a missing value into floats already
+        values = [v for v in (row.get(col) for row in rows)
+                  if v is not None and not (isinstance(v, float) and math.isnan(v))]
         if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values) or col in ("rank", "best_iteration"):
             frame[col] = frame[col].astype("Int64")  # integer parameters stay integers beside missing values
     return frame

@@ -11,7 +11,8 @@ from tests.conftest import DATA
 
 RECIPE = {"name": "frame", "seed": 1, "data": {"target": "survived",
                                                "drop": ["alive", "who", "adult_male", "class", "embark_town"]},
-          "model": {"name": "lightgbm", "params": {"n_estimators": 20}}, "cv": {"folds": 3}}
+          "model": {"name": "lightgbm", "params": {"n_estimators": 20}}, "cv": {"folds": 3},
+          "report": {"html": False, "explain": False}}  # not what these tests check; 3 runs and 3 replays faster
 
 
 @pytest.fixture(scope="module")
