@@ -5,9 +5,12 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from mlengine.report.html import num
+
 
 def _cell(value: Any) -> str:
-    return "-" if value is None else (f"{value:.4f}" if isinstance(value, float) else escape(str(value)))
+    """The report's number format (integers as integers, 4 significant digits, an em dash for missing or NaN)."""
+    return escape(num(value)) if value is None or isinstance(value, (int, float)) else escape(str(value))
 
 
 def run_result_html(result: Any) -> str:
