@@ -221,9 +221,12 @@ def test_a_signal_marks_the_run_interrupted(tmp_path, sig, code):
     (tmp_path / "data").mkdir()
     shutil.copy(DATA / "titanic.csv", tmp_path / "data" / "titanic.csv")
     (tmp_path / "recipe.yaml").write_text(SLOW, encoding="utf-8")
+    # as from a terminal: SIGINT at its default. A job started in the background of a non-interactive shell (`cmd &`,
+    # nohup) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt, which is POSIX's intent
     proc = subprocess.Popen([sys.executable, "-m", "mlengine", "run", "recipe.yaml", "--runs-dir", "runs"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not _trials_started(tmp_path / "runs", 2):
