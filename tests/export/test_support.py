@@ -8,10 +8,11 @@ from types import SimpleNamespace as NS
 import pytest
 
 from mlengine.export.support import onnx_blockers, resolve_export, search_onnx_blockers
+from mlengine.sections.calibration import CALIBRATION
 
 
 def _recipe(name="lightgbm", params=None, calibration="none", fmt="auto", verify=True, estimators=(), trials=None):
-    return NS(model=NS(name=name, params=params or {}), calibration=NS(method=calibration),
+    return NS(model=NS(name=name, params=params or {}), calibration=CALIBRATION[calibration](method=calibration),
               export=NS(format=fmt, verify=verify, opset=17, tolerance=1e-5),
               search=NS(estimators=list(estimators), trials=trials, time_budget=None))
 
