@@ -12,9 +12,9 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from mlengine.evaluate.cv import CVSpec, resolve_cv_kind, resolve_holdout
-from mlengine.export.support import resolve_export
 from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
+from mlengine.sections.cv import CVSpec
+from mlengine.sections.split import SPLIT, SplitOption
 from mlengine.steps.assemble import (
     MODELLING_SECTIONS,
     SPEC_STEPS,
@@ -58,6 +58,11 @@ class Plan:
     reduce: Any = None
     calibration: Any = None
     threshold: Any = None
+
+    @property
+    def split(self) -> SplitOption:
+        """The resolved holdout strategy (its builder gives the rows)."""
+        return SPLIT[self.holdout_strategy](strategy=self.holdout_strategy, holdout=self.holdout_fraction)
 
     @property
     def keeps_fold_models(self) -> bool:
@@ -198,16 +203,12 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
 
     task = task or recipe.task
     r = recipe
-    if task == "auto" and r.target.binning != "none":
-        from mlengine.steps.target import binned_task
-
-        task = binned_task(r.target)
-    cv_kind = resolve_cv_kind(r.cv.kind, task, r.data.group, r.data.time)
-    holdout = resolve_holdout(r.split.strategy, task, r.data.group, r.data.time)
-    cv = CVSpec(kind=cv_kind, folds=r.cv.folds, repeats=r.cv.repeats, shuffle=r.cv.shuffle, gap=r.cv.gap,
-                seed=r.seed)
-    holdout_text = ("none" if r.split.holdout == 0 else
-                    f"{r.split.holdout:.0%} of rows, {holdout} (seed {r.seed}); never used for fitting")
+    if task == "auto" and r.target.binned:
+        task = r.target.binned_task()
+    split = r.split.resolve(task, r.data.group, r.data.time)
+    cv = r.cv.resolve(task, r.data.group, r.data.time).spec(r.seed)
+    cv_kind = cv.kind
+    holdout_text = split.describe(r.seed)
     from mlengine.search.config import pipeline_pins, plan_search
 
     preprocess, notes = adjust_preprocess(r, resolve_preprocess(r.preprocess, r.model.name))
@@ -241,10 +242,10 @@ def compile_recipe(recipe: Any, task: str | None = None, classes: list[Any] | No
     baselines = [b if isinstance(b, str) else f"{b.name or f'rule_{i}'} (rule: {b.rule})"
                  for i, b in enumerate(r.evaluate.baselines)]
     n_jobs = r.model.n_jobs or os.cpu_count() or 1
-    export, export_notes = resolve_export(r, task)
+    export, export_notes = r.export.resolve(r, task)
     return Plan(
         name=r.name, task=task, seed=r.seed, n_jobs=n_jobs, data=_describe_source(r), holdout=holdout_text,
-        holdout_strategy=holdout, holdout_fraction=r.split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
+        holdout_strategy=split.strategy, holdout_fraction=split.holdout, cv=cv, candidates=candidates, steps=steps, metrics=metrics,
         primary_metric=primary, baselines=baselines, export=export,
         datetime_features=list(r.preprocess.datetime_features), notes=[*notes, *export_notes],
         classes=list(classes or []), early_stopping=early_stopping, **{s: getattr(r, s) for s in MODELLING_SECTIONS},

@@ -211,13 +211,9 @@ def stage_load(ctx: RunContext) -> None:
        writes=("train_idx", "test_idx", "X_tr", "y_tr", "X_te", "y_te", "groups_tr", "times_tr"))
 def stage_split(ctx: RunContext) -> None:
     """Set the holdout aside and check the CV can run on the training split."""
-    from mlengine.evaluate.crossval import check_cv_feasible
-    from mlengine.evaluate.cv import holdout_split
-
     data, plan = ctx.data, ctx.plan
-    train_idx, test_idx = holdout_split(
-        plan.holdout_strategy, len(data.y), plan.holdout_fraction, plan.seed,
-        y=data.y if data.task != "regression" else None, groups=data.groups, times=data.times)
+    train_idx, test_idx = plan.split.rows(len(data.y), plan.seed, y=data.y if data.task != "regression" else None,
+                                          groups=data.groups, times=data.times)
     if plan.cv.uses_time:  # time-ordered folds expect training rows in time order
         train_idx = train_idx[np.argsort(data.times.iloc[train_idx].to_numpy(), kind="stable")]
     ctx.train_idx, ctx.test_idx = train_idx, test_idx
@@ -226,7 +222,7 @@ def stage_split(ctx: RunContext) -> None:
     ctx.groups_tr = data.groups.iloc[train_idx] if data.groups is not None else None
     ctx.times_tr = data.times.iloc[train_idx] if data.times is not None else None
     log.info("split: %d training rows, %d holdout rows (%s)", len(ctx.y_tr), len(ctx.y_te), plan.holdout_strategy)
-    check_cv_feasible(plan.cv, data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
+    plan.cv.check_data(data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
 
 
 @stage(reads=("data", "plan", "X_tr", "y_tr", "groups_tr", "times_tr", "candidate", "pipeline", "cv_result", "model_name"),

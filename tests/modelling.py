@@ -115,3 +115,25 @@ def estimator_classes(model) -> set[str]:
 
 def class_share(y, cls) -> float:
     return float(np.mean(np.asarray(y) == cls))
+
+
+def mammo_recipe(**sections):
+    """The MAMMO recipe with some sections replaced, validated (no data read)."""
+    import yaml
+
+    from mlengine.recipe.validate import validate_config
+
+    data = yaml.safe_load(MAMMO)
+    data.update(sections)
+    return validate_config(data)
+
+
+def mammo_error(**sections) -> str:
+    """The RecipeError text of the MAMMO recipe with these sections."""
+    import pytest
+
+    from mlengine.errors import RecipeError
+
+    with pytest.raises(RecipeError) as exc:
+        mammo_recipe(**sections)
+    return str(exc.value)

@@ -267,7 +267,7 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
                 for c in (_target_copies(X, y, cols) if task != "regression" else [])]
     from mlengine.evaluate.rules import needs_raw_columns
 
-    binned = recipe.target.binning != "none"
+    binned = recipe.target.binned
     times = to_datetime(df[data.time]) if data.time else None
     if times is not None and times.isna().any():
         raise DataError(f"data.time: {int(times.isna().sum())} rows of {data.time!r} are missing or not dates.")
@@ -281,7 +281,7 @@ def prepare_table(df: pd.DataFrame, recipe: Any) -> PreparedData:
 
 def _prepare_target(y: pd.Series, recipe: Any, notes: list[str]) -> tuple[pd.Series, str, list[Any], Any]:
     task = recipe.task
-    if recipe.target.binning != "none":
+    if recipe.target.binned:
         from mlengine.steps.target import prepare_binned_target
 
         return prepare_binned_target(y, recipe, notes)

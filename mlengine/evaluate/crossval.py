@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlengine.errors import DataError
-from mlengine.evaluate.cv import CVSpec
 from mlengine.evaluate.metrics import METRICS, score_all
+from mlengine.sections.cv import CVSpec
 
 log = logging.getLogger("mlengine")
 
@@ -44,33 +43,6 @@ def split_arg(cv: CVSpec, groups: pd.Series | None, times: pd.Series | None) -> 
     if cv.uses_groups:
         return None if groups is None else groups.to_numpy()
     return None
-
-
-def check_cv_feasible(cv: CVSpec, task: str, y: pd.Series, groups: pd.Series | None,
-                      times: pd.Series | None) -> None:
-    """Refuse CV settings the training split cannot support, saying the counts."""
-    if cv.kind == "none":
-        return
-    k, n = cv.folds, len(y)
-    if n < 2 * k:
-        raise DataError(f"cv.folds: {k} folds need at least {2 * k} training rows; the training split has {n}. "
-                        "Lower cv.folds or split.holdout.")
-    if task in ("binary", "multiclass") and "stratified" in cv.kind:
-        counts = y.value_counts()
-        if counts.min() < k:
-            raise DataError(f"cv.folds: class {counts.idxmin()!r} has only {int(counts.min())} rows in the "
-                            f"training split; {cv.kind} with {k} folds needs at least {k} per class. Lower "
-                            "cv.folds, or merge or drop rare classes.")
-    if cv.uses_groups:
-        n_groups = groups.nunique() if groups is not None else 0
-        if n_groups < k:
-            raise DataError(f"cv.folds: {cv.kind} with {k} folds needs at least {k} groups; the training split "
-                            f"has {n_groups} distinct values of the group column. Lower cv.folds.")
-    if cv.uses_time:
-        n_times = times.nunique() if times is not None else 0
-        if n_times < k + 1:
-            raise DataError(f"cv.folds: time_series with {k} folds needs at least {k + 1} distinct times; the "
-                            f"training split has {n_times}.")
 
 
 def predict_all(model: Any, X: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:

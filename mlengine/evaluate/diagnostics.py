@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlengine.records import plain
+
 log = logging.getLogger("mlengine")
 
 DECILES, BINS, CALIBRATION_BINS, GRID, PD_ROWS, PD_FEATURES, CURVE_POINTS = 10, 20, 10, 20, 1000, 3, 20
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
 
 
 # ------------------------------------------------------------------------------------------ binary ---
@@ -109,7 +107,7 @@ def score_distribution(task: str, y_true: Any, *, proba: np.ndarray | None = Non
     counts, summary = {}, {}
     if task == "binary":
         score = proba[:, classes.index(pos_label)]
-        what = f"P({_plain(pos_label)}) by true class"
+        what = f"P({plain(pos_label)}) by true class"
     else:
         idx = np.array([classes.index(v) if v in classes else -1 for v in y])
         score = np.where(idx >= 0, proba[np.arange(len(y)), np.clip(idx, 0, None)], np.nan)
@@ -165,7 +163,7 @@ def _grid(values: pd.Series, categorical: bool, resolution: int) -> list[Any]:
     scikit-learn's default grid). Missing values are never grid points."""
     v = values.dropna()
     if categorical:
-        return [_plain(x) for x in v.value_counts(sort=True).index[:resolution]]
+        return [plain(x) for x in v.value_counts(sort=True).index[:resolution]]
     x = v.to_numpy(dtype=float)
     x = x[np.isfinite(x)]
     uniq = np.unique(x)
@@ -202,12 +200,12 @@ def partial_dependence(model: Any, X: pd.DataFrame, features: list[str], *, task
         elif task == "binary":
             have = list(getattr(model, "classes_", classes))
             p = avg[0] if have.index(pos_label) == 1 else 1.0 - avg[0]
-            curves = {f"P({_plain(pos_label)})": p}
+            curves = {f"P({plain(pos_label)})": p}
         else:
-            have = [_plain(c) for c in getattr(model, "classes_", classes)]
-            curves = {str(c): avg[have.index(_plain(c))] for c in classes}
+            have = [plain(c) for c in getattr(model, "classes_", classes)]
+            curves = {str(c): avg[have.index(plain(c))] for c in classes}
         out.append({"feature": f, "kind": "categorical" if is_cat else "numeric",
-                    "grid": [_plain(g) for g in res["grid_values"][0]],
+                    "grid": [plain(g) for g in res["grid_values"][0]],
                     "average": {k: [float(v) for v in vals] for k, vals in curves.items()}})
     return out
 
@@ -249,7 +247,7 @@ def partial_dependence_record(ctx: Any) -> dict[str, Any]:
             usable.append(f)
     curves = partial_dependence(ctx.model, X, usable, task=data.task, classes=list(data.classes),
                                 pos_label=data.pos_label, categorical=categorical)
-    response = {"binary": f"P({_plain(data.pos_label)})", "multiclass": "P(class)",
+    response = {"binary": f"P({plain(data.pos_label)})", "multiclass": "P(class)",
                 "regression": "predicted value"}[data.task]
     return {"method": "sklearn.inspection.partial_dependence (brute, average) on the saved pipeline",
             "rows": int(len(X)), "source": "holdout" if has_holdout else "training split (no holdout)",

@@ -25,13 +25,12 @@ NO_HOLDOUT_SAMPLE = 2000
 @stage(reads=("data", "plan", "model", "X_tr", "X_te", "y_te", "test_idx", "cv_result"))
 def stage_export_onnx(ctx: Any) -> None:
     """Convert, verify and record model.onnx when the plan exports ONNX."""
-    from mlengine.export.support import is_explicit
     from mlengine.records import sha256_file
 
     if "onnx" not in ctx.plan.export:
         return
     recipe = ctx.recipe
-    explicit = is_explicit(recipe)
+    explicit = recipe.export.explicit
     record: dict[str, Any] = {"file": "model.onnx", "opset": recipe.export.opset, "written": False}
     ctx.report.setdefault("export", {})["onnx"] = record
     if not explicit:

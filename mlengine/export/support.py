@@ -11,19 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from mlengine.sections.calibration import exportable_methods
+from mlengine.steps.models import MODELS
 
-# registered models with an exact converter (mlengine/export/onnx_models.py)
-EXPORTABLE_MODELS = ("lightgbm", "xgboost", "random_forest", "extra_trees", "hist_gradient_boosting",
-                     "logistic_regression", "ridge", "mlp", "dummy")
-# registered models refused on purpose, and why (the plan says so; the run writes joblib)
-REFUSED_MODELS = {
-    "knn": "knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate rows after "
-           "encoding) are picked in an order scikit-learn does not define, so ONNX predictions would differ on such "
-           "rows (92 of 891 titanic rows with 10 neighbours)",
-    "catboost": "CatBoost's own ONNX exporter takes no categorical features, and mlengine passes the categorical "
-                "columns to CatBoost natively (cat_features); mlengine's ONNX is one graph of the whole pipeline, "
-                "so a catboost model is written as joblib",
-}
+# registered models with an exact converter (mlengine/export/onnx_models.py), and those refused on purpose with
+# why (the plan says so; the run writes joblib): both stated on the model's registry entry
+EXPORTABLE_MODELS = tuple(name for name, spec in MODELS.items() if spec.onnx)
+REFUSED_MODELS = {name: spec.onnx_refused for name, spec in MODELS.items() if spec.onnx_refused}
 XGB_CLASSIFICATION = ("binary:logistic", "multi:softprob")
 XGB_REGRESSION = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "reg:quantileerror",
                   "count:poisson", "reg:gamma", "reg:tweedie")
@@ -95,28 +88,3 @@ def _xgboost_blockers(params: dict[str, Any], task: str) -> list[str]:
             out.append(f"xgboost objective {objective!r} (model.params.objective) cannot be exported; "
                        f"exportable: {', '.join(allowed)}")
     return out
-
-
-def is_explicit(recipe: Any) -> bool:
-    return recipe.export.format != "auto"
-
-
-def resolve_export(recipe: Any, task: str = "auto") -> tuple[list[str], list[str]]:
-    """(formats the run writes, plan notes)."""
-    ex = recipe.export
-    blockers = onnx_blockers(recipe, task)
-    if is_explicit(recipe):
-        formats = list(dict.fromkeys(ex.format))
-    else:
-        formats = ["joblib"] if blockers else ["joblib", "onnx"]
-    notes: list[str] = []
-    if "onnx" in formats:
-        check = (f"verified against scikit-learn on the holdout rows: labels exact, "
-                 f"{'predictions within' if task == 'regression' else 'probabilities within'} {ex.tolerance:g} "
-                 f"{'relative' if task == 'regression' else 'absolute'}" if ex.verify else "NOT verified (export.verify: false)")
-        notes.append(f"onnx: model.onnx (opset {ex.opset}), {check}"
-                     + ("; under format auto a failed check drops model.onnx with a warning" if not is_explicit(recipe)
-                        else "; a failed check fails the run"))
-    elif blockers:
-        notes.append("onnx: this model cannot be exported to ONNX: " + "; ".join(blockers) + ". Writing joblib only.")
-    return formats, notes

@@ -28,11 +28,18 @@ import yaml
 
 from mlengine.errors import Problem, RecipeError
 
-# Field that names the chosen option inside each group's section, used to detect a switch to another option
-# (the recipe's own keys for that section are then dropped). Groups without one (search, export) are presets:
-# an override merges the preset and keeps the recipe's other keys (e.g. search=quick keeps search.estimators).
-OPTION_FIELD = {"model": "name", "cv": "kind", "resample": "method", "select": "method", "reduce": "method",
-                "calibration": "method", "threshold": "objective", "search": None, "export": None}
+
+def option_field(group: str) -> str | None:
+    """The key that names the chosen option inside a config group's section (cv.kind, resample.method, model.name),
+    used to detect a switch to another option (the recipe's own keys for that section are then dropped); taken
+    from the section's registry. Groups without one (search, export) are presets: an override merges the preset
+    and keeps the recipe's other keys (e.g. search=quick keeps search.estimators)."""
+    if group == "model":
+        return "name"
+    from mlengine.recipe.schema import OPTION_REGISTRIES  # pydantic: off the import path of `mlengine --help`
+
+    registry = OPTION_REGISTRIES.get(group)
+    return registry.key if registry is not None else None
 
 
 def configs_dir() -> Path:
@@ -90,7 +97,7 @@ def with_frame(loaded: LoadedRecipe, frame: Any) -> LoadedRecipe:
 
     import pandas as pd
 
-    from mlengine.recipe.schema import FrameSource
+    from mlengine.sections.source import FrameSource
 
     if not isinstance(frame, pd.DataFrame):
         raise RecipeError(f"data: expected a pandas DataFrame; got a {type(frame).__name__}.")
@@ -198,8 +205,9 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
             continue
         if ov.type == OverrideType.ADD and key in groups and "." not in key and ov.package is None:
             section = raw.get(key) if isinstance(raw.get(key), dict) else {}
-            current = section.get(OPTION_FIELD.get(key) or "", None) if section else None
-            if section and OPTION_FIELD.get(key) and str(ov.value()) != str(current):
+            picker = option_field(key)
+            current = section.get(picker or "", None) if section else None
+            if section and picker and str(ov.value()) != str(current):
                 switched.append(key)
             out.append(line)
         elif ov.type == OverrideType.CHANGE and key in groups and "." not in key and ov.package is None:
@@ -211,8 +219,9 @@ def plan_overrides(raw: dict[str, Any], overrides: list[str], groups: dict[str, 
                 problems += [Problem(key, unknown_name(f"option of config group '{key}'", v, groups[key])) for v in bad]
                 continue
             section = raw.get(key) if isinstance(raw.get(key), dict) else {}
-            current = chosen.get(key) or (section.get(OPTION_FIELD.get(key) or "", None) if section else None)
-            if any(str(v) != str(current) for v in values) and section and OPTION_FIELD.get(key):
+            picker = option_field(key)
+            current = chosen.get(key) or (section.get(picker or "", None) if section else None)
+            if any(str(v) != str(current) for v in values) and section and picker:
                 switched.append(key)
             out.append(line if key in chosen else "+" + line)
         elif ov.type == OverrideType.CHANGE:
@@ -255,11 +264,41 @@ def compose_recipe(path: Path, overrides: list[str]) -> tuple[dict[str, Any], li
         data = OmegaConf.to_container(cfg, resolve=True)
         for key in deletes:
             data.pop(key, None)
+        notes += prune_switched_options(data, overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise RecipeError(_hydra_message(exc, groups), source=str(path)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return data, notes
+
+
+def prune_switched_options(data: dict[str, Any], overrides: list[str]) -> list[str]:
+    """A dotted override that picks an option of a section (`cv.kind=none`, `resample.method=smote`) drops the
+    section's keys that option does not take, as a group override (`cv=kfold`) does: they were written for
+    another option. Keys given on the command line stay, so validation still names them. Returns notes."""
+    from mlengine.recipe.schema import OPTION_REGISTRIES  # pydantic: off the import path of `mlengine --help`
+
+    parsed = parse_overrides(overrides)
+    given = {ov.key_or_group for ov in parsed}
+    notes = []
+    for ov in parsed:
+        group, _, key = ov.key_or_group.partition(".")
+        registry = OPTION_REGISTRIES.get(group)
+        section = data.get(group)
+        if registry is None or key != registry.key or not isinstance(section, dict):
+            continue
+        name = section.get(key)
+        if name not in registry:
+            continue  # an unknown option: validation names it and the options there are
+        takes = registry[name].model_fields
+        dropped = [k for k in section if k not in takes and f"{group}.{k}" not in given]
+        for k in dropped:
+            del section[k]
+        if dropped:
+            notes.append(f"{group}: {', '.join(f'{group}.{k}' for k in dropped)} dropped: the override "
+                         f"{ov.input_line!r} picked {key} {name!r}, which does not take "
+                         f"{'it' if len(dropped) == 1 else 'them'}.")
+    return notes
 
 
 @contextmanager

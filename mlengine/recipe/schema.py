@@ -11,9 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -22,12 +20,17 @@ from pydantic import (
 )
 
 from mlengine.errors import did_you_mean, unknown_name
-from mlengine.evaluate.cv import CV_KINDS, HOLDOUT_STRATEGIES
-from mlengine.sections.calibration import CALIBRATION_FIELD, CalibrationConfig
-from mlengine.sections.reduce import REDUCE_FIELD, ReduceConfig
-from mlengine.sections.resample import RESAMPLE_FIELD, ResampleConfig
-from mlengine.sections.select import SELECT_FIELD, SelectConfig
-from mlengine.sections.threshold import THRESHOLD_FIELD, ThresholdConfig, ValueMatrix
+from mlengine.sections.calibration import CALIBRATION, CALIBRATION_FIELD, CalibrationConfig
+from mlengine.sections.cv import CV, CV_FIELD, CVConfig
+from mlengine.sections.export import ExportSection
+from mlengine.sections.reduce import REDUCE, REDUCE_FIELD, ReduceConfig
+from mlengine.sections.registry import Registry, Section
+from mlengine.sections.resample import RESAMPLE, RESAMPLE_FIELD, ResampleConfig
+from mlengine.sections.select import SELECT, SELECT_FIELD, SelectConfig
+from mlengine.sections.source import SOURCE_FIELD, SourceConfig
+from mlengine.sections.split import SPLIT, SPLIT_FIELD, SplitConfig
+from mlengine.sections.target import TARGET, TARGET_FIELD, TargetConfig
+from mlengine.sections.threshold import THRESHOLD, THRESHOLD_FIELD, ThresholdConfig, ValueMatrix
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
@@ -38,49 +41,7 @@ def _choices(names: dict[str, str]) -> str:
     return "Methods: " + ", ".join(names) + "."
 
 
-class Section(BaseModel):
-    """Base of every recipe section: unknown keys are errors, values are validated on assignment too."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
-
-
 # ----------------------------------------------------------------------------------------------------- data ---
-class CsvSource(Section):
-    kind: Literal["csv"] = Field(description="read a CSV file")
-    path: str = Field(description="file path; relative paths resolve against the recipe's folder")
-    sep: str = Field(",", description="field separator")
-    encoding: str = Field("utf-8", description="text encoding of the file")
-    na_values: list[str] = Field(default_factory=list, description="extra strings to read as missing")
-
-
-class ParquetSource(Section):
-    kind: Literal["parquet"] = Field(description="read a Parquet file")
-    path: str = Field(description="file path; relative paths resolve against the recipe's folder")
-
-
-class SqlSource(Section):
-    kind: Literal["sql"] = Field(description="run a SQL query")
-    query: str = Field(description="the SELECT to run; without `url`, DuckDB runs it over local files "
-                                   "(e.g. FROM 'orders.csv' JOIN 'customers.parquet' USING (id))")
-    url: str | None = Field(None, description="database URL (SQLAlchemy form, e.g. sqlite:///data/app.db); "
-                                              "unset means DuckDB over local files")
-    tables: dict[str, str] = Field(default_factory=dict,
-                                   description="DuckDB only: name -> CSV/Parquet file, queryable by that name")
-
-
-class BuiltinSource(Section):
-    kind: Literal["builtin"] = Field(description="a dataset bundled with scikit-learn")
-    name: Literal["iris", "wine", "breast_cancer", "diabetes", "digits"] = Field(
-        description="scikit-learn dataset name (target column: `target`)")
-
-
-class FrameSource(Section):
-    kind: Literal["frame"] = Field(description="an in-memory pandas DataFrame: set by the library's "
-                                               "mlengine.run(recipe, data=df), not written in a recipe file")
-
-
-Source = Annotated[CsvSource | ParquetSource | SqlSource | BuiltinSource | FrameSource, Field(discriminator="kind")]
-
 ColumnDtype = Literal["float", "int", "bool", "category", "str", "datetime"]
 
 
@@ -132,7 +93,7 @@ class PiiSection(Section):
 
 
 class DataSection(Section):
-    source: Source = Field(description="where the table comes from (kind: csv, parquet, sql, builtin)")
+    source: SourceConfig = SOURCE_FIELD
     target: str = Field(description="column to predict")
     positive_class: str | int | bool | None = Field(
         None, description="binary only: the class whose probability is scored; default 1/True/'yes' if present, "
@@ -158,42 +119,6 @@ class DataSection(Section):
 
 
 # ----------------------------------------------------------------------------------------------- modelling ---
-class TargetSection(Section):
-    transform: Literal["none", "log", "log1p", "sqrt", "box_cox", "yeo_johnson"] = Field(
-        "none", description="regression: fit on a transformed target (TransformedTargetRegressor); predictions and "
-                            "metrics stay on the original scale")
-    binning: Literal["none", "edges", "quantiles", "threshold"] = Field(
-        "none", description="turn a numeric target into classes, bins [a, b): explicit edges, quantiles (edges "
-                            "fitted on the training split) or one threshold (two classes)")
-    edges: list[float] = Field(default_factory=list, description="binning edges: inner cut points, increasing "
-                                                                 "(k edges give k + 1 classes)")
-    quantiles: int | list[float] | None = Field(None, description="binning quantiles: number of equal-frequency "
-                                                                  "bins, or cut probabilities in (0, 1)")
-    threshold: float | None = Field(None, description="binning threshold: where the upper of two classes starts")
-    labels: list[str | int] = Field(default_factory=list,
-                                    description="one label per bin, lowest first (default: interval text such as "
-                                                "'< 5.5', '[5.5, 6.5)', '>= 6.5'; q1..qk for quantiles)")
-
-
-class SplitSection(Section):
-    holdout: float = Field(0.2, ge=0.0, lt=1.0, description="share of rows kept aside for the final evaluation "
-                                                            "(0 = none)")
-    strategy: str = Field("auto", description="how holdout rows are chosen: " + ", ".join(HOLDOUT_STRATEGIES))
-
-    _check_strategy = field_validator("strategy")(lambda v: _one_of(v, HOLDOUT_STRATEGIES, "holdout strategy"))
-
-
-class CVSection(Section):
-    kind: str = Field("auto", description="cross-validation strategy: " + ", ".join(CV_KINDS))
-    folds: int = Field(5, ge=2, description="number of folds")
-    repeats: int = Field(1, ge=1, description="repeat the (stratified) K-fold this many times with new shuffles")
-    shuffle: bool = Field(True, description="shuffle rows before folding (not for time_series)")
-    gap: int = Field(0, ge=0, description="time_series only: distinct time steps left out between train and "
-                                          "validation")
-
-    _check_kind = field_validator("kind")(lambda v: _one_of(v, CV_KINDS, "cv kind"))
-
-
 class PreprocessSection(Section):
     numeric_impute: Literal["auto", "median", "mean", "most_frequent", "none"] = Field(
         "auto", description="missing numeric values: auto = none for models that handle NaN (lightgbm, "
@@ -313,7 +238,7 @@ class StabilitySection(Section):
 
 
 class AdversarialSection(Section):
-    data: Annotated[Source, BeforeValidator(source_from_path)] = Field(
+    data: Annotated[SourceConfig, BeforeValidator(source_from_path)] = Field(
         description="the scoring sample: a .csv/.parquet path or any data.source mapping (csv, parquet, sql, "
                     "builtin); it needs the training features, its target column is ignored")
     folds: int = Field(5, ge=2, le=20, description="stratified CV folds of the training-vs-sample classifier")
@@ -474,41 +399,6 @@ class RunSection(Section):
                                                               "without a search is not cut")
 
 
-class ExportSection(Section):
-    format: Literal["auto"] | list[Literal["onnx", "joblib"]] = Field(
-        "auto", description="artifacts to write: onnx, joblib or a list of both; auto = joblib, plus onnx when the "
-                            "model can be exported (asking for onnx with a model that cannot be is a recipe error)")
-    verify: bool = Field(True, description="check model.onnx against the scikit-learn pipeline on the holdout rows; "
-                                           "a failed check fails the run (under auto: drops model.onnx, warns)")
-    opset: int = Field(17, ge=13, le=21, description="ONNX opset of the default domain (ai.onnx.ml is 5: float64 TreeEnsemble)")
-    tolerance: float = Field(1e-5, gt=0.0, le=0.1, description="parity tolerance: absolute for probabilities, "
-                                                               "relative for regression predictions; labels must match "
-                                                               "exactly")
-    measure_latency: bool = Field(True, description="after writing model.onnx, time single-row predictions of "
-                                                    "model.onnx (onnxruntime, 1 thread) and model.joblib on holdout "
-                                                    "rows (up to 200 calls or 0.5 s each) and batch throughput; p50/"
-                                                    "p95/p99 in metrics.json export.onnx.latency and the report")
-    auto_onnx_max_mb: float = Field(200.0, gt=0.0, description="under format auto, model.onnx is skipped (with a "
-                                                               "warning) when the fitted forests would make it larger "
-                                                               "than this (estimated from their node counts); an "
-                                                               "explicit onnx format always writes it")
-
-    @field_validator("format", mode="before")
-    @classmethod
-    def _check_format(cls, v: Any) -> Any:
-        """One clear message (the union's per-branch errors would be noise)."""
-        if v == "auto":
-            return v
-        items = [v] if isinstance(v, str) else v
-        if not isinstance(items, list) or not items:
-            raise ValueError(f"got {v!r}. Allowed: auto, onnx, joblib, or a list of onnx and joblib.")
-        for item in items:
-            if item not in ("onnx", "joblib"):
-                raise ValueError(unknown_name("export format", item, ("onnx", "joblib"))
-                                 + (" ('auto' stands alone, not in a list.)" if item == "auto" else ""))
-        return list(dict.fromkeys(items))
-
-
 class ReportSection(Section):
     html: bool = Field(True, description="write report.html: one self-contained page with plots that opens "
                                          "offline (a failure to write it is recorded, never fails the run)")
@@ -577,6 +467,11 @@ class TrackingSection(Section):
 
 
 # ------------------------------------------------------------------------------------------------- recipe ---
+# recipe section -> the registry of its options (the section's key that picks one: cv.kind, resample.method, ...)
+OPTION_REGISTRIES: dict[str, Registry[Any]] = {r.section: r for r in (TARGET, SPLIT, CV, RESAMPLE, SELECT,
+                                                                    REDUCE, CALIBRATION, THRESHOLD)}
+
+
 class Recipe(Section):
     name: str = Field(description="run name; run directories go under <runs_dir>/<name>/ (default: file name)")
     seed: int = Field(0, description="master seed: every split, sampler and model seed derives from it")
@@ -584,9 +479,9 @@ class Recipe(Section):
         "auto", description="auto infers from the target: 2 values binary, few discrete values multiclass, "
                             "otherwise regression")
     data: DataSection = Field(description="source, target and column roles")
-    target: TargetSection = Field(default_factory=TargetSection, description="target preparation")
-    split: SplitSection = Field(default_factory=SplitSection, description="the holdout split")
-    cv: CVSection = Field(default_factory=CVSection, description="cross-validation inside the training split")
+    target: TargetConfig = TARGET_FIELD
+    split: SplitConfig = SPLIT_FIELD
+    cv: CVConfig = CV_FIELD
     preprocess: PreprocessSection = Field(default_factory=PreprocessSection, description="per-type preprocessing")
     resample: ResampleConfig = RESAMPLE_FIELD
     select: SelectConfig = SELECT_FIELD

@@ -144,6 +144,8 @@ def _problem(err: dict[str, Any]) -> Problem:
         return Problem(path, f"got {value!r}.{did_you_mean(value, choices)} Allowed: {', '.join(choices)}.")
     registry = _registry_at(loc) if kind in ("union_tag_invalid", "union_tag_not_found") else None
     if registry is not None:  # a section's option name (resample.method, ...)
+        if kind == "union_tag_not_found" and isinstance(value, dict):
+            return Problem(f"{path}.{registry.key}", f"is missing; give one of {', '.join(registry)}.")
         if kind == "union_tag_not_found":
             return Problem(path, f"must be a mapping with a {registry.key} key; got {value!r}.")
         return Problem(f"{path}.{registry.key}", registry.unknown(ctx.get("tag")))
@@ -216,32 +218,9 @@ def cross_checks(recipe: Any) -> list[Problem]:
         seen[col] = key
         if col in d.drop:
             problems.append(Problem("data.drop", f"drops {col!r}, which is {key}; remove it from data.drop."))
-    if d.source.kind == "sql":
-        from mlengine.data.sources import read_only_problem
-
-        problem = read_only_problem(d.source.query)
-        if problem:
-            problems.append(Problem("data.source.query", f"the query {problem}"))
-    if r.cv.kind in ("group_kfold", "stratified_group_kfold") and not d.group:
-        problems.append(Problem("cv.kind", f"{r.cv.kind!r} needs a group column; set data.group (or pick another "
-                                           "cv.kind such as stratified_kfold)."))
-    if r.cv.kind == "time_series" and not d.time:
-        problems.append(Problem("cv.kind", "'time_series' needs a time column; set data.time."))
-    if r.split.strategy == "group" and not d.group:
-        problems.append(Problem("split.strategy", "'group' needs a group column; set data.group."))
-    if r.split.strategy == "time" and not d.time:
-        problems.append(Problem("split.strategy", "'time' needs a time column; set data.time."))
-    if r.cv.kind == "time_series" and r.cv.shuffle and "shuffle" in r.cv.model_fields_set:
-        problems.append(Problem("cv.shuffle", "true is not allowed with cv.kind 'time_series': its folds keep the "
-                                              "time order (validation always after training). Remove cv.shuffle."))
-    if r.cv.gap and r.cv.kind not in ("time_series", "auto"):
-        problems.append(Problem("cv.gap", f"only applies to time_series CV; cv.kind is {r.cv.kind!r}."))
-    if task == "regression":
-        if r.cv.kind in ("stratified_kfold", "stratified_group_kfold", "repeated_stratified_kfold"):
-            problems.append(Problem("cv.kind", f"{r.cv.kind!r} stratifies on classes; task is regression "
-                                               "(use kfold, group_kfold or time_series)."))
-        if r.split.strategy == "stratified":
-            problems.append(Problem("split.strategy", "'stratified' needs classes; task is regression."))
+    problems += d.source.check()
+    problems += r.cv.check(task, d.group, d.time)
+    problems += r.split.check(task, d.group, d.time)
     if d.positive_class is not None and task in ("multiclass", "regression"):
         problems.append(Problem("data.positive_class", f"only applies to binary tasks; task is {task!r}."))
 
@@ -263,7 +242,7 @@ def cross_checks(recipe: Any) -> list[Problem]:
     from mlengine.steps.checks import modelling_problems
 
     problems += modelling_problems(r, task)
-    problems += _export_checks(r, task)
+    problems += r.export.check(r, task)
     problems += _early_stopping_checks(r, task)
     return problems
 
@@ -291,27 +270,4 @@ def _early_stopping_checks(r: Any, task: str) -> list[Problem]:
     if "xgboost" in active and "early_stopping_rounds" in r.model.params and r.model.name == "xgboost":
         problems.append(Problem("model.params.early_stopping_rounds", "is set by mlengine when "
                                 "model.early_stopping is on; set model.early_stopping.patience instead."))
-    return problems
-
-
-def _export_checks(r: Any, task: str) -> list[Problem]:
-    """Asking for ONNX with a model that cannot be exported is refused before anything runs."""
-    from mlengine.export.support import onnx_blockers, search_onnx_blockers
-
-    if r.export.format == "auto" or "onnx" not in r.export.format:
-        return []
-    problems = []
-    ensemble = r.search.ensemble
-    if ensemble.method == "stacking" and (r.search.trials or r.search.time_budget or ensemble.members):
-        # a kept stacking ensemble (a meta-model over inner-CV predictions) has no ONNX converter: refuse before
-        # the search rather than fail the run after it; voting and greedy (soft votes) convert
-        problems.append(Problem("search.ensemble.method", "'stacking' cannot be combined with export.format "
-                                "including 'onnx': a stacked ensemble has no ONNX converter. Use export.format: "
-                                "auto (ONNX when the single best is kept, joblib otherwise) or joblib, or "
-                                "search.ensemble.method: voting or greedy (soft votes, which convert)."))
-    blockers = onnx_blockers(r, task) + search_onnx_blockers(r)
-    if blockers:
-        problems.append(Problem("export.format", f"'onnx' is not possible for this recipe: {'; '.join(blockers)}. "
-                                "Use export.format: joblib (or auto, which skips ONNX for such models), or "
-                                "another model."))
     return problems

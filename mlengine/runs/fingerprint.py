@@ -83,16 +83,8 @@ def fingerprint_frame(df: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------ sources ---
 def source_files(source: Any) -> list[tuple[str, str]]:
-    """(recipe key, absolute path) of every local file a source reads by name."""
-    out: list[tuple[str, str]] = []
-    if source.kind in ("csv", "parquet"):
-        out.append(("data.source.path", source.path))
-    elif source.kind == "sql":
-        out += [(f"data.source.tables.{name}", path) for name, path in source.tables.items()]
-        url = source.url or ""
-        if url.startswith("sqlite:///") and url[len("sqlite:///"):] not in ("", ":memory:"):
-            out.append(("data.source.url", url[len("sqlite:///"):]))
-    return out
+    """(recipe key, absolute path) of every local file a source reads by name (the source option says)."""
+    return source.files()
 
 
 def _masked_url(url: str | None) -> str | None:

@@ -83,7 +83,7 @@ def seeds(plan: Any) -> dict[str, int | None]:
     cv = plan.cv
     cv_seeded = cv.kind not in ("none", "time_series") and (cv.shuffle or cv.kind.startswith("repeated"))
     return {"recipe": plan.seed,
-            "holdout_split": plan.seed if plan.holdout_fraction > 0 and plan.holdout_strategy != "time" else None,
+            "holdout_split": plan.seed if plan.holdout_fraction > 0 and plan.split.seeded else None,
             "cv": cv.seed if cv_seeded else None, "model": plan.seed if spec.seeded else None}
 
 

@@ -75,7 +75,8 @@ def check_search(recipe: Any) -> list[Problem]:
         bad = [m for m in estimators if m in MODELS and not MODELS[m].native_missing]
         if bad:
             problems.append(Problem("preprocess.numeric_impute", f"'none' needs models that handle missing values "
-                                    f"(lightgbm, xgboost, catboost, hist_gradient_boosting); the search includes {', '.join(bad)}."))
+                                    f"({', '.join(n for n, m in MODELS.items() if m.native_missing)}); the search "
+                                    f"includes {', '.join(bad)}."))
     if s.active and recipe.cv.kind == "none":
         problems.append(Problem("search.trials", "a search scores every trial by cross-validation; cv.kind is "
                                                  "'none'. Pick a CV (e.g. cv.kind: auto) or set search.trials: 0."))

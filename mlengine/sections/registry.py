@@ -18,6 +18,12 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from mlengine.errors import Problem, unknown_name
 
 
+class Section(BaseModel):
+    """Base of every recipe section: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+
 class Option(BaseModel):
     """One option of a recipe section: unknown keys are errors; an option is a value (frozen) once validated."""
 
@@ -49,7 +55,8 @@ OptionT = TypeVar("OptionT", bound=Option)
 class Registry(Generic[OptionT]):
     """Option name -> option class for one recipe section (e.g. resample: method -> SMOTE's class)."""
 
-    def __init__(self, section: str, key: str, default: str) -> None:
+    def __init__(self, section: str, key: str, default: str | None) -> None:
+        """`default`: the option a section without the key gets; None makes the key required (data.source.kind)."""
         self.section, self.key, self.default = section, key, default
         self._options: dict[str, type[OptionT]] = {}
 
@@ -104,7 +111,8 @@ class Registry(Generic[OptionT]):
     def tag(self, value: Any) -> str | None:
         """The option a recipe value chooses: its key, or the default when the key is left out."""
         if isinstance(value, dict):
-            return str(value.get(self.key, self.default))
+            name = value.get(self.key, self.default)
+            return None if name is None else str(name)
         return getattr(value, self.key, None)
 
     def field(self, description: str) -> Any:
@@ -112,8 +120,9 @@ class Registry(Generic[OptionT]):
         tagger = self.tag
         members = tuple(typing.Annotated[cls, Tag(name)] for name, cls in self._options.items())
         union = typing.Annotated[typing.Union[members], Discriminator(tagger)]  # noqa: UP007 (a runtime tuple)
-        default = self._options[self.default]
-        return union, Field(default_factory=default, description=description)
+        if self.default is None:
+            return union, Field(description=description)
+        return union, Field(default_factory=self._options[self.default], description=description)
 
     def describe(self) -> str:
         return f"{self.key.capitalize()}s: " + ", ".join(self._options) + "."

@@ -77,13 +77,11 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
     r = recipe
     head, model_step = steps[:-1], steps[-1]
     before: list[Any] = []
-    if r.target.binning != "none":
-        from mlengine.steps.target import bin_labels
-
-        where = ("quantile edges fitted on the training split only" if r.target.binning == "quantiles"
+    if r.target.binned:
+        where = ("quantile edges fitted on the training split only" if r.target.fits
                  else "fixed edges, nothing fitted")
         before.append(step_cls("target", f"bin target ({r.target.binning})", "training_split",
-                               f"classes {bin_labels(r.target)}; {where}"))
+                               f"classes {r.target.bin_labels()}; {where}"))
     middle: list[Any] = []
     if r.resample.sampler:
         params = r.resample.params()
@@ -128,10 +126,8 @@ def assemble(plan: Any, specs: dict[str, Any], adapter: Any, pre: Any, model: An
         steps.append(("reduce", reduce.build(plan.seed)))
     if resample.method == "class_weight":
         model.set_params(class_weight=resample.class_weights(list(plan.classes)))
-    if task == "regression" and plan.target.transform != "none":
-        from mlengine.steps.target import wrap_target_transform
-
-        model = wrap_target_transform(model, plan.target.transform)
+    if task == "regression":
+        model = plan.target.wrap(model)
     steps.append(("model", model))
     if resample.sampler:
         from imblearn.pipeline import Pipeline as ImbPipeline

@@ -22,21 +22,18 @@ log = logging.getLogger("mlengine")
 
 
 def effective_task(recipe: Any, task: str) -> str:
-    if recipe.target.binning != "none" and task in ("auto", "regression"):
-        from mlengine.steps.target import binned_task
-
-        return binned_task(recipe.target)
+    if recipe.target.binned and task in ("auto", "regression"):
+        return recipe.target.binned_task()
     return task
 
 
 def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
-    from mlengine.steps import target
     from mlengine.steps.models import MODELS
     from mlengine.steps.preprocess import resolve_preprocess
 
     r = recipe
-    problems = target.check_section(r)
+    problems = r.target.check(r.task)
     task = effective_task(r, task)
     spec = MODELS.get(r.model.name)
     if spec is None:
@@ -127,10 +124,8 @@ def check_modelling_data(recipe: Any, plan: Any, data: Any, train_idx: np.ndarra
     check_slices(list(recipe.evaluate.slices), data.raw)
     check_stability(recipe, data, train_idx)
     y_tr = data.y.iloc[train_idx]
-    if data.task == "regression" and recipe.target.transform != "none":
-        from mlengine.steps.target import check_transform_data
-
-        check_transform_data(recipe.target.transform, data.y, recipe.data.target)
+    if data.task == "regression":
+        recipe.target.check_transform_data(data.y, recipe.data.target)
     if plan.resample.method != "none":
         groups = data.groups.iloc[train_idx] if data.groups is not None else None
         times = data.times.iloc[train_idx] if data.times is not None else None
@@ -154,12 +149,11 @@ def _check_widths(plan: Any, data: Any, train_idx: np.ndarray) -> None:
 def stage_check_modelling(ctx: Any) -> None:
     """Before fitting: the modelling sections against the resolved task and the data."""
     from mlengine.evaluate.adversarial import check_sample
-    from mlengine.evaluate.crossval import check_cv_feasible
 
     # the plan is frozen: binning may have refitted the labels since compile, so the plan is replaced, not edited
     ctx.plan = dataclasses.replace(ctx.plan, classes=list(ctx.data.classes))
-    if ctx.recipe.target.binning != "none":  # labels may have moved when the edges were refitted
-        check_cv_feasible(ctx.plan.cv, ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
+    if ctx.recipe.target.binned:  # labels may have moved when the edges were refitted
+        ctx.plan.cv.check_data(ctx.data.task, ctx.y_tr, ctx.groups_tr, ctx.times_tr)
     check_modelling_data(ctx.recipe, ctx.plan, ctx.data, ctx.train_idx)
     check_sample(ctx.recipe, ctx.loaded.base_dir, ctx.data.columns)  # evaluate.adversarial's sample: readable,
     # with the model's columns and types (scored by stage_adversarial, after these checks)

@@ -100,6 +100,13 @@ class _EarlyStoppingFit:
     stratify: bool
     ordered: bool
 
+    def __init__(self, steps: list[tuple[str, Any]], *, validation_fraction: float = 0.1, patience: int = 50,
+                 seed: int = 0, stratify: bool = True, ordered: bool = False, memory: Any = None,
+                 verbose: bool = False):
+        super().__init__(steps, memory=memory, verbose=verbose)  # type: ignore[call-arg]  (the Pipeline's)
+        self.validation_fraction, self.patience, self.seed = validation_fraction, patience, seed
+        self.stratify, self.ordered = stratify, ordered
+
     def fit(self, X: Any, y: Any, **params: Any) -> Any:
         final_name, final = self.steps[-1]
         final_params: dict[str, Any] = {}
@@ -144,23 +151,9 @@ class _EarlyStoppingFit:
 class EarlyStoppingPipeline(_EarlyStoppingFit, Pipeline):
     """A scikit-learn Pipeline whose fit early-stops its booster on a validation split of the fit rows."""
 
-    def __init__(self, steps: list[tuple[str, Any]], *, validation_fraction: float = 0.1, patience: int = 50,
-                 seed: int = 0, stratify: bool = True, ordered: bool = False, memory: Any = None,
-                 verbose: bool = False):
-        super().__init__(steps, memory=memory, verbose=verbose)
-        self.validation_fraction, self.patience, self.seed = validation_fraction, patience, seed
-        self.stratify, self.ordered = stratify, ordered
-
 
 class EarlyStoppingImbPipeline(_EarlyStoppingFit, ImbPipeline):
     """The imbalanced-learn variant (a sampler step): samplers act on the fitting rows only."""
-
-    def __init__(self, steps: list[tuple[str, Any]], *, validation_fraction: float = 0.1, patience: int = 50,
-                 seed: int = 0, stratify: bool = True, ordered: bool = False, memory: Any = None,
-                 verbose: bool = False):
-        super().__init__(steps, memory=memory, verbose=verbose)
-        self.validation_fraction, self.patience, self.seed = validation_fraction, patience, seed
-        self.stratify, self.ordered = stratify, ordered
 
 
 def early_stopped(pipeline: Any, *, validation_fraction: float, patience: int, seed: int, task: str,

@@ -1,5 +1,5 @@
-"""Which export formats a recipe gets (mlengine/export/support.py), decided from the recipe alone: every blocker
-names its recipe key, auto drops ONNX with a note, an explicit list is kept."""
+"""Which recipes can be exported to ONNX (mlengine/export/support.py), decided from the recipe alone: every blocker
+names its recipe key."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from mlengine.export.support import onnx_blockers, resolve_export, search_onnx_blockers
+from mlengine.export.support import onnx_blockers, search_onnx_blockers
 from mlengine.sections.calibration import CALIBRATION
 
 
@@ -54,18 +54,15 @@ def test_a_searched_model_that_could_win_and_not_export_is_named():
     assert search_onnx_blockers(_recipe("knn", estimators=["knn"], trials=5)) == []  # the recipe's own model
 
 
-def test_auto_writes_onnx_when_it_can_and_explains_when_it_cannot():
-    formats, notes = resolve_export(_recipe(), "binary")
-    assert formats == ["joblib", "onnx"] and "probabilities within 1e-05 absolute" in notes[0]
-    assert "failed check drops model.onnx with a warning" in notes[0]
-    formats, notes = resolve_export(_recipe("knn"), "binary")
-    assert formats == ["joblib"] and notes[0].startswith("onnx: this model cannot be exported to ONNX: knn")
-    _, notes = resolve_export(_recipe(), "regression")
-    assert "predictions within 1e-05 relative" in notes[0]
+def test_every_registered_model_exports_or_says_why_not():
+    """The registry says it once per model: an exact converter (one of mlengine's ONNX leaves) or a reason."""
+    from mlengine.export.onnx_models import LEAVES
+    from mlengine.export.support import EXPORTABLE_MODELS, REFUSED_MODELS
+    from mlengine.steps.models import MODELS
 
-
-def test_an_explicit_list_is_kept_in_order_without_duplicates():
-    formats, notes = resolve_export(_recipe(fmt=["onnx", "joblib", "onnx"], verify=False), "binary")
-    assert formats == ["onnx", "joblib"] and "NOT verified (export.verify: false)" in notes[0]
-    assert "a failed check fails the run" in notes[0]
-    assert resolve_export(_recipe(fmt=["joblib"]), "binary") == (["joblib"], [])
+    for name, spec in MODELS.items():
+        assert spec.onnx != bool(spec.onnx_refused), name  # exactly one of the two
+    assert set(EXPORTABLE_MODELS) | set(REFUSED_MODELS) == set(MODELS)
+    converted = {MODELS[n].class_path(task).split(":")[1] for n in EXPORTABLE_MODELS for task in MODELS[n].tasks}
+    assert converted <= set(LEAVES), converted - set(LEAVES)
+    assert onnx_blockers(_recipe("catboost"))[0] == REFUSED_MODELS["catboost"]

@@ -18,11 +18,13 @@ def _problems(path, overrides=()):
 
 def test_several_errors_reported_at_once(write_recipe):
     text = TITANIC.replace("target: survived", "target: survived\n  positve_class: 1").replace(
-        "cv: {folds: 3}", "cv: {kind: stratifed_kfold, folds: 1}\nserch: {trials: 3}\nevaluate: {metrics: [roc_auc, rmsee]}")
+        "cv: {folds: 3}", "cv: {kind: stratifed_kfold, folds: 1}\nsplit: {holdout: 1.5}\nserch: {trials: 3}\n"
+                          "evaluate: {metrics: [roc_auc, rmsee]}")
     probs, msg = _problems(write_recipe(text))
     assert "Did you mean 'positive_class'" in probs["data.positve_class"]
     assert "Did you mean 'stratified_kfold'" in probs["cv.kind"]
-    assert "greater than or equal to 2" in probs["cv.folds"] and "got 1" in probs["cv.folds"]
+    assert "cv.folds" not in probs  # its option is unknown, so its keys are not judged (the kind's message says why)
+    assert "less than 1" in probs["split.holdout"]
     assert "Did you mean 'search'" in probs["serch"]
     assert "Did you mean 'rmse'" in probs["evaluate.metrics[1]"]
     assert msg.count("\n  - ") == len(probs) >= 5
@@ -74,3 +76,10 @@ def test_model_and_metric_must_fit_an_explicit_task(write_recipe):
 def test_column_with_two_roles(write_recipe):
     probs, _ = _problems(write_recipe(TITANIC.replace("drop: [alive,", "drop: [survived, alive,")))
     assert "survived" in probs["data.drop"]
+
+
+def test_a_bad_value_of_a_known_option_is_reported_with_the_others(write_recipe):
+    text = TITANIC.replace("cv: {folds: 3}", "cv: {kind: stratified_kfold, folds: 1}\nserch: {trials: 3}")
+    probs, _ = _problems(write_recipe(text))
+    assert "greater than or equal to 2" in probs["cv.folds"] and "got 1" in probs["cv.folds"]
+    assert "Did you mean 'search'" in probs["serch"]

@@ -56,7 +56,7 @@ def test_rows_columns_and_dtypes():
 
 def test_file_bytes_change_without_table_change(tmp_path):
     """CRLF line endings change the file's sha256, not the table: the source check says so separately."""
-    from types import SimpleNamespace
+    from mlengine.sections.source import CsvSource
 
     text = (DATA / "titanic.csv").read_text()
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
@@ -65,8 +65,8 @@ def test_file_bytes_change_without_table_change(tmp_path):
     fa = fingerprint_frame(pd.read_csv(a))
     fb = fingerprint_frame(pd.read_csv(b))
     assert compare_fingerprints(fa, fb) == []
-    ra = source_record(SimpleNamespace(kind="csv", path=str(a)))
-    rb = source_record(SimpleNamespace(kind="csv", path=str(b)))
+    ra = source_record(CsvSource(kind="csv", path=str(a)))
+    rb = source_record(CsvSource(kind="csv", path=str(b)))
     rb["files"][0]["key"] = ra["files"][0]["key"]
     changes = compare_sources(ra, rb)
     assert len(changes) == 1 and "file bytes changed (57018 bytes" in changes[0]

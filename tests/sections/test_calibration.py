@@ -5,33 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import yaml
 
 from mlengine.api import load_recipe
 from mlengine.data.sources import read_source
 from mlengine.data.table import prepare_table
-from mlengine.errors import RecipeError
 from mlengine.evaluate.calibration import calibrate
 from mlengine.evaluate.crossval import cross_validate
 from mlengine.plan import compile_recipe
-from mlengine.recipe.validate import validate_config
 from mlengine.sections.calibration import CALIBRATION, NoCalibration, exportable_methods
 
 from tests.modelling import MAMMO, TITANIC_M, run_json
+from tests.modelling import mammo_error as _error
+from tests.modelling import mammo_recipe as _recipe
 
 METHODS = ["none", "sigmoid", "isotonic", "temperature"]
-
-
-def _recipe(**sections):
-    data = yaml.safe_load(MAMMO)
-    data.update(sections)
-    return validate_config(data)
-
-
-def _error(**sections) -> str:
-    with pytest.raises(RecipeError) as exc:
-        _recipe(**sections)
-    return str(exc.value)
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from mlengine.errors import DataError, RecipeError
+from mlengine.errors import DataError
 from mlengine.evaluate.threshold import tune_threshold
-from mlengine.recipe.validate import validate_config
 from mlengine.sections.threshold import THRESHOLD, Cost, NoThreshold, ValueMatrix
 
 from tests.conftest import DATA
-from tests.modelling import MAMMO
+from tests.modelling import mammo_error as _error
+from tests.modelling import mammo_recipe as _recipe
 
 # each objective with the keys it needs (its own, nothing else)
 OBJECTIVES = {
@@ -24,18 +23,6 @@ OBJECTIVES = {
     "youden": {}, "precision_at_recall": {"min_recall": 0.8}, "recall_at_precision": {"min_precision": 0.3},
     "cost": {"cost": {"false_positive": 1.0, "false_negative": 20.0}},
 }
-
-
-def _recipe(**sections):
-    data = yaml.safe_load(MAMMO)
-    data.update(sections)
-    return validate_config(data)
-
-
-def _error(**sections) -> str:
-    with pytest.raises(RecipeError) as exc:
-        _recipe(**sections)
-    return str(exc.value)
 
 
 @pytest.fixture(scope="module")

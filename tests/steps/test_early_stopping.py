@@ -122,10 +122,10 @@ def test_plain_refit_has_no_carve_out_and_the_chosen_tree_count():
 
 
 def test_target_transform_applies_to_the_validation_targets():
+    from mlengine.sections.target import TARGET
     from mlengine.steps.early_stopping import _eval_target
-    from mlengine.steps.target import wrap_target_transform
 
-    ttr = wrap_target_transform(object(), "log")
+    ttr = TARGET["none"](transform="log").wrap(object())
     np.testing.assert_allclose(_eval_target(ttr, [1.0, 2.0], np.array([np.e, 1.0])), [1.0, 0.0])
 
 
