@@ -183,6 +183,9 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     if address in (None, "local"):
         check_shm(3 * table_bytes)
         t = time.perf_counter()
+        # Ray waits 30 s for its GCS to write its port; on a loaded 2-core machine (seen under a parallel test
+        # run) that elapsed before the GCS was up. 120 s is Ray's own figure for its slower rocksdb backend.
+        os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
         try:
             ray.init(address="local", num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **kw)
         except Exception as exc:  # Ray's start-up timeouts (a machine too loaded to start its processes in time)
