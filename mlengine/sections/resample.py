@@ -305,6 +305,30 @@ class SmoteTomek(_SmoteThenClean):
     method: Literal["smotetomek"]
 
 
+@RESAMPLE.register
+class NearMiss(SamplerOption):
+    summary: ClassVar[str] = "keep the majority rows nearest to the minority class (NearMiss-1, -2 or -3)"
+    effect, path = "under", "imblearn.under_sampling:NearMiss"
+    method: Literal["near_miss"]
+    version: Literal[1, 2, 3] = Field(1, description="1: majority rows closest to their nearest minority rows; 2: "
+                                                     "closest to the farthest; 3: a few per minority row")
+    n_neighbors: int = Field(3, description="minority neighbours each majority row is measured against")
+
+    def build(self, seed: int, classes: list[Any], categorical_idx: list[int]) -> Any:
+        return import_path(self.path)(sampling_strategy=resolve_strategy(self.sampling_strategy, classes),
+                                      **self.estimator_params())  # deterministic: takes no random_state
+
+    def check_data(self, categorical: list[str], y_folds: list[np.ndarray], y_train: Any,
+                   classes: list[Any]) -> None:
+        super().check_data(categorical, y_folds, y_train, classes)
+        minority = min(classes, key=lambda c: int(np.sum(np.asarray(y_train, dtype=object) == c)))
+        smallest = min(int(np.sum(np.asarray(f, dtype=object) == minority)) for f in y_folds)
+        if smallest < self.n_neighbors:
+            raise DataError(f"resample.n_neighbors: near_miss measures each majority row against its "
+                            f"{self.n_neighbors} nearest rows of class {minority!r}, which has only {smallest} in "
+                            f"the smallest training fold. Set resample.n_neighbors to at most {smallest}.")
+
+
 ResampleConfig, RESAMPLE_FIELD = RESAMPLE.field("class imbalance handling, fitted inside each training fold only")
 
 
