@@ -11,7 +11,8 @@ log_loss multiclass, r2 regression), log loss (classification) and wall time; th
 
     python benchmarks/search_quality.py --quick     # 2 small datasets, 15 s budget, 2 outer folds
     python benchmarks/search_quality.py             # 4 datasets x budgets 60 and 300 s, 3 outer folds (hours)
-Options: --budgets 60 300, --datasets NAME ..., --folds N, --no-autogluon, --systems NAME ..., --save CSV,
+Options: --budgets 60 300, --datasets NAME ..., --folds N, --no-autogluon, --systems NAME ..., --save CSV, --busy N
+(N CPU-bound background processes the whole time),
 --report CSV ... (the table of saved rows, e.g. runs split by dataset)
 """
 
@@ -62,6 +63,8 @@ VARIANTS = {
     # what a user gets from `search: {time_budget: N}`: mlengine's default estimators (tree families + linear),
     # not the three shared with FLAML (issue 15's "default search" claim is measured on this row)
     "mlengine-default": {},
+    # the default search plus the greedy ensemble over its trials (what `ensemble: {method: greedy}` adds)
+    "mlengine-default+greedy": {"ensemble": {"method": "greedy"}},
     "mlengine+zero_shot": {"warm_start": "zero_shot"},
     "mlengine+zero_shot+voting": {"warm_start": "zero_shot", "ensemble": {"method": "voting", "top_k": 3}},
     "mlengine+sigmoid": {"warm_start": "defaults"},
@@ -120,13 +123,14 @@ def run_mlengine(variant: str | None, X_tr, y_tr, X_te, task, budget, seed, tmp:
     if variant is None:  # untuned LightGBM: mlengine's defaults, fitted once
         recipe["cv"] = {"kind": "none"}
     else:
-        estimators = {} if variant == "mlengine-default" else {"estimators": ESTIMATORS["mlengine"]}
+        estimators = {} if variant.startswith("mlengine-default") else {"estimators": ESTIMATORS["mlengine"]}
         recipe["search"] = {**estimators, "time_budget": budget, **VARIANTS[variant]}
         recipe.update(VARIANT_SECTIONS.get(variant, {}))
         recipe.update(extra)
     result = mlengine.run(recipe, runs_dir=tmp / "runs")
     pred, proba = predict_all(result.model, X_te, task)
-    return pred, proba, list(getattr(result.model, "classes_", []))
+    search = result.metrics.get("search") or {}
+    return pred, proba, list(getattr(result.model, "classes_", [])), search.get("seconds", np.nan)
 
 
 def run_flaml(X_tr, y_tr, X_te, task, budget, seed) -> tuple:
@@ -138,7 +142,7 @@ def run_flaml(X_tr, y_tr, X_te, task, budget, seed) -> tuple:
                n_jobs=-1, verbose=0)
     pred = np.asarray(automl.predict(X_te))
     proba = None if task == "regression" else np.asarray(automl.predict_proba(X_te))
-    return pred, proba, list(automl.classes_) if task != "regression" else []
+    return pred, proba, list(automl.classes_) if task != "regression" else [], np.nan
 
 
 def autogluon_python(install: bool) -> Path | None:
@@ -172,7 +176,7 @@ def run_autogluon(py: Path, X_tr, y_tr, X_te, task, budget, tmp: Path) -> tuple:
         classes = [int(c) for c in classes]
     pred = np.asarray(out["pred"], dtype=float) if task == "regression" else np.asarray(classes, dtype=object)[
         np.argmax(proba, axis=1)]
-    return pred, proba, classes
+    return pred, proba, classes, np.nan
 
 
 def outer_folds(y: pd.Series, task: str, k: int, seed: int):
@@ -190,6 +194,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--systems", nargs="*", help="subset of: lightgbm_untuned flaml autogluon " + " ".join(VARIANTS))
+    ap.add_argument("--busy", type=int, default=0, metavar="N",
+                    help="run N CPU-bound background processes the whole time (a busy machine); stopped at the end")
     ap.add_argument("--no-autogluon", action="store_true", help="skip AutoGluon (and its one-time install)")
     ap.add_argument("--save", type=Path, help="also write the result rows to this CSV")
     ap.add_argument("--report", type=Path, nargs="+", metavar="CSV",
@@ -227,6 +233,35 @@ def main() -> None:
         print("note: AutoGluon is absent (not installed or --no-autogluon); its rows are skipped.")
         systems = [s for s in systems if s != "autogluon"]
     rows = []
+    burners = start_background(args.busy)
+    try:
+        measure(args, names, budgets, systems, k, ag, rows)
+    finally:
+        for proc in burners:
+            proc.terminate()
+            proc.join(5)
+    report(pd.DataFrame(rows), k)
+
+
+def _burn() -> None:  # a CPU-bound background process (as benchmarks/busy_machine.py)
+    x = 0
+    while True:
+        x = (x * 31 + 7) % 1_000_003
+
+
+def start_background(n: int) -> list:
+    import multiprocessing as mp
+
+    procs = [mp.get_context("spawn").Process(target=_burn, daemon=True) for _ in range(n)]
+    for proc in procs:
+        proc.start()
+    if n:
+        print(f"busy machine: {n} CPU-bound background process(es) running", file=sys.stderr)
+    return procs
+
+
+def measure(args, names, budgets, systems, k, ag, rows: list) -> None:
+    """Fit every system on every dataset's outer folds; rows are appended (and saved) as they finish."""
     for name in names:
         path = find_data(name)
         if path is None:
@@ -247,30 +282,31 @@ def main() -> None:
                         Xtr, ytr, Xte = X.iloc[tr], y.iloc[tr], X.iloc[te]
                         try:
                             if system == "flaml":
-                                pred, proba, classes = run_flaml(Xtr, ytr, Xte, task, budget, args.seed)
+                                pred, proba, classes, search_s = run_flaml(Xtr, ytr, Xte, task, budget, args.seed)
                             elif system == "autogluon":
-                                pred, proba, classes = run_autogluon(ag, Xtr, ytr, Xte, task, budget, Path(d))
+                                pred, proba, classes, search_s = run_autogluon(ag, Xtr, ytr, Xte, task, budget, Path(d))
                             else:
                                 variant = None if system == "lightgbm_untuned" else system
-                                pred, proba, classes = run_mlengine(variant, Xtr, ytr, Xte, task, budget, args.seed,
+                                pred, proba, classes, search_s = run_mlengine(variant, Xtr, ytr, Xte, task, budget, args.seed,
                                                                     Path(d), DATASET_RECIPE.get(name, {}))
                         except Exception as exc:
                             print(f"{name} {system} fold {i}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                             continue
                         sc = score(task, y.iloc[te], pred, proba, classes, pos)
-                        res.append({**sc, "seconds": time.perf_counter() - t})
+                        res.append({**sc, "seconds": time.perf_counter() - t, "search_seconds": search_s,
+                                    "max_seconds": time.perf_counter() - t})
                 if res:
                     frame = pd.DataFrame(res).mean()
                     rows.append({"dataset": name, "task": task, "metric": METRIC[task],
                                  "budget": "-" if system == "lightgbm_untuned" else f"{budget:g}",
                                  "system": system, "score": frame[METRIC[task]],
                                  "log_loss": frame.get("log_loss", np.nan), "seconds": frame["seconds"],
-                                 "folds": len(res)})
+                                 "folds": len(res), "search_seconds": frame["search_seconds"],
+                                 "max_seconds": pd.DataFrame(res)["max_seconds"].max(), "busy": args.busy})
                     print(f"{name:<14} {system:<26} budget {rows[-1]['budget']:>4}: {METRIC[task]} "
                           f"{rows[-1]['score']:.4f}  ({rows[-1]['seconds']:.0f} s/fold)", file=sys.stderr)
                     if args.save:  # after every row: an interrupted run keeps what it measured
                         pd.DataFrame(rows).to_csv(args.save, index=False)
-    report(pd.DataFrame(rows), k)
 
 
 def report(frame: pd.DataFrame, k: int) -> None:
@@ -279,11 +315,21 @@ def report(frame: pd.DataFrame, k: int) -> None:
         return
     print(f"\nsearch quality: mean over {k} outer folds (score: roc_auc binary, log_loss multiclass, r2 regression); "
           f"{os.cpu_count()} cores, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
-    print(f"{'dataset':<15}{'metric':<9}{'budget':>7}  {'system':<27}{'score':>9}{'log_loss':>10}{'s/fold':>8}")
+    if "busy" in frame and frame["busy"].fillna(0).max() > 0:
+        print(f"busy machine: {int(frame['busy'].max())} CPU-bound background process(es) the whole time")
+    print("s/fold: wall seconds per outer fold (mlengine: the whole run, refit, report and export included); "
+          "search s: mlengine's search stage (metrics.json search.seconds), the time the budget bounds; "
+          "max s: the slowest fold's wall seconds")
+    print(f"{'dataset':<15}{'metric':<9}{'budget':>7}  {'system':<27}{'score':>9}{'log_loss':>10}{'s/fold':>8}"
+          f"{'search s':>9}{'max s':>7}")
+
+    def cell(value, width: int) -> str:
+        return f"{'-':>{width}}" if value is None or pd.isna(value) else f"{value:>{width}.1f}"
+
     for _, r in frame.iterrows():
         ll = f"{r['log_loss']:>10.4f}" if not pd.isna(r["log_loss"]) else f"{'-':>10}"
         print(f"{r['dataset']:<15}{r['metric']:<9}{r['budget']:>7}  {r['system']:<27}{r['score']:>9.4f}{ll}"
-              f"{r['seconds']:>8.1f}")
+              f"{r['seconds']:>8.1f}{cell(r.get('search_seconds'), 9)}{cell(r.get('max_seconds'), 7)}")
     lower = frame["metric"].eq("log_loss")
     frame = frame.assign(key=np.where(lower, frame["score"], -frame["score"]))
     ranks = []
@@ -295,6 +341,26 @@ def report(frame: pd.DataFrame, k: int) -> None:
         r = pd.concat(ranks).groupby(["budget", "system"])["rank"].mean().unstack(0)
         print("\nmean rank per budget (1 = best; untuned LightGBM counted in every budget)")
         print(r.round(2).to_string())
+    mine = [s for s in dict.fromkeys(frame["system"]) if s.startswith("mlengine")]
+    others = [s for s in dict.fromkeys(frame["system"]) if not s.startswith("mlengine")]
+    if len(mine) > 1 and others:  # mlengine variants take each other's ranks above: each against the others alone
+        print("\nhead to head: each mlengine variant ranked against the other systems only (score rank; log-loss "
+              "rank, classification)")
+        for variant in mine:
+            sub = frame[frame["system"].isin([variant, *others])]
+            score_r, ll_r = [], []
+            for (_, budget), grp in sub[sub["budget"] != "-"].groupby(["dataset", "budget"]):
+                floor = sub[(sub["dataset"] == grp["dataset"].iloc[0]) & (sub["budget"] == "-")]
+                grp = pd.concat([grp, floor])
+                score_r.append(grp.assign(rank=grp["key"].rank(method="min"), budget=budget))
+                ll = grp.dropna(subset=["log_loss"])
+                if not ll.empty:
+                    ll_r.append(ll.assign(rank=ll["log_loss"].rank(method="min"), budget=budget))
+            for label, parts in (("score", score_r), ("log loss", ll_r)):
+                if parts:
+                    table = pd.concat(parts).groupby(["budget", "system"])["rank"].mean().unstack(0)
+                    print(f"\n{variant}: mean {label} rank")
+                    print(table.round(2).to_string())
     ll_ranks = []
     for (_, budget), grp in frame[frame["budget"] != "-"].dropna(subset=["log_loss"]).groupby(["dataset", "budget"]):
         floor = frame[(frame["dataset"] == grp["dataset"].iloc[0]) & (frame["budget"] == "-")]
