@@ -102,3 +102,25 @@ def unknown_name(kind: str, value: object, choices: Iterable[str]) -> str:
 class RunInterrupted(BaseException):
     """SIGTERM arrived during a run (a BaseException like KeyboardInterrupt, so no stage's `except Exception`
     swallows it): the run directory is marked interrupted and the CLI exits 143."""
+
+
+# The interrupt a signal asked for, kept after its first raise: that raise can be lost (raised inside a finalizer,
+# where Python prints and drops it, or under a library's broad `except`), so the run raises it again at the next
+# check point (before a stage, a trial or a fold) instead of running on.
+_REQUESTED: list[BaseException] = []
+
+
+def request_interrupt(exc: BaseException) -> BaseException:
+    """Remember the interrupt a signal handler raises (see `raise_if_interrupted`) and return it."""
+    _REQUESTED[:] = [exc]
+    return exc
+
+
+def raise_if_interrupted() -> None:
+    """Raise again the interrupt a signal asked for during this run, if there was one."""
+    if _REQUESTED:
+        raise _REQUESTED[0]
+
+
+def clear_interrupt() -> None:
+    _REQUESTED.clear()

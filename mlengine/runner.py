@@ -24,7 +24,14 @@ import pandas as pd
 
 from mlengine.data.contract import stage_contract
 from mlengine.data.pii import stage_pii
-from mlengine.errors import MlengineError, RunInterrupted, UserError
+from mlengine.errors import (
+    MlengineError,
+    RunInterrupted,
+    UserError,
+    clear_interrupt,
+    raise_if_interrupted,
+    request_interrupt,
+)
 from mlengine.evaluate.adversarial import stage_adversarial
 from mlengine.evaluate.explain import stage_explain
 from mlengine.evaluate.finish import stage_finish_model
@@ -96,12 +103,13 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             log.warning("note: %s", note)
         if late_note():
             log.warning("note: %s", late_note())
-        previous = _catch_sigterm()
+        previous = _catch_signals()
         try:
             t0 = time.perf_counter()
             manager.before_run(ctx)
             for fn in STAGES:
                 name = stage_name(fn)
+                raise_if_interrupted()
                 manager.before_stage(name, ctx)
                 t = time.perf_counter()
                 run_stage(fn, ctx)
@@ -109,7 +117,7 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
                 manager.after_stage(name, ctx)
             ctx.timings["total"] = time.perf_counter() - t0
         except BaseException as exc:
-            _restore_sigterm(previous)  # before the record is written: a second SIGTERM must not cut it short
+            _restore_signals(previous)  # before the record is written: a second signal must not cut it short
             interrupted = isinstance(exc, (KeyboardInterrupt, RunInterrupted))
             error = {"type": type(exc).__name__, "message": str(exc) or ("interrupted" if interrupted else ""),
                      "user_error": isinstance(exc, UserError)}
@@ -124,7 +132,7 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
             exc.run_dir = rd.final  # type: ignore[attr-defined]
             manager.on_run_error(ctx, exc)
             raise
-        _restore_sigterm(previous)
+        _restore_signals(previous)
         run_dir = rd.finish("complete")
     log.info("run complete: %s", run_dir)
     result = RunResult(run_dir=run_dir, status="complete", task=ctx.data.task, metrics=ctx.report, model=ctx.model,
@@ -133,27 +141,37 @@ def run_recipe(loaded: Any, runs_dir: str | Path | None = None, *, run_parent: s
     return result
 
 
-def _catch_sigterm() -> Any:
-    """While a run goes on, SIGTERM raises RunInterrupted, so the run is marked interrupted (with its error and
-    the work done so far) instead of being left `.incomplete`. Returns the previous handler (None off the main
-    thread, where handlers cannot be set)."""
+def _catch_signals() -> dict[int, Any]:
+    """While a run goes on, SIGTERM raises RunInterrupted and SIGINT KeyboardInterrupt (as Python's own handler
+    does), so the run is marked interrupted (with its error and the work done so far) instead of being left
+    `.incomplete`. Both are also remembered (`errors.request_interrupt`): if the first raise is lost, the next
+    stage, trial or fold raises it again. SIGINT is taken only from Python's default handler (a notebook's or a
+    caller's own stays). Returns the previous handlers (none off the main thread, where handlers cannot be set)."""
     import signal
     import threading
 
+    clear_interrupt()
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return {}
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise RunInterrupted("interrupted by SIGTERM")
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise request_interrupt(RunInterrupted("interrupted by SIGTERM"))
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    def on_sigint(signum: int, frame: Any) -> None:
+        raise request_interrupt(KeyboardInterrupt())
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_sigint)
+    return previous
 
 
-def _restore_sigterm(previous: Any) -> None:
+def _restore_signals(previous: dict[int, Any]) -> None:
     import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+    previous.clear()
 
 
 def check_recipe_data(loaded: Any, until: str = "check_modelling") -> RunContext:

@@ -69,3 +69,35 @@ def test_errors_in_after_run_are_warnings_not_failures(caplog):
 
     with pytest.raises(RuntimeError, match="stop at fit"):  # before/after stage errors do stop the run
         HookManager([Stop()]).before_stage("fit", None)
+
+
+@pytest.mark.parametrize("signame,error", [("SIGTERM", "RunInterrupted"), ("SIGINT", "KeyboardInterrupt")])
+def test_a_signal_whose_raise_is_swallowed_still_stops_the_run(write_recipe, runs_dir, signame, error):
+    """A library may swallow the interrupt a signal raises (a broad except, or a finalizer where Python drops it):
+    the run remembers it and raises it again before the next stage, so the run ends interrupted, not complete."""
+    import json
+    import os
+    import signal
+    import time
+
+    from mlengine.errors import RunInterrupted
+
+    class Swallow(Recorder):
+        def before_stage(self, name, state):
+            super().before_stage(name, state)
+            if name == "split":
+                try:
+                    os.kill(os.getpid(), getattr(signal, signame))
+                    time.sleep(1)  # the handler raises here
+                except BaseException:
+                    pass
+
+    rec = Swallow()
+    with pytest.raises((RunInterrupted, KeyboardInterrupt)) as info:
+        mlengine.run(write_recipe(TITANIC), runs_dir=runs_dir, hooks=[rec])
+    assert type(info.value).__name__ == error
+    stages = [n for kind, n in rec.calls if kind == "before_stage"]
+    assert stages[-1] == "split" and ("on_run_error", error) in rec.calls
+    status = json.loads((info.value.run_dir / "status.json").read_text())
+    assert status["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the run's handlers are gone after it

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlengine.errors import raise_if_interrupted
 from mlengine.evaluate.metrics import METRICS, score_all
 from mlengine.sections.cv import CVSpec
 
@@ -117,6 +118,7 @@ def cross_validate(pipeline: Any, X: pd.DataFrame, y: pd.Series, cv: CVSpec, *, 
         for i, (tr, va) in enumerate(folds, 1):
             if deadline is not None and clock() > deadline:
                 raise FoldDeadline(f"deadline passed after {i - 1} of {len(folds)} folds")
+            raise_if_interrupted()
             if before_fold is not None:
                 before_fold(i, len(folds), seconds)
             t = time.perf_counter()

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlengine.errors import RunInterrupted, UserError
+from mlengine.errors import RunInterrupted, UserError, raise_if_interrupted
 from mlengine.evaluate import crossval
 from mlengine.search import progress_bar
 from mlengine.search.trials import TrialRecord, ranked, record_of
@@ -111,6 +111,7 @@ def run_search(setup: Any, *, algorithm: str, points: list[dict], seed: int, tri
 
     def may_start() -> bool:
         nonlocal stopped_by
+        raise_if_interrupted()
         if trials and started >= trials:
             return False
         if started < len(replay):  # replayed trials take no time: they run whatever the clock says

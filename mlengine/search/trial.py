@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlengine.errors import RecipeError
+from mlengine.errors import RecipeError, raise_if_interrupted
 
 log = logging.getLogger("mlengine")
 
@@ -140,6 +140,7 @@ def run_trial(setup: TrialSetup, config: dict[str, Any], label: str = "",
         if guard and exc.partial is not None:
             guard.learn(exc.partial.fold_seconds)
     except Exception as exc:  # any estimator error: record it, the search goes on
+        raise_if_interrupted()  # unless a signal's interrupt was turned into this error by a library
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
         out.status, out.error = "failed", f"{type(exc).__name__}: {first_line}"
     out.seconds = time.perf_counter() - t
