@@ -93,11 +93,16 @@ def test_a_signal_whose_raise_is_swallowed_still_stops_the_run(write_recipe, run
                     pass
 
     rec = Swallow()
-    with pytest.raises((RunInterrupted, KeyboardInterrupt)) as info:
-        mlengine.run(write_recipe(TITANIC), runs_dir=runs_dir, hooks=[rec])
+    # as in a terminal: a background launch (`cmd &`, nohup) starts Python with SIGINT ignored
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises((RunInterrupted, KeyboardInterrupt)) as info:
+            mlengine.run(write_recipe(TITANIC), runs_dir=runs_dir, hooks=[rec])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the run's handlers are gone
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert type(info.value).__name__ == error
     stages = [n for kind, n in rec.calls if kind == "before_stage"]
     assert stages[-1] == "split" and ("on_run_error", error) in rec.calls
     status = json.loads((info.value.run_dir / "status.json").read_text())
     assert status["status"] == "interrupted"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the run's handlers are gone after it
