@@ -530,7 +530,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     for name, spec in MODELS.items():
         print(f"{name:<24}{spec.family:<10}{'/'.join(sorted(spec.tasks)):<32}{spec.description}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlengine.plan_types import PLACEMENTS, Candidate, PlanStep
 from mlengine.sections.cv import CVSpec
+from mlengine.sections.model import MODELS, estimator_summary
 from mlengine.sections.split import SPLIT, SplitOption
 from mlengine.steps.assemble import (
     MODELLING_SECTIONS,
@@ -22,7 +23,6 @@ from mlengine.steps.assemble import (
     modelling_steps,
     native_categoricals,
 )
-from mlengine.steps.models import MODELS, estimator_summary
 from mlengine.steps.preprocess import resolve_preprocess
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlengine.sections.calibration import exportable_methods
-from mlengine.steps.models import MODELS
+from mlengine.sections.model import MODELS
 
 # registered models with an exact converter (mlengine/export/onnx_models.py), and those refused on purpose with
 # why (the plan says so; the run writes joblib): both stated on the model's registry entry

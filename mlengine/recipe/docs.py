@@ -117,7 +117,8 @@ def _union_rows(key: str, field: Any, subs: list[type[BaseModel]]) -> list[tuple
         meanings: dict[tuple[str, str, str], list[str]] = {}
         for tag, typ, d, desc in variants:
             meanings.setdefault((typ, d, desc), []).append(tag)
-        out += [(f"{k} ({', '.join(tags)})", typ, d, desc) for (typ, d, desc), tags in meanings.items()]
+        out += [(k if len(tags) == len(subs) else f"{k} ({', '.join(tags)})", typ, d, desc)
+                for (typ, d, desc), tags in meanings.items()]  # a key every option takes alike: no option list
     return out
 
 

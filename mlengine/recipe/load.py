@@ -34,8 +34,6 @@ def option_field(group: str) -> str | None:
     used to detect a switch to another option (the recipe's own keys for that section are then dropped); taken
     from the section's registry. Groups without one (search, export) are presets: an override merges the preset
     and keeps the recipe's other keys (e.g. search=quick keeps search.estimators)."""
-    if group == "model":
-        return "name"
     from mlengine.recipe.schema import OPTION_REGISTRIES  # pydantic: off the import path of `mlengine --help`
 
     registry = OPTION_REGISTRIES.get(group)
@@ -344,7 +342,7 @@ def resolve_paths(data: dict[str, Any], base: Path) -> None:
     _resolve_source((data.get("data") or {}).get("source"), base)
     adversarial = (data.get("evaluate") or {}).get("adversarial")
     if isinstance(adversarial, dict) and isinstance(adversarial.get("data"), str):
-        from mlengine.recipe.schema import source_from_path
+        from mlengine.sections.evaluate import source_from_path
 
         try:
             adversarial["data"] = source_from_path(adversarial["data"])

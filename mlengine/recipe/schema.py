@@ -1,8 +1,10 @@
-"""The typed recipe: one class per section, every field with a type, a default and a one-line description.
+"""The typed recipe: the `Recipe` assembled from the section classes, every field with a type, a default and a
+one-line description.
 
+Each modelling section's class lives in the module that owns it (`mlengine.sections.<section>`); this module holds
+the sections that are not modelling steps (data roles, run, report, tracking, monitor) and the `Recipe` itself.
 The descriptions are the documentation: `mlengine.recipe.docs` renders them into the README's key reference.
-Registry names (models, metrics, CV kinds) are checked here with did-you-mean messages; checks that need several
-sections at once live in `mlengine.recipe.validate`.
+Checks that need several sections at once live in `mlengine.recipe.validate`.
 """
 
 from __future__ import annotations
@@ -11,35 +13,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
-    Discriminator,
     Field,
-    Tag,
     field_validator,
     model_validator,
 )
 
-from mlengine.errors import did_you_mean, unknown_name
 from mlengine.sections.calibration import CALIBRATION, CALIBRATION_FIELD, CalibrationConfig
 from mlengine.sections.cv import CV, CV_FIELD, CVConfig
+from mlengine.sections.evaluate import EvaluateSection
 from mlengine.sections.export import ExportSection
+from mlengine.sections.model import MODEL, MODEL_FIELD, ModelConfig
+from mlengine.sections.preprocess import PreprocessSection
 from mlengine.sections.reduce import REDUCE, REDUCE_FIELD, ReduceConfig
 from mlengine.sections.registry import Registry, Section
 from mlengine.sections.resample import RESAMPLE, RESAMPLE_FIELD, ResampleConfig
+from mlengine.sections.search import SearchSection
 from mlengine.sections.select import SELECT, SELECT_FIELD, SelectConfig
 from mlengine.sections.source import SOURCE_FIELD, SourceConfig
 from mlengine.sections.split import SPLIT, SPLIT_FIELD, SplitConfig
 from mlengine.sections.target import TARGET, TARGET_FIELD, TargetConfig
-from mlengine.sections.threshold import THRESHOLD, THRESHOLD_FIELD, ThresholdConfig, ValueMatrix
-
-TASKS = ("auto", "binary", "multiclass", "regression")
-BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
-DATETIME_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
-
-
-def _choices(names: dict[str, str]) -> str:
-    return "Methods: " + ", ".join(names) + "."
-
+from mlengine.sections.threshold import THRESHOLD, THRESHOLD_FIELD, ThresholdConfig
 
 # ----------------------------------------------------------------------------------------------------- data ---
 ColumnDtype = Literal["float", "int", "bool", "category", "str", "datetime"]
@@ -119,278 +112,6 @@ class DataSection(Section):
 
 
 # ----------------------------------------------------------------------------------------------- modelling ---
-class PreprocessSection(Section):
-    numeric_impute: Literal["auto", "median", "mean", "most_frequent", "none"] = Field(
-        "auto", description="missing numeric values: auto = none for models that handle NaN (lightgbm, "
-                            "xgboost, catboost, hist_gradient_boosting), median otherwise")
-    scale: Literal["auto", "standard", "robust", "minmax", "none"] = Field(
-        "auto", description="numeric scaling: auto = standard for linear models, knn and mlp, "
-                            "none for trees")
-    categorical: Literal["auto", "onehot", "ordinal"] = Field(
-        "auto", description="categorical encoding: auto = one-hot for linear models, knn and mlp, "
-                            "ordinal codes for trees (catboost takes the code columns as its cat_features)")
-    max_categories: int = Field(30, ge=2, description="one-hot: keep at most this many categories per column "
-                                                      "(rarer ones grouped)")
-    min_frequency: int = Field(5, ge=1, description="one-hot: categories seen fewer times are grouped as rare")
-    datetime_features: list[Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute"]] = Field(
-        default_factory=lambda: ["year", "month", "day", "dayofweek", "hour"],
-        description="calendar features derived from each datetime column")
-
-
-class EarlyStoppingSection(Section):
-    """Early stopping of boosting models (lightgbm, xgboost) inside each CV training fold (mlengine.steps.early_stopping)."""
-
-    enabled: bool | None = Field(None, description="stop adding trees when a validation split carved from each "
-                                                   "training fold stops improving; the refit uses the fold-mean "
-                                                   "best iteration as n_estimators. null = on for boosting models "
-                                                   "during a search, off for a fixed model")
-    validation_fraction: float = Field(0.1, gt=0, le=0.5, description="share of each training fold held out for "
-                                                                      "early stopping (stratified for "
-                                                                      "classification, seeded); the rest fits "
-                                                                      "the whole pipeline")
-    patience: int = Field(50, ge=1, description="boosting rounds without improvement on the validation split "
-                                                "before a fold stops")
-
-    def active_for(self, model: str, searching: bool) -> bool:
-        """Whether `model` is early-stopped: only boosting models, and by default only in a search."""
-        from mlengine.steps.models import MODELS
-
-        if model not in MODELS or not MODELS[model].early_stopping:
-            return False
-        return searching if self.enabled is None else self.enabled
-
-
-class ModelSection(Section):
-    name: str = Field("lightgbm", description="registered model name (see `mlengine models`)")
-    params: dict[str, Any] = Field(default_factory=dict, description="fixed hyperparameters, checked against "
-                                                                     "the model")
-    n_jobs: int = Field(0, ge=0, description="threads per estimator; 0 = all cores")
-    early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection,
-                                                 description="early stopping of boosting models inside CV folds")
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        from mlengine.steps.models import MODELS
-
-        if v not in MODELS:
-            raise ValueError(unknown_name("model", v, MODELS))
-        return v
-
-
-def _metric_name(v: str) -> str:
-    from mlengine.evaluate.metrics import METRICS
-
-    if v not in METRICS:
-        raise ValueError(unknown_name("metric", v, METRICS))
-    return v
-
-
-MetricName = Annotated[str, AfterValidator(_metric_name)]
-
-
-class RuleBaseline(Section):
-    rule: str = Field(description="pandas expression over the raw columns, true = positive class (e.g. "
-                                  "\"pay_1 >= 2\")")
-    name: str | None = Field(None, description="name in metrics.json (default rule_<position>)")
-
-
-def _baseline(v: Any) -> Any:
-    if v != "no_skill":
-        raise ValueError(f"unknown baseline {v!r}.{did_you_mean(v, ['no_skill'])} Allowed: no_skill, or "
-                         "{rule: <pandas expression>, name: <name>}.")
-    return v
-
-
-# a baseline is the name `no_skill` or a mapping {rule: ..., name: ...}; the discriminator keeps errors to one
-Baseline = Annotated[
-    Annotated[Annotated[str, AfterValidator(_baseline)], Tag("name")] | Annotated[RuleBaseline, Tag("rule")],
-    Discriminator(lambda v: "rule" if isinstance(v, dict | RuleBaseline) else "name")]
-
-
-class Requirement(Section):
-    metric: str = Field(description="a reported metric, or value_per_1000 (needs evaluate.value)")
-    min: float | None = Field(None, description="the metric must be at least this")
-    max: float | None = Field(None, description="the metric must be at most this")
-    beats: str | None = Field(None, description="a baseline name the model must beat (direction-aware)")
-    by: float = Field(0.0, ge=0, description="beats: by at least this margin")
-    where: Literal["holdout", "cv"] = Field("holdout", description="judge the holdout score or the CV mean")
-
-
-def source_from_path(value: Any) -> Any:
-    """A bare file path stands for a csv or parquet source (by its suffix); anything else is left to the schema."""
-    if not isinstance(value, str):
-        return value
-    suffix = value.rsplit(".", 1)[-1].lower() if "." in value else ""
-    kinds = {"csv": "csv", "parquet": "parquet", "pq": "parquet"}
-    if suffix not in kinds:
-        raise ValueError(f"{value!r} is neither a .csv nor a .parquet path; give a path with one of those suffixes "
-                         "or a source mapping such as {kind: sql, query: ...}.")
-    return {"kind": kinds[suffix], "path": value}
-
-
-class StabilitySection(Section):
-    enabled: bool = Field(True, description="false: no stability report, even when the data has a time column")
-    by: str | None = Field(None, description="column that orders the training rows into periods (datetime or "
-                                             "numeric: equal-count buckets; categorical: one period per value); "
-                                             "default data.time, else the first datetime feature, else no report")
-    periods: int = Field(4, ge=2, le=50, description="number of equal-count periods of a datetime or numeric `by`")
-
-
-class AdversarialSection(Section):
-    data: Annotated[SourceConfig, BeforeValidator(source_from_path)] = Field(
-        description="the scoring sample: a .csv/.parquet path or any data.source mapping (csv, parquet, sql, "
-                    "builtin); it needs the training features, its target column is ignored")
-    folds: int = Field(5, ge=2, le=20, description="stratified CV folds of the training-vs-sample classifier")
-    max_rows: int = Field(20000, ge=100, description="rows per side at most (a seeded sample of each)")
-
-
-class EvaluateSection(Section):
-    metrics: list[MetricName] = Field(default_factory=list,
-                                      description="metrics to report (default depends on the task)")
-    metric: MetricName | None = Field(None, description="the metric the run is judged and sorted by (default: "
-                                                        "roc_auc binary, log_loss multiclass, r2 regression)")
-    baselines: list[Baseline] = Field(
-        default_factory=lambda: ["no_skill"],
-        description="baselines scored on the same holdout: no_skill (prior / most frequent / mean) and rule "
-                    "baselines {rule: <pandas expression>, name: ...} (binary)")
-    value: ValueMatrix | None = Field(None, description="binary: value of each outcome; metrics.json reports "
-                                                        "expected value per 1,000 predictions for the model and "
-                                                        "each baseline")
-    slices: list[str] = Field(default_factory=list, description="raw columns to score the holdout by, group by "
-                                                                "group (numeric ones in quantile bins)")
-    slice_bins: int = Field(4, ge=2, le=20, description="quantile bins for numeric slice columns")
-    require: list[Requirement] = Field(default_factory=list,
-                                       description="quality gate: when any requirement fails the run is marked "
-                                                   "failed, exit 3 (artifacts are still written)")
-    require_beats_no_skill: bool = Field(True, description="the holdout primary metric must be better than the "
-                                                           "no_skill baseline's, else the run fails like a failed "
-                                                           "`require` (exit 3)")
-    stability: StabilitySection = Field(default_factory=StabilitySection,
-                                        description="metric per time period on out-of-fold predictions and PSI "
-                                                    "of each feature between the first and each later period")
-    adversarial: AdversarialSection | None = Field(None, description="adversarial validation: how well a "
-                                                   "classifier tells training rows from a scoring sample")
-
-
-def _model_name(v: str) -> str:
-    from mlengine.steps.models import MODELS
-
-    if v not in MODELS:
-        raise ValueError(unknown_name("model", v, MODELS))
-    return v
-
-
-class ParamSpace(Section):
-    """One parameter of a search space; a bare value (`num_leaves: 31`) pins it."""
-
-    domain: Literal["uniform", "loguniform", "quniform", "randint", "lograndint", "choice"] | None = Field(
-        None, description="uniform, loguniform, quniform, randint, lograndint or choice; unset keeps the model's "
-                          "default domain (so low/high alone narrow or widen it)")
-    low: float | None = Field(None, description="lower bound (inclusive)")
-    high: float | None = Field(None, description="upper bound (inclusive, integers too)")
-    q: float | None = Field(None, gt=0, description="quniform: step between values")
-    values: list[Any] | None = Field(None, description="choice: the values to choose from")
-    init: Any = Field(None, description="where the search starts (FLAML's init_value)")
-    low_cost: Any = Field(None, description="the cheapest value, for cost-related parameters such as tree counts "
-                                            "(FLAML's low_cost_init_value)")
-    value: Any = Field(None, description="pin the parameter to this value: it is not searched")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_value_pins(cls, v: Any) -> Any:
-        return v if isinstance(v, dict) else {"value": v}
-
-
-class EnsembleMember(Section):
-    model: Annotated[str, AfterValidator(_model_name)] = Field(description="registered model name")
-    params: dict[str, Any] = Field(default_factory=dict, description="the member's hyperparameters")
-    pipeline_params: dict[str, Any] = Field(default_factory=dict,
-                                            description="the member's pipeline parameters (<step>.<param>: value)")
-    weight: float = Field(1.0, gt=0.0, description="the member's weight in the soft vote (greedy ensembles "
-                                                   "record how often selection picked it)")
-
-
-class EnsembleSection(Section):
-    method: Literal["none", "voting", "stacking", "greedy"] = Field(
-        "none", description="combine the best distinct trials: voting (soft, averaged probabilities or values), "
-                            "stacking (a linear model over their out-of-fold predictions) or greedy (Caruana "
-                            "ensemble selection: a weighted soft vote chosen on the trials' own out-of-fold "
-                            "predictions, no extra fits); kept only if its CV score beats the single best")
-    top_k: int | None = Field(None, ge=2, description="how many distinct configurations to combine (greedy: the "
-                                                      "pool it selects from): the best of each model first, then "
-                                                      "the next best; default 3, greedy 10")
-
-    @property
-    def size(self) -> int:
-        """top_k, or its default for the method (greedy selects from a wider pool: it weighs members itself)."""
-        return self.top_k if self.top_k is not None else (10 if self.method == "greedy" else 3)
-    members: list[EnsembleMember] = Field(
-        default_factory=list, description="pinned members (recorded by a search that kept its ensemble): with "
-                                          "search.trials 0 this ensemble is fitted as it is, without a search "
-                                          "(how `mlengine replay` rebuilds an ensemble)")
-
-
-class RaySection(Section):
-    address: str | None = Field(None, description="Ray cluster to send trials to (host:port of a `ray start --head` "
-                                                  "node, or ray://host:port); default: the RAY_ADDRESS environment "
-                                                  "variable, else a local Ray started for the run and stopped after")
-    num_cpus_per_trial: float | None = Field(None, gt=0, description="CPUs Ray reserves per trial (default: the "
-                                                                     "trial's estimator threads)")
-    runtime_env: dict[str, Any] | None = Field(None, description="Ray runtime_env of the trial tasks (e.g. "
-                                                                 "env_vars, pip, working_dir), passed to Ray as is")
-    connect_timeout: float = Field(10.0, gt=0, le=300, description="seconds to wait for the cluster before the run "
-                                                                    "fails with a message (Ray itself retries for "
-                                                                    "minutes)")
-
-
-class SearchSection(Section):
-    estimators: list[Annotated[str, AfterValidator(_model_name)]] = Field(
-        default_factory=list, description="models to search over (see `mlengine models`); empty = model.name plus "
-                                          "lightgbm, xgboost, random_forest, extra_trees, hist_gradient_boosting and "
-                                          "logistic_regression (classification) or ridge (regression)")
-    metric: MetricName | None = Field(None, description="metric the search optimises (its direction is known); "
-                                                        "default: evaluate.metric or the task default")
-    trials: int | None = Field(None, ge=0, description="number of trials, the reproducible budget; 0 = no search "
-                                                       "(fit model.name with model.params); unset = until "
-                                                       "time_budget")
-    time_budget: float | None = Field(None, gt=0, description="seconds: a cap on the search (trials are stopped "
-                                                              "inside a fold at it); runs are reproducible only "
-                                                              "with trials")
-    algorithm: Literal["cfo", "blendsearch"] = Field(
-        "cfo", description="FLAML search algorithm: cfo (local search from cheap configs) or blendsearch (adds "
-                           "global search)")
-    seed: int | None = Field(None, description="seed of the search algorithm (default: the recipe's seed)")
-    early_stop: int | None = Field(None, ge=1, description="stop after this many trials without improvement")
-    prune: bool = Field(True, description="race each trial against the best so far: stop its CV after a fold "
-                                          "when its mean on the folds done is behind the best trial's on the same "
-                                          "folds by more than the best's fold std / sqrt(folds done); logged as "
-                                          "pruned, never chosen")
-    n_concurrent: int = Field(1, ge=1, description="trials run at once; estimator threads are divided so that "
-                                                   "threads x trials <= cores")
-    backend: Literal["local", "ray"] = Field(
-        "local", description="where trials run: local processes, or a Ray cluster (`pip install mlengine[ray]`; "
-                             "search.ray.address or RAY_ADDRESS selects the cluster, else a local Ray)")
-    ray: RaySection = Field(default_factory=RaySection, description="the Ray cluster (search.backend: ray)")
-    warm_start: Literal["none", "defaults", "zero_shot"] = Field(
-        "defaults", description="start points besides each model's cheapest config: defaults (the recipe's own "
-                                "model first, model.name with model.params, then each model's untuned defaults), "
-                                "zero_shot (also FLAML's zero-shot configurations for this data), none")
-    space: dict[str, dict[str, ParamSpace]] = Field(
-        default_factory=dict, json_schema_extra={"keys": ["model", "param"]},
-        description="per model: narrow, widen, pin or add parameters of its default search space")
-    pipeline: dict[str, dict[str, ParamSpace]] = Field(
-        default_factory=dict, json_schema_extra={"keys": ["step", "param"]},
-        description="pipeline parameters to search, per pipeline step (e.g. resample: {k_neighbors: ...}); "
-                    "the step must be in the recipe's pipeline")
-    ensemble: EnsembleSection = Field(default_factory=EnsembleSection, description="ensemble of the best trials")
-
-    @property
-    def active(self) -> bool:
-        """The search runs when trials > 0, or when a time budget is set and trials is not 0."""
-        return self.trials != 0 and bool(self.trials or self.time_budget)
-
-
 class RunSection(Section):
     time_budget: float | None = Field(None, gt=0, description="seconds for the whole run: a search gets what is "
                                                               "left when it starts minus a reserve for the refit, "
@@ -469,7 +190,7 @@ class TrackingSection(Section):
 # ------------------------------------------------------------------------------------------------- recipe ---
 # recipe section -> the registry of its options (the section's key that picks one: cv.kind, resample.method, ...)
 OPTION_REGISTRIES: dict[str, Registry[Any]] = {r.section: r for r in (TARGET, SPLIT, CV, RESAMPLE, SELECT,
-                                                                    REDUCE, CALIBRATION, THRESHOLD)}
+                                                                    REDUCE, MODEL, CALIBRATION, THRESHOLD)}
 
 
 class Recipe(Section):
@@ -486,7 +207,7 @@ class Recipe(Section):
     resample: ResampleConfig = RESAMPLE_FIELD
     select: SelectConfig = SELECT_FIELD
     reduce: ReduceConfig = REDUCE_FIELD
-    model: ModelSection = Field(default_factory=ModelSection, description="the estimator and its fixed params")
+    model: ModelConfig = MODEL_FIELD
     search: SearchSection = Field(default_factory=SearchSection, description="hyperparameter search")
     run: RunSection = Field(default_factory=RunSection, description="the run as a whole (time budget)")
     calibration: CalibrationConfig = CALIBRATION_FIELD
@@ -496,9 +217,3 @@ class Recipe(Section):
     report: ReportSection = Field(default_factory=ReportSection, description="run report and explainability")
     tracking: TrackingSection = Field(default_factory=TrackingSection, description="where runs are recorded")
     monitor: MonitorSection = Field(default_factory=MonitorSection, description="drift reference and thresholds")
-
-
-def _one_of(value: str, choices: dict[str, str] | tuple[str, ...], kind: str) -> str:
-    if value not in choices:
-        raise ValueError(unknown_name(kind, value, choices))
-    return value

@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mlengine.errors import Problem, RecipeError, did_you_mean
 from mlengine.sections.registry import registry_of
@@ -172,17 +172,16 @@ def _problem(err: dict[str, Any]) -> Problem:
 
 def _partial_checks(data: dict[str, Any], found: list[Problem]) -> list[Problem]:
     """When the schema phase failed, still check model params if the model section itself is sound."""
-    from mlengine.recipe.schema import ModelSection
-    from mlengine.steps.models import check_params
+    from mlengine.sections.model import ModelConfig
 
     if any(p.path.startswith("model") for p in found) or not isinstance(data.get("model"), dict):
         return []
     try:
-        model = ModelSection.model_validate(data["model"])
+        model = TypeAdapter(ModelConfig).validate_python(data["model"])
     except ValidationError:
         return []
     task = data.get("task") if data.get("task") in ("binary", "multiclass", "regression") else "auto"
-    return check_params("model.params", model.name, task, model.params) if model.params else []
+    return model.check(task)
 
 
 # ------------------------------------------------------------------------------------------ cross checks ---
@@ -202,7 +201,7 @@ def check_resolved_task(loaded: Any, task: str) -> None:
 def cross_checks(recipe: Any) -> list[Problem]:
     """Checks across sections that need no data."""
     from mlengine.evaluate.metrics import check_metric
-    from mlengine.steps.models import MODELS, check_model, check_params
+    from mlengine.sections.model import MODELS
 
     r = recipe
     task = r.task
@@ -224,10 +223,7 @@ def cross_checks(recipe: Any) -> list[Problem]:
     if d.positive_class is not None and task in ("multiclass", "regression"):
         problems.append(Problem("data.positive_class", f"only applies to binary tasks; task is {task!r}."))
 
-    model_problems = check_model("model.name", r.model.name, task)
-    problems += model_problems
-    if not model_problems and r.model.params:
-        problems += check_params("model.params", r.model.name, task, r.model.params)
+    problems += r.model.check(task)
     for i, m in enumerate(r.evaluate.metrics):
         problems += check_metric(f"evaluate.metrics[{i}]", m, task)
     if r.evaluate.metric:
@@ -250,7 +246,7 @@ def cross_checks(recipe: Any) -> list[Problem]:
 def _early_stopping_checks(r: Any, task: str) -> list[Problem]:
     """model.early_stopping.enabled: true needs a boosting model among the fitted ones and CV folds to stop in."""
     from mlengine.search.checks import searched_estimators
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     es = r.model.early_stopping
     models = searched_estimators(r, task) if r.search.active else [r.model.name]

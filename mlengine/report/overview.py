@@ -53,8 +53,9 @@ def _default(section: str | None, key: str) -> Any:
     """The schema default of a recipe key: what a run uses when the resolved recipe leaves the key out."""
     from mlengine.recipe import schema
 
-    cls = schema.Recipe if section is None else schema.Recipe.model_fields[section].annotation
-    return cls.model_fields[key].get_default(call_default_factory=True)
+    if section is None:
+        return schema.Recipe.model_fields[key].get_default(call_default_factory=True)
+    return getattr(schema.Recipe.model_fields[section].get_default(call_default_factory=True), key)  # its default option
 
 
 def _recipe_model(run: RunData) -> tuple[str, str]:

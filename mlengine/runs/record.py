@@ -77,7 +77,7 @@ def recipe_sha256(recipe: Any, files: list[dict[str, Any]]) -> str:
 
 def seeds(plan: Any) -> dict[str, int | None]:
     """Every seed the run used; all derive from recipe.seed."""
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     spec = MODELS[plan.candidates[0].model]
     cv = plan.cv

@@ -168,7 +168,7 @@ def apply_overrides(resolved: dict[str, Any], overrides: dict[str, Any]) -> tupl
 def pinned_pools(recorded: dict[str, int], model: str, task: str) -> Any:
     """Limit OpenMP/BLAS pools to the recorded sizes where they differ (libraries must be loaded to be limited)."""
     from mlengine.runs.environment import thread_pools
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     with contextlib.suppress(Exception):
         MODELS[model].estimator_class(task if task in MODELS[model].tasks else next(iter(MODELS[model].tasks)))

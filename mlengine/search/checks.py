@@ -28,7 +28,7 @@ def searched_estimators(recipe: Any, task: str | None = None) -> list[str]:
     `preprocess.numeric_impute: none`, handle missing values."""
     if recipe.search.estimators:
         return list(dict.fromkeys(recipe.search.estimators))
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     task = task or recipe.task
     defaults = [m for m in DEFAULT_ESTIMATORS if task in (None, "auto") or task in MODELS[m].tasks]
@@ -47,7 +47,7 @@ def step_present(recipe: Any, step: str) -> bool:
 
 def check_search(recipe: Any) -> list[Problem]:
     from mlengine.evaluate.metrics import check_metric
-    from mlengine.steps.models import MODELS, check_model
+    from mlengine.sections.model import MODELS, check_model
 
     s, task = recipe.search, recipe.task
     problems: list[Problem] = []
@@ -91,7 +91,7 @@ def check_search(recipe: Any) -> list[Problem]:
 
 def _check_model_param(path: str, model: str, param: str, entry: Any, task: str) -> list[Problem]:
     from mlengine.search.spaces import default_space, override_spec, spec_problems
-    from mlengine.steps.models import RESERVED, check_params
+    from mlengine.sections.model import RESERVED, check_params
 
     key = f"{path}.{param}"
     if param in RESERVED:

@@ -143,7 +143,7 @@ def untuned_params(model: str, task: str, specs: dict[str, ParamSpec]) -> dict[s
     estimator's own defaults; None ('no limit') becomes the upper bound, other non-numbers the space's start."""
     import inspect
 
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     spec = MODELS[model]
     chosen = {**spec.defaults, **spec.task_defaults.get(task, {})}

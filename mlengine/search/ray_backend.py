@@ -245,7 +245,7 @@ class RayTasks:
 
     def __init__(self, setup: TrialSetup, settings: Any = None):
         if settings is None:
-            from mlengine.recipe.schema import RaySection
+            from mlengine.sections.search import RaySection
 
             settings = RaySection()
         table_bytes = int(getattr(setup.X, "memory_usage", lambda **_: [0])(deep=True).sum()) \

@@ -165,7 +165,7 @@ _FOREST = {
     "criterion": P("choice", values=("gini", "entropy"), init="gini", tasks=CLASSIFICATION),
 }
 
-# Default spaces per registered model (mlengine.steps.models.MODELS), after FLAML's estimators.
+# Default spaces per registered model (mlengine.sections.model.MODELS), after FLAML's estimators.
 DEFAULT_SPACES: dict[str, ModelSpace] = {
     "lightgbm": ModelSpace({
         "n_estimators": _TREE_COUNT,

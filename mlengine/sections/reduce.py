@@ -38,11 +38,11 @@ class ReduceOption(Option):
         """Checks without data: the reducer's own parameter constraints."""
         if self.path is None:
             return []
-        return check_estimator_params("reduce", import_path(self.path), self.params())
+        return check_estimator_params("reduce", import_path(self.path), self.settings())
 
     def build(self, seed: int) -> Any:
         """The unfitted reducer."""
-        return import_path(self.path)(random_state=seed, **self.params(), **self.fixed)
+        return import_path(self.path)(random_state=seed, **self.settings(), **self.fixed)
 
     def limit(self, n_features: int, n_rows: int) -> tuple[int, str]:
         """The largest count allowed here, and how it is computed (for the message)."""
@@ -65,7 +65,7 @@ class ReduceOption(Option):
         step = dict(getattr(model, "steps", ())).get("reduce")
         if step is None or self.path is None:
             return None
-        return {"method": self.method, "params": self.params(), "n_in": int(step.n_features_in_),
+        return {"method": self.method, "params": self.settings(), "n_in": int(step.n_features_in_),
                 "n_components": int(step.components_.shape[0]),
                 "explained_variance": float(step.explained_variance_ratio_.sum())}
 

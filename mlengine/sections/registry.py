@@ -36,7 +36,7 @@ class Option(BaseModel):
     def option_name(cls) -> str:
         return typing.get_args(cls.model_fields[cls.registry.key].annotation)[0]
 
-    def params(self) -> dict[str, Any]:
+    def settings(self) -> dict[str, Any]:
         """The option's own keys with their effective values (defaults included; unset optional keys left out)."""
         return {k: v for k, v in self.model_dump().items() if k != self.registry.key and v is not None}
 

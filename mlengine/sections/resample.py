@@ -50,7 +50,7 @@ class ResampleOption(Option):
 
     def estimator_params(self) -> dict[str, Any]:
         """The sampler's constructor arguments taken from the recipe (sampling_strategy is resolved at build)."""
-        return {k: v for k, v in self.params().items() if k != "sampling_strategy"}
+        return {k: v for k, v in self.settings().items() if k != "sampling_strategy"}
 
     def check(self, task: str, model_spec: Any, model_params: dict[str, Any]) -> list[Problem]:
         """Checks without data: the task, and the estimator's own parameter constraints."""
@@ -76,7 +76,7 @@ class ResampleOption(Option):
 
     def record(self, fitted: Any, X_tr: Any, y_tr: Any) -> dict[str, Any]:
         """What the run did, for metrics.json `resample`: these (search-applied) values and the class counts."""
-        return {"method": self.method, "params": self.params()}
+        return {"method": self.method, "params": self.settings()}
 
 
 class SamplerOption(ResampleOption):
@@ -172,7 +172,7 @@ class ClassWeight(ResampleOption):
     def check(self, task: str, model_spec: Any, model_params: dict[str, Any]) -> list[Problem]:
         problems = super().check(task, model_spec, model_params)
         if not model_spec.class_weight:
-            from mlengine.steps.models import MODELS
+            from mlengine.sections.model import MODELS
 
             takers = ", ".join(n for n, s in MODELS.items() if s.class_weight)
             problems.append(Problem("resample.method", f"'class_weight' needs a model that takes class weights; "

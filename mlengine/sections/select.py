@@ -71,7 +71,7 @@ class SelectOption(Option):
         kept = selected_features(model)
         if kept is None:
             return None
-        return {"method": self.method, "params": self.params(), **kept,
+        return {"method": self.method, "params": self.settings(), **kept,
                 "selected_in_folds": _stability(cv_result)}
 
 

@@ -86,7 +86,7 @@ class ThresholdOption(Option):
 
     def record_params(self, value: ValueMatrix | None) -> dict[str, Any]:
         """The option's own keys in the record."""
-        return self.params()
+        return self.settings()
 
     # ----------------------------------------------------------------------------------- build and record ---
     def choose(self, oof_proba: np.ndarray | None, y_oof: Any, classes: list[Any], pos_label: Any,

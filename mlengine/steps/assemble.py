@@ -84,14 +84,14 @@ def modelling_steps(recipe: Any, task: str, steps: list[Any], step_cls: type) ->
                                f"classes {r.target.bin_labels()}; {where}"))
     middle: list[Any] = []
     if r.resample.sampler:
-        params = r.resample.params()
+        params = r.resample.settings()
         middle.append(step_cls("resample", r.resample.component, "fit_only",
                                f"{r.resample.method} {params or ''}".strip()))
     if r.select.method != "none":
-        params = r.select.params()
+        params = r.select.settings()
         middle.append(step_cls("select", f"select {r.select.method}", "per_fold", f"{params or ''}".strip()))
     if r.reduce.method != "none":
-        params = r.reduce.params()
+        params = r.reduce.settings()
         middle.append(step_cls("reduce", r.reduce.method, "per_fold", f"{params or ''}".strip()))
     extra = []
     if r.resample.method == "class_weight":

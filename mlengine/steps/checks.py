@@ -29,7 +29,7 @@ def effective_task(recipe: Any, task: str) -> str:
 
 def modelling_problems(recipe: Any, task: str) -> list[Problem]:
     """Cross-section checks of target, resample, select, reduce, calibration, threshold and evaluate."""
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
     from mlengine.steps.preprocess import resolve_preprocess
 
     r = recipe

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlengine.steps.models import MODELS
+from mlengine.sections.model import MODELS
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def test_every_registered_model_exports_or_says_why_not():
     """The registry says it once per model: an exact converter (one of mlengine's ONNX leaves) or a reason."""
     from mlengine.export.onnx_models import LEAVES
     from mlengine.export.support import EXPORTABLE_MODELS, REFUSED_MODELS
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
 
     for name, spec in MODELS.items():
         assert spec.onnx != bool(spec.onnx_refused), name  # exactly one of the two

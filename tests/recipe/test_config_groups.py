@@ -7,7 +7,7 @@ import pytest
 
 from mlengine.errors import RecipeError
 from mlengine.recipe.load import config_groups, configs_dir, load_recipe, option_description, read_yaml
-from mlengine.steps.models import MODELS
+from mlengine.sections.model import MODELS
 
 from tests.conftest import RECIPES, TITANIC
 

@@ -8,10 +8,10 @@ import sys
 
 import pandas as pd
 
-from mlengine.recipe.schema import ParamSpace
 from mlengine.search.flaml_space import build_space, start_points
 from mlengine.search.spaces import DEFAULT_SPACES, ParamSpec, default_space, override_spec, spec_problems
-from mlengine.steps.models import MODELS
+from mlengine.sections.model import MODELS
+from mlengine.sections.search import ParamSpace
 
 from tests.conftest import DATA, TITANIC
 

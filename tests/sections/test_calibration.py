@@ -50,7 +50,7 @@ def test_every_method_is_one_registered_class_and_none_is_the_default():
     assert "bins" not in NoCalibration.model_fields  # nothing is fitted, so there is no reliability curve
     for name in METHODS[1:]:
         spec = _recipe(calibration={"method": name}).calibration
-        assert type(spec) is CALIBRATION[name] and spec.bins == 10 and spec.params() == {"bins": 10}
+        assert type(spec) is CALIBRATION[name] and spec.bins == 10 and spec.settings() == {"bins": 10}
     assert exportable_methods() == ["none", "sigmoid", "isotonic"]  # temperature's logits depend on the batch
     assert CALIBRATION["temperature"].encoded_labels and not CALIBRATION["sigmoid"].encoded_labels
 

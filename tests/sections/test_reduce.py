@@ -44,12 +44,12 @@ def wine():
 def test_every_option_is_registered_and_the_default_is_none():
     assert list(REDUCE) == ["none", "pca", "truncated_svd"]
     recipe = validate_config(BASE)
-    assert recipe.reduce.method == "none" and recipe.reduce.params() == {} and not recipe.reduce.needs_finite
+    assert recipe.reduce.method == "none" and recipe.reduce.settings() == {} and not recipe.reduce.needs_finite
 
 
 def test_pca_defaults_and_build(wine):
     pca = _option("pca")
-    assert pca.params() == {"n_components": 0.95, "whiten": False} and pca.needs_finite
+    assert pca.settings() == {"n_components": 0.95, "whiten": False} and pca.needs_finite
     built = pca.build(seed=3)
     assert (built.n_components, built.whiten, built.svd_solver, built.random_state) == (0.95, False, "full", 3)
     fitted = built.fit(wine)

@@ -68,15 +68,15 @@ def test_every_option_builds_a_selector_that_fits(method, wine):
 
 def test_defaults_are_the_option_classes_and_reach_the_estimator():
     variance = _option("variance")
-    assert variance.params() == {"threshold": 0.0} and variance.build("binary", 0, 1).threshold == 0.0
+    assert variance.settings() == {"threshold": 0.0} and variance.build("binary", 0, 1).threshold == 0.0
     kbest = _option("kbest")
-    assert kbest.params() == {"k": 4, "score": "f_test"}
+    assert kbest.settings() == {"k": 4, "score": "f_test"}
     assert kbest.build("binary", 0, 1).score_func.__name__ == "f_classif"
     assert kbest.build("regression", 0, 1).score_func.__name__ == "f_regression"
     corr = _option("correlation").build("binary", 0, 1)
     assert (corr.threshold, corr.method) == (0.95, "pearson")
     rfecv = _option("rfecv")
-    assert rfecv.params() == {"estimator": "tree", "step": 1, "n_features": 1, "folds": 2}
+    assert rfecv.settings() == {"estimator": "tree", "step": 1, "n_features": 1, "folds": 2}
     built = rfecv.build("binary", 0, 1)
     assert (built.cv, built.min_features_to_select, built.step) == (2, 1, 1)
     assert type(built.estimator).__name__ == "ExtraTreesClassifier"

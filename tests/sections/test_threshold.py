@@ -78,7 +78,7 @@ def test_every_objective_builds_checks_and_records(oof, name):
     spec = _recipe(threshold={"objective": name, **OBJECTIVES[name]}).threshold
     assert type(spec) is THRESHOLD[name]
     if name != "cost":  # the recipe's keys are the option's parameters (the cost matrix fills in its zeros)
-        assert spec.params() == OBJECTIVES[name]
+        assert spec.settings() == OBJECTIVES[name]
     assert spec.check("binary", "stratified_kfold", None) == []
     if name == "none":
         return

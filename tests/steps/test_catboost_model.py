@@ -43,8 +43,8 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 def test_registered_with_native_categoricals():
-    from mlengine.recipe.schema import PreprocessSection
-    from mlengine.steps.models import MODELS
+    from mlengine.sections.model import MODELS
+    from mlengine.sections.preprocess import PreprocessSection
     from mlengine.steps.preprocess import resolve_preprocess
 
     spec = MODELS["catboost"]

@@ -210,7 +210,7 @@ def test_enabled_on_a_model_that_cannot_stop_is_refused(cli, write_recipe):
 
 
 def test_default_is_on_in_a_search_and_off_for_a_fixed_model():
-    from mlengine.recipe.schema import EarlyStoppingSection
+    from mlengine.sections.model import EarlyStoppingSection
 
     auto = EarlyStoppingSection()
     assert auto.active_for("lightgbm", searching=True) and auto.active_for("xgboost", searching=True)

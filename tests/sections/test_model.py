@@ -1,13 +1,19 @@
-"""The xgboost, knn and mlp models: registered and listed, end-to-end runs with verified ONNX (xgboost, mlp) or a
+"""`model`: one typed option per model.name carrying its estimator facts; the recipe's keys checked against the
+model; the xgboost, knn and mlp models registered and listed, end-to-end runs with verified ONNX (xgboost, mlp) or a
 plan-time refusal (knn), exact converters on binary, multiclass and regression data, and a search across them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar, Literal
 
 import numpy as np
 import pytest
+
+from mlengine.errors import RecipeError
+from mlengine.recipe.validate import validate_config
+from mlengine.sections.model import MODEL, MODELS, EarlyStoppingSection, LightGBM, ModelOption, ModelSpec
 
 from tests.conftest import read_json
 from tests.export_helpers import assert_exact, prepared
@@ -28,6 +34,71 @@ cv: {folds: 3}
 """
 
 
+BASE = {"name": "m", "data": {"source": {"kind": "builtin", "name": "breast_cancer"}, "target": "target"}}
+
+
+def _problems(model: dict, **top) -> list[str]:
+    try:
+        validate_config({**BASE, **top, "model": model})
+    except RecipeError as exc:
+        return [f"{p.path}: {p.message}" for p in exc.problems]
+    return []
+
+
+def test_one_option_class_per_model_and_the_default_is_lightgbm():
+    assert list(MODEL) == list(MODELS) and len(list(MODEL)) == 11
+    for name, cls in MODEL.items():
+        assert cls.spec is MODELS[name] and cls.spec.name == name == cls.option_name()
+        assert cls.summary == cls.spec.description  # listed by `mlengine models` and the README key reference
+    recipe = validate_config(BASE)
+    assert type(recipe.model) is LightGBM and recipe.model.params == {} and recipe.model.n_jobs == 0
+    chosen = validate_config({**BASE, "model": {"name": "xgboost", "params": {"max_depth": 3}}}).model
+    assert type(chosen) is MODEL["xgboost"] and chosen.params == {"max_depth": 3}
+
+
+def test_a_spec_must_carry_its_option_name():
+    with pytest.raises(ValueError, match="carries the spec of 'lightgbm'"):
+        class Wrong(ModelOption):  # noqa: F841 (the class statement is what fails)
+            name: Literal["wrong"]
+            spec: ClassVar[ModelSpec] = MODELS["lightgbm"]
+
+
+def test_bad_model_keys_get_one_message_each():
+    assert _problems({"name": "lightgbn"}) == [
+        "model.name: unknown model name 'lightgbn'. Did you mean 'lightgbm'? Allowed: " + ", ".join(sorted(MODEL)) + "."]
+    assert _problems({"name": "ridge"}, task="binary") == [
+        "model.name: model 'ridge' does not fit task 'binary'; models for binary: catboost, dummy, extra_trees, "
+        "hist_gradient_boosting, knn, lightgbm, logistic_regression, mlp, random_forest, xgboost."]
+    (num_leaves,) = _problems({"name": "xgboost", "params": {"num_leaves": 7}})
+    assert num_leaves.startswith("model.params.num_leaves: 'num_leaves' is not a parameter of model 'xgboost'. It "
+                                 "is a parameter of lightgbm")
+    assert _problems({"params": {"seed": 3}}) == ["model.params.seed: 'seed' is set by mlengine (set `seed` "
+                                                  "instead)."]
+    assert _problems({"name": "catboost", "params": {"n_estimators": 5}}) == [
+        "model.params.n_estimators: 'n_estimators' is an alias in catboost; set 'iterations' instead (one name per "
+        "setting)."]
+    assert _problems({"params": {"num_leaves": 1}}) == ["model.params.num_leaves: must be in [2, 131072]; got 1."]
+    (c,) = _problems({"name": "random_forest", "params": {"n_estimators": 0}})
+    assert c.startswith("model.params.n_estimators: must be an int in the range [1, inf)")  # sklearn's own words
+    assert _problems({"n_jobs": -1}) == ["model.n_jobs: must be greater than or equal to 0; got -1."]
+    assert _problems({"name": "knn", "params": {"n_neighbors": 5}}, task="binary") == []
+
+
+def test_check_names_the_task_and_skips_empty_params():
+    assert MODEL["lightgbm"]().check("regression") == []
+    assert [p.path for p in MODEL["logistic_regression"](name="logistic_regression").check("regression")] == [
+        "model.name"]
+    built = MODELS["lightgbm"].build("binary", {"num_leaves": 7}, seed=4, n_jobs=1)
+    assert (built.num_leaves, built.n_estimators, built.random_state, built.n_jobs) == (7, 200, 4, 1)
+
+
+def test_early_stopping_applies_to_boosters_only():
+    es = EarlyStoppingSection()
+    assert es.active_for("lightgbm", searching=True) and not es.active_for("lightgbm", searching=False)
+    assert not es.active_for("random_forest", searching=True)
+    assert [n for n, s in MODELS.items() if s.early_stopping] == ["lightgbm", "xgboost"]
+
+
 def _run(cli, path, runs_dir, *overrides):
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "--json", *overrides)
     assert code == 0, err
@@ -43,7 +114,7 @@ def test_models_are_listed(cli):
 
 
 def test_preprocessing_follows_the_family():
-    from mlengine.recipe.schema import PreprocessSection
+    from mlengine.sections.preprocess import PreprocessSection
     from mlengine.steps.preprocess import resolve_preprocess
 
     section = PreprocessSection()

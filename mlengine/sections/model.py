@@ -1,6 +1,7 @@
-"""The model registry: estimators keyed by the names recipes use.
+"""`model`: the estimator, one typed option per `model.name` (lightgbm, xgboost, catboost, random_forest, ...).
 
-Each entry says which tasks it serves, its family (which drives default preprocessing: trees get no scaling and
+Every option takes the same recipe keys (`params`, `n_jobs`, `early_stopping`); each carries its estimator facts,
+`spec` (a `ModelSpec`), which says which tasks it serves, its family (which drives default preprocessing: trees get no scaling and
 ordinal codes, linear models get scaling and one-hot), mlengine's defaults and how seeds and threads are set.
 Estimator classes are imported only when a model is built or its parameters are validated, so importing this
 module stays cheap.
@@ -9,11 +10,15 @@ module stays cheap.
 from __future__ import annotations
 
 import inspect
+import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
 
 from mlengine.errors import Problem, did_you_mean
 from mlengine.lazy import import_path
+from mlengine.sections.registry import Option, Registry, Section
 
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 REGRESSION = frozenset({"regression"})
@@ -163,80 +168,188 @@ _CB_CHOICES = {"grow_policy": ("SymmetricTree", "Depthwise", "Lossguide"),
 _XGB_CHOICES = {"booster": ("gbtree", "gblinear", "dart"), "tree_method": ("hist", "approx", "exact", "auto"),
                 "grow_policy": ("depthwise", "lossguide")}
 
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in [
-        ModelSpec(
-            "lightgbm", "LightGBM gradient-boosted trees (fast, strong default for tabular data)", "tree",
-            ALL_TASKS, "lightgbm:LGBMClassifier", "lightgbm:LGBMRegressor",
-            defaults={"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1,
-                      "deterministic": True, "force_col_wise": True},
-            threaded=True, class_weight=True, native_missing=True, early_stopping=True, onnx=True,
-        ),
-        ModelSpec(
-            "xgboost", "XGBoost gradient-boosted trees (histogram method, CPU)", "tree", ALL_TASKS,
-            "mlengine.steps.xgb:XGBLabelClassifier", "xgboost:XGBRegressor",
-            defaults={"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist",
-                      "verbosity": 0},
-            threaded=True, native_missing=True, early_stopping=True, onnx=True,
-        ),
-        ModelSpec(
-            "catboost", "CatBoost gradient-boosted oblivious trees (categorical columns handled natively, no one-hot)",
-            "tree", ALL_TASKS, "mlengine.steps.catboost_model:CatBoostNativeClassifier",
-            "mlengine.steps.catboost_model:CatBoostNativeRegressor",
-            defaults={"iterations": 300, "learning_rate": 0.08, "depth": 6, "l2_leaf_reg": 3.0, "verbose": False,
-                      "allow_writing_files": False},
-            threaded=True, native_missing=True, native_categorical="cat_features", seed_param="random_seed",
-            threads_param="thread_count",
-            onnx_refused="CatBoost's own ONNX exporter takes no categorical features, and mlengine passes the "
-                         "categorical columns to CatBoost natively (cat_features); mlengine's ONNX is one graph of "
-                         "the whole pipeline, so a catboost model is written as joblib",
-        ),
-        ModelSpec(
-            "random_forest", "scikit-learn random forest", "tree", ALL_TASKS,
-            "sklearn.ensemble:RandomForestClassifier", "sklearn.ensemble:RandomForestRegressor",
-            defaults={"n_estimators": 200}, threaded=True, class_weight=True, onnx=True,
-        ),
-        ModelSpec(
-            "extra_trees", "scikit-learn extremely randomized trees", "tree", ALL_TASKS,
-            "sklearn.ensemble:ExtraTreesClassifier", "sklearn.ensemble:ExtraTreesRegressor",
-            defaults={"n_estimators": 200}, threaded=True, class_weight=True, onnx=True,
-        ),
-        ModelSpec(
-            "hist_gradient_boosting", "scikit-learn histogram gradient boosting", "tree", ALL_TASKS,
-            "sklearn.ensemble:HistGradientBoostingClassifier", "sklearn.ensemble:HistGradientBoostingRegressor",
-            defaults={"max_iter": 200, "early_stopping": False}, class_weight=True, native_missing=True, onnx=True,
-        ),
-        ModelSpec(
-            "logistic_regression", "logistic regression (scaled, one-hot inputs)", "linear", CLASSIFICATION,
-            "sklearn.linear_model:LogisticRegression", None, defaults={"max_iter": 2000}, class_weight=True,
-            onnx=True,
-        ),
-        ModelSpec(
-            "ridge", "ridge regression (scaled, one-hot inputs)", "linear", REGRESSION,
-            None, "sklearn.linear_model:Ridge", seeded=False, onnx=True,
-        ),
-        ModelSpec(
-            "knn", "k nearest neighbours (scaled, one-hot inputs; predicts from the closest training rows)",
-            "neighbors", ALL_TASKS, "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor",
-            defaults={"n_neighbors": 10}, seeded=False, threaded=True,
-            onnx_refused="knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate "
-                         "rows after encoding) are picked in an order scikit-learn does not define, so ONNX "
-                         "predictions would differ on such rows (92 of 891 titanic rows with 10 neighbours)",
-        ),
-        ModelSpec(
-            "mlp", "multi-layer perceptron (scaled, one-hot inputs)", "neural", ALL_TASKS,
-            "sklearn.neural_network:MLPClassifier", "sklearn.neural_network:MLPRegressor",
-            defaults={"hidden_layer_sizes": [64], "max_iter": 300, "early_stopping": True}, onnx=True,
-        ),
-        ModelSpec(
-            "dummy", "no-skill model: class prior or target mean (a floor, not a model)", "dummy", ALL_TASKS,
-            "sklearn.dummy:DummyClassifier", "sklearn.dummy:DummyRegressor",
-            task_defaults={"binary": {"strategy": "prior"}, "multiclass": {"strategy": "prior"}},
-            seeded=False, onnx=True,
-        ),
-    ]
-}
+MODEL: Registry[ModelOption] = Registry("model", "name", default="lightgbm")
+
+
+class EarlyStoppingSection(Section):
+    """Early stopping of boosting models (lightgbm, xgboost) inside each CV training fold (mlengine.steps.early_stopping)."""
+
+    enabled: bool | None = Field(None, description="stop adding trees when a validation split carved from each "
+                                                   "training fold stops improving; the refit uses the fold-mean "
+                                                   "best iteration as n_estimators. null = on for boosting models "
+                                                   "during a search, off for a fixed model")
+    validation_fraction: float = Field(0.1, gt=0, le=0.5, description="share of each training fold held out for "
+                                                                      "early stopping (stratified for "
+                                                                      "classification, seeded); the rest fits "
+                                                                      "the whole pipeline")
+    patience: int = Field(50, ge=1, description="boosting rounds without improvement on the validation split "
+                                                "before a fold stops")
+
+    def active_for(self, model: str, searching: bool) -> bool:
+        """Whether `model` is early-stopped: only boosting models, and by default only in a search."""
+        if model not in MODELS or not MODELS[model].early_stopping:
+            return False
+        return searching if self.enabled is None else self.enabled
+
+
+class ModelOption(Option):
+    """Base of the model options. Every model takes the same recipe keys (its fixed params, threads, early
+    stopping); what differs is its estimator facts, `spec` (classes, family, defaults, seeding, export)."""
+
+    spec: ClassVar[ModelSpec]
+    params: dict[str, Any] = Field(default_factory=dict, description="fixed hyperparameters, checked against "
+                                                                     "the model")
+    n_jobs: int = Field(0, ge=0, description="threads per estimator; 0 = all cores")
+    early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection,
+                                                 description="early stopping of boosting models inside CV folds")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.summary = cls.spec.description
+            name = typing.get_args(cls.model_fields["name"].annotation)[0]
+            if cls.spec.name != name:
+                raise ValueError(f"model option {name!r} carries the spec of {cls.spec.name!r}")
+
+    def check(self, task: str) -> list[Problem]:
+        """The model against the task, then its fixed params against the estimator's own parameters."""
+        problems = check_model("model.name", self.name, task)
+        if problems or not self.params:
+            return problems
+        return check_params("model.params", self.name, task, self.params)
+
+
+
+
+@MODEL.register
+class LightGBM(ModelOption):
+    name: Literal["lightgbm"] = Field("lightgbm", description="registered model name (see `mlengine models`)")
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "lightgbm", "LightGBM gradient-boosted trees (fast, strong default for tabular data)", "tree",
+        ALL_TASKS, "lightgbm:LGBMClassifier", "lightgbm:LGBMRegressor",
+        defaults={"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1,
+                  "deterministic": True, "force_col_wise": True},
+        threaded=True, class_weight=True, native_missing=True, early_stopping=True, onnx=True,
+    )
+
+
+@MODEL.register
+class XGBoost(ModelOption):
+    name: Literal["xgboost"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "xgboost", "XGBoost gradient-boosted trees (histogram method, CPU)", "tree", ALL_TASKS,
+        "mlengine.steps.xgb:XGBLabelClassifier", "xgboost:XGBRegressor",
+        defaults={"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist",
+                  "verbosity": 0},
+        threaded=True, native_missing=True, early_stopping=True, onnx=True,
+    )
+
+
+@MODEL.register
+class CatBoost(ModelOption):
+    name: Literal["catboost"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "catboost", "CatBoost gradient-boosted oblivious trees (categorical columns handled natively, no one-hot)",
+        "tree", ALL_TASKS, "mlengine.steps.catboost_model:CatBoostNativeClassifier",
+        "mlengine.steps.catboost_model:CatBoostNativeRegressor",
+        defaults={"iterations": 300, "learning_rate": 0.08, "depth": 6, "l2_leaf_reg": 3.0, "verbose": False,
+                  "allow_writing_files": False},
+        threaded=True, native_missing=True, native_categorical="cat_features", seed_param="random_seed",
+        threads_param="thread_count",
+        onnx_refused="CatBoost's own ONNX exporter takes no categorical features, and mlengine passes the "
+                     "categorical columns to CatBoost natively (cat_features); mlengine's ONNX is one graph of "
+                     "the whole pipeline, so a catboost model is written as joblib",
+    )
+
+
+@MODEL.register
+class RandomForest(ModelOption):
+    name: Literal["random_forest"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "random_forest", "scikit-learn random forest", "tree", ALL_TASKS,
+        "sklearn.ensemble:RandomForestClassifier", "sklearn.ensemble:RandomForestRegressor",
+        defaults={"n_estimators": 200}, threaded=True, class_weight=True, onnx=True,
+    )
+
+
+@MODEL.register
+class ExtraTrees(ModelOption):
+    name: Literal["extra_trees"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "extra_trees", "scikit-learn extremely randomized trees", "tree", ALL_TASKS,
+        "sklearn.ensemble:ExtraTreesClassifier", "sklearn.ensemble:ExtraTreesRegressor",
+        defaults={"n_estimators": 200}, threaded=True, class_weight=True, onnx=True,
+    )
+
+
+@MODEL.register
+class HistGradientBoosting(ModelOption):
+    name: Literal["hist_gradient_boosting"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "hist_gradient_boosting", "scikit-learn histogram gradient boosting", "tree", ALL_TASKS,
+        "sklearn.ensemble:HistGradientBoostingClassifier", "sklearn.ensemble:HistGradientBoostingRegressor",
+        defaults={"max_iter": 200, "early_stopping": False}, class_weight=True, native_missing=True, onnx=True,
+    )
+
+
+@MODEL.register
+class LogisticRegression(ModelOption):
+    name: Literal["logistic_regression"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "logistic_regression", "logistic regression (scaled, one-hot inputs)", "linear", CLASSIFICATION,
+        "sklearn.linear_model:LogisticRegression", None, defaults={"max_iter": 2000}, class_weight=True,
+        onnx=True,
+    )
+
+
+@MODEL.register
+class Ridge(ModelOption):
+    name: Literal["ridge"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "ridge", "ridge regression (scaled, one-hot inputs)", "linear", REGRESSION,
+        None, "sklearn.linear_model:Ridge", seeded=False, onnx=True,
+    )
+
+
+@MODEL.register
+class KNN(ModelOption):
+    name: Literal["knn"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "knn", "k nearest neighbours (scaled, one-hot inputs; predicts from the closest training rows)",
+        "neighbors", ALL_TASKS, "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor",
+        defaults={"n_neighbors": 10}, seeded=False, threaded=True,
+        onnx_refused="knn has no exact ONNX graph: training rows tied at the k-th nearest distance (duplicate "
+                     "rows after encoding) are picked in an order scikit-learn does not define, so ONNX "
+                     "predictions would differ on such rows (92 of 891 titanic rows with 10 neighbours)",
+    )
+
+
+@MODEL.register
+class MLP(ModelOption):
+    name: Literal["mlp"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "mlp", "multi-layer perceptron (scaled, one-hot inputs)", "neural", ALL_TASKS,
+        "sklearn.neural_network:MLPClassifier", "sklearn.neural_network:MLPRegressor",
+        defaults={"hidden_layer_sizes": [64], "max_iter": 300, "early_stopping": True}, onnx=True,
+    )
+
+
+@MODEL.register
+class Dummy(ModelOption):
+    name: Literal["dummy"]
+    spec: ClassVar[ModelSpec] = ModelSpec(
+        "dummy", "no-skill model: class prior or target mean (a floor, not a model)", "dummy", ALL_TASKS,
+        "sklearn.dummy:DummyClassifier", "sklearn.dummy:DummyRegressor",
+        task_defaults={"binary": {"strategy": "prior"}, "multiclass": {"strategy": "prior"}},
+        seeded=False, onnx=True,
+    )
+
+
+# the estimator facts by model name (what search, export and the plan look up)
+MODELS: dict[str, ModelSpec] = {name: cls.spec for name, cls in MODEL.items()}
+
+ModelConfig, MODEL_FIELD = MODEL.field("the estimator and its fixed params")
 
 
 # name -> (accepted parameter names, type table, choices) for estimators whose signature is **kwargs
@@ -244,10 +357,6 @@ STATIC_PARAMS = {"lightgbm": (LIGHTGBM_PARAMS, _LGBM_TYPES, {}), "xgboost": (XGB
                  "catboost": (CATBOOST_PARAMS, _CB_TYPES, _CB_CHOICES)}
 # name -> {alias: the parameter to set instead}
 PARAM_ALIASES = {"catboost": CATBOOST_ALIASES}
-
-
-def get_model(name: str) -> ModelSpec:
-    return MODELS[name]
 
 
 def model_names(task: str | None = None) -> list[str]:
