@@ -409,6 +409,7 @@ def test_predict_output_that_is_the_input_file(case, trained):
     assert Path(rows).read_bytes() == before
 
 
+@pytest.mark.slow
 def test_an_id_column_named_like_an_output_keeps_its_values(case, cli):
     import pandas as pd
 

@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 
+import pytest
 import yaml
 
 from mlengine.runs.manifest import write_manifest
@@ -53,6 +54,7 @@ def test_reference_run_replays_as_ci_does(cli, monkeypatch, tmp_path):
         assert "result: identical (exit 0)" in out
 
 
+@pytest.mark.slow
 def test_reference_run_replays_from_a_fresh_clone_elsewhere(cli, tmp_path, monkeypatch):
     """A clone at another path, where the recorded absolute paths do not exist: the data is found through its
     path inside the repository, and the replay is identical."""

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from tests.conftest import RECIPES, ROOT, TITANIC, read_json
 
@@ -30,6 +31,7 @@ def test_run_writes_a_complete_run_directory(cli, write_recipe, runs_dir):
     assert not list(runs_dir.glob("*/.*incomplete"))
 
 
+@pytest.mark.slow
 def test_run_prints_metrics_table_and_progress(cli, write_recipe, runs_dir):
     code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", runs_dir)
     assert code == 0

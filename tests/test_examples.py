@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_library_use_example(runs_dir, capsys):
     module = runpy.run_path(str(ROOT / "examples" / "library_use.py"))
     out = module["main"](str(runs_dir))

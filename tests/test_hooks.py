@@ -31,6 +31,7 @@ class Recorder(Hook):
         self.calls.append(("on_run_error", type(error).__name__))
 
 
+@pytest.mark.slow
 def test_hooks_see_each_stage_in_order(write_recipe, runs_dir):
     rec = Recorder()
     result = mlengine.run(write_recipe(TITANIC), runs_dir=runs_dir, hooks=[rec])

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from mlengine.log import JsonLines, setup_console
 
 from tests.conftest import TITANIC
 
 
+@pytest.mark.slow
 def test_run_with_json_log_lines(cli, write_recipe, runs_dir):
     code, out, err = cli("run", write_recipe(TITANIC), "--runs-dir", runs_dir, "--log-format", "json")
     assert code == 0, err

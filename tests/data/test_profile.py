@@ -12,6 +12,7 @@ from tests.conftest import RECIPES, TITANIC, read_json
 from tests.data_helpers import _people, titanic_with
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", sorted(p.name for p in RECIPES.glob("*.yaml")))
 def test_profile_every_recipe(cli, tmp_path, recipe):
     code, out, err = cli("profile", RECIPES / recipe, "-o", tmp_path / "p")

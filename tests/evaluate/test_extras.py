@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.conftest import DATA, read_json
 from tests.modelling import MAMMO, TITANIC_M, error_of, run_json
@@ -18,6 +19,7 @@ RULES = """evaluate:
 """
 
 
+@pytest.mark.slow
 def test_rule_baselines_value_and_slices(cli, write_recipe, runs_dir):
     metrics, run = run_json(cli, write_recipe(TITANIC_M + RULES), runs_dir)
     raw = pd.read_csv(DATA / "titanic.csv")

@@ -31,6 +31,7 @@ def run(tmp_path_factory):
     return result.run_dir, raw
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["onnx", "joblib"])
 def test_chunked_equals_whole_file(cli, run, tmp_path, fmt):
     run_dir, raw = run

@@ -40,6 +40,7 @@ def _copy_run(run_dir: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(run_dir, tmp_path / "run"))
 
 
+@pytest.mark.slow
 def test_run_writes_verified_onnx_and_bundle(titanic_run):
     result, _ = titanic_run
     run = result.run_dir
@@ -157,6 +158,7 @@ def test_plan_refuses_onnx_for_a_model_that_cannot_be_exported(cli, write_recipe
     assert code == 0 and "export    joblib, onnx" in out
 
 
+@pytest.mark.slow
 def test_failed_parity_fails_the_run_and_names_rows(cli, write_recipe, runs_dir):
     path = write_recipe(TITANIC)
     args = ("run", path, "--runs-dir", runs_dir, "--json", "model=logistic_regression", "cv.kind=none",
@@ -176,6 +178,7 @@ def test_failed_parity_fails_the_run_and_names_rows(cli, write_recipe, runs_dir)
     assert read_json(run / "metrics.json")["export"]["onnx"]["written"] is False
 
 
+@pytest.mark.slow
 def test_auto_skips_an_onnx_file_larger_than_its_cap_and_explicit_onnx_writes_it(cli, write_recipe, runs_dir):
     from mlengine.export.stage import estimated_onnx_mb
 
@@ -218,6 +221,7 @@ search:
 @pytest.mark.parametrize("data,target,linear", [("titanic.csv", "survived", "logistic_regression"),
                                                 ("penguins.csv", "species", "logistic_regression"),
                                                 ("wage_panel.csv", "lwage", "ridge")])
+@pytest.mark.slow
 def test_weighted_soft_vote_of_different_models_exports_to_onnx_with_parity(cli, write_recipe, runs_dir, data,
                                                                            target, linear):
     text = ENSEMBLE.replace("DATA", data).replace("TARGET", target).replace("LINEAR", linear)

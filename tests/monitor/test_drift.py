@@ -79,6 +79,7 @@ def test_ks_and_chi_square_detect_shift_and_not_sameness():
 
 
 # ---------------------------------------------------------------------------------------- run record ---
+@pytest.mark.slow
 def test_reference_is_recorded_hashed_small_and_deterministic(run_dir):
     ref = read_json(run_dir / "reference.json")
     assert (run_dir / "reference.json").stat().st_size < 30_000

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 import yaml
 
 from tests.conftest import DATA
 
 
+@pytest.mark.slow
 def test_run_from_a_data_file_saves_the_recipe_it_used(cli, tmp_path, runs_dir):
     data = tmp_path / "titanic.csv"
     shutil.copy(DATA / "titanic.csv", data)

@@ -85,6 +85,7 @@ def search_run(base) -> Path:
     return _run(base, SEARCH_RECIPE, "searched")
 
 
+@pytest.mark.slow
 def test_stability_is_on_by_the_time_column_and_scores_out_of_fold(time_run):
     m = read_json(time_run / "metrics.json")
     st = m["stability"]
@@ -111,6 +112,7 @@ def test_stability_is_on_by_the_time_column_and_scores_out_of_fold(time_run):
     assert '<section id="stability">' in html and 'alt="PSI per period"' in html and 'alt="roc_auc per period"' in html
 
 
+@pytest.mark.slow
 def test_stability_by_a_column_after_a_search(search_run):
     m = read_json(search_run / "metrics.json")
     assert (search_run / "leaderboard.csv").is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import mlengine
 
 from tests.conftest import TITANIC
@@ -11,6 +13,7 @@ def test_dir_lists_the_public_api():
     assert {"run", "load_recipe", "load_model", "replay", "sweep", "compile_recipe"} <= set(dir(mlengine))
 
 
+@pytest.mark.slow
 def test_run_result_and_model_display_as_html(write_recipe, runs_dir):
     text = TITANIC + "evaluate: {require: [{metric: roc_auc, min: 0.5}]}\n"
     result = mlengine.run(write_recipe(text), runs_dir=runs_dir)

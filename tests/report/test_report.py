@@ -48,6 +48,7 @@ def _check_self_contained(html: str) -> None:
         assert Image.open(io.BytesIO(png)).size[0] > 200
 
 
+@pytest.mark.slow
 def test_report_of_a_real_binary_run(titanic_run):
     m = read_json(titanic_run / "metrics.json")
     html = (titanic_run / "report.html").read_text(encoding="utf-8")

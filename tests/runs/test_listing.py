@@ -104,6 +104,7 @@ def test_runs_errors(cli, tmp_path):
     assert code == 0 and "no runs under" in out
 
 
+@pytest.mark.slow
 def test_every_listed_id_round_trips_through_every_command(cli, write_recipe, tmp_path, monkeypatch):
     """Sweep jobs and plain runs: the ids `runs list` prints work in show, compare, replay, predict, drift, serve
     (serve stops at its argument check after resolving, so no server starts here)."""

@@ -33,6 +33,7 @@ def one_run(tmp_path_factory):
     return next((tmp / "runs" / "t").iterdir())
 
 
+@pytest.mark.slow
 def test_manifest_records_inputs_environment_and_outputs(one_run):
     m = read_manifest(one_run)
     assert m["recipe"]["resolved"]["data"]["source"]["path"].endswith("data/titanic.csv")
@@ -62,6 +63,7 @@ def test_predictions_hash_is_of_the_values(one_run):
     assert predictions_sha256(p["row"].to_numpy(), p["y_pred"].to_numpy(), proba) != m["predictions"]["sha256"]
 
 
+@pytest.mark.slow
 def test_recipe_hash_does_not_depend_on_where_the_project_is(cli, tmp_path, one_run):
     """Same recipe and data in another folder: same recipe sha256 (data paths are hashed in portable form)."""
     other = tmp_path / "elsewhere"
@@ -76,6 +78,7 @@ def test_recipe_hash_does_not_depend_on_where_the_project_is(cli, tmp_path, one_
     assert read_manifest(run2)["recipe"]["sha256"] == a["recipe"]["sha256"]
 
 
+@pytest.mark.slow
 def test_artifacts_of_other_stages_are_hashed(cli, write_recipe, runs_dir, monkeypatch):
     """Whatever a stage writes (model.onnx, report.html, ...) is in the manifest's artifact hashes."""
     from mlengine import runner

@@ -33,6 +33,7 @@ def _manifest(run: Path) -> dict:
     return json.loads((run / "manifest.json").read_text())
 
 
+@pytest.mark.slow
 def test_replay_is_identical_and_leaves_the_run_untouched(cli, write_recipe, tmp_path):
     run = _run(cli, write_recipe(TITANIC), tmp_path / "runs", "model.n_jobs=1")  # 1 thread: fast on a busy machine
     before = _tree_hash(run)
@@ -237,6 +238,7 @@ cv: {kind: none}
 """
 
 
+@pytest.mark.slow
 def test_sql_tables_are_fingerprinted_and_relocated_by_name(cli, write_recipe, tmp_path):
     run = _run(cli, write_recipe(SQL, files=("titanic.csv", "penguins.csv")), tmp_path / "runs")
     files = {f["key"]: f for f in _manifest(run)["data"]["source"]["files"]}
@@ -251,6 +253,7 @@ def test_sql_tables_are_fingerprinted_and_relocated_by_name(cli, write_recipe, t
     assert "data.source.tables.passengers: using" in err and "result: identical" in out
 
 
+@pytest.mark.slow
 def test_a_matching_replay_without_runs_dir_leaves_no_temporary_folder(write_recipe, tmp_path, monkeypatch):
     import tempfile
 

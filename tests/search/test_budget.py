@@ -171,6 +171,7 @@ def test_no_fold_finished_fits_the_recipes_own_model_and_the_report_says_so(cli,
     assert "Fallback" in (Path(run_dir) / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_budgeted_search_whose_trials_all_failed_is_still_an_error(cli, write_recipe, runs_dir):
     """Only trials stopped by the clock fall back to a model; configurations the estimator rejects do not."""
     code, _, err = cli("run", write_recipe(SEARCH), "--runs-dir", runs_dir, "~search.trials", "search.time_budget=3",

@@ -136,6 +136,7 @@ def test_unknown_pipeline_parameter_is_caught_before_any_trial(cli, titanic, run
     assert "search.pipeline.preprocess.cat__min_frequence" in err and "Did you mean 'cat__min_frequency'?" in err
 
 
+@pytest.mark.slow
 def test_time_budget_too_small_for_any_trial_still_gives_a_model(cli, titanic, runs_dir):
     code, out, err = cli("run", titanic, "search.time_budget=0.001", "--runs-dir", runs_dir, "--json")
     assert code == 0, err

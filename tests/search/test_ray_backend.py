@@ -176,6 +176,7 @@ def test_loopback_only_listener_explains_rays_address_rewrite(ray_cluster, cli, 
     assert "Ray rewrites a loopback address" in err and f"{get_node_ip_address()}:{port}" in err
 
 
+@pytest.mark.slow
 def test_token_mismatch_exits_2_without_hanging(ray_cluster, write_recipe, tmp_path):
     """A client whose auth mode differs from the cluster's gets one message; Ray alone would retry for minutes."""
     path = write_recipe(RECIPE + "  backend: ray\n")

@@ -43,6 +43,7 @@ def _run(cli, path, runs_dir, *overrides):
     return run_dir, read_json(f"{run_dir}/metrics.json")
 
 
+@pytest.mark.slow
 def test_declared_space_runs_end_to_end(cli, write_recipe, runs_dir):
     run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir)
     s = m["search"]
@@ -75,6 +76,7 @@ def test_declared_space_runs_end_to_end(cli, write_recipe, runs_dir):
     assert "lightgbm | logistic_regression" in plan
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["cfo", "blendsearch"])
 def test_same_trials_twice_give_the_same_search(cli, write_recipe, runs_dir, algorithm):
     path = write_recipe(SEARCH)
@@ -88,6 +90,7 @@ def test_same_trials_twice_give_the_same_search(cli, write_recipe, runs_dir, alg
     assert m1["holdout"] == m2["holdout"]
 
 
+@pytest.mark.slow
 def test_replaying_the_best_overrides_without_search_reproduces_the_best_trial(cli, write_recipe, runs_dir):
     path = write_recipe(SEARCH)
     run_dir, m = _run(cli, path, runs_dir, "search.trials=4", "search.estimators=[lightgbm]")
@@ -105,6 +108,7 @@ def test_replaying_the_best_overrides_without_search_reproduces_the_best_trial(c
     assert r2["cv"]["roc_auc"]["folds"] == best["folds"]
 
 
+@pytest.mark.slow
 def test_pipeline_parameters_are_searched_and_replayed(cli, write_recipe, runs_dir):
     path = write_recipe(SEARCH)
     key = "search.pipeline.preprocess.cat__min_frequency"
@@ -124,6 +128,7 @@ def test_pipeline_parameters_are_searched_and_replayed(cli, write_recipe, runs_d
     assert r["cv"]["roc_auc"]["folds"] == best["folds"]
 
 
+@pytest.mark.slow
 def test_a_failing_configuration_does_not_stop_the_search(cli, write_recipe, runs_dir):
     run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.space.logistic_regression.solver=lbfgs",
                       "search.space.logistic_regression.l1_ratio=1.0")
@@ -176,6 +181,7 @@ def test_pruning_rule():
     assert not should_prune([0.5], [], True)
 
 
+@pytest.mark.slow
 def test_early_stop_and_progress_lines(cli, write_recipe, runs_dir):
     path = write_recipe(SEARCH)
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "search.trials=40", "search.early_stop=2",
@@ -191,12 +197,14 @@ def test_early_stop_and_progress_lines(cli, write_recipe, runs_dir):
     assert code == 0 and "trial 1/2" not in err
 
 
+@pytest.mark.slow
 def test_time_budget_caps_the_search(cli, write_recipe, runs_dir):
     _, m = _run(cli, write_recipe(SEARCH), runs_dir, "~search.trials", "search.time_budget=2")
     s = m["search"]
     assert s["stopped_by"] == "time_budget" and s["trials_ok"] >= 1 and s["trials_requested"] is None
 
 
+@pytest.mark.slow
 def test_voting_ensemble_is_kept_only_if_better(cli, write_recipe, runs_dir):
     run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.ensemble.method=voting",
                       "search.ensemble.top_k=2")
@@ -238,6 +246,7 @@ def test_greedy_ensemble_selects_on_out_of_fold_predictions_and_replays_identica
     assert replayed["cv"]["roc_auc"]["folds"] == m["cv"]["roc_auc"]["folds"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model,refit", [("random_forest", False), ("lightgbm", True)])
 def test_calibration_after_a_search_reuses_out_of_fold_probabilities(cli, write_recipe, runs_dir, model, refit):
     run_dir, m = _run(cli, write_recipe(SEARCH), runs_dir, "search.trials=3", f"search.estimators=[{model}]",
@@ -298,6 +307,7 @@ def test_ray_backend_starts_a_local_ray_without_an_address(cli, write_recipe, ru
     assert not ray.is_initialized()
 
 
+@pytest.mark.slow
 def test_the_resample_record_reports_the_searched_value_not_the_recipes(cli, write_recipe, runs_dir):
     """resample.k_neighbors is 5 in the recipe; the search picks 2 or 9 through set_params: the record says which."""
     path = write_recipe(SEARCH + "resample: {method: smotenc, k_neighbors: 5}\n")

@@ -114,6 +114,7 @@ def test_sampling_strategy_as_a_class_count(cli, write_recipe, runs_dir):
     assert metrics["resample"]["training_counts_after"] == {"0": 8738, "1": 1000}
 
 
+@pytest.mark.slow
 def test_validate_with_selection_imports_no_model_library(write_recipe):
     import subprocess
     import sys

@@ -84,6 +84,7 @@ def test_odd_bodies_get_4xx_not_500(server):
     assert post(server, [ROW], headers={"X-Request-Id": rid})[1]["request_id"] == rid
 
 
+@pytest.mark.slow
 def test_model_error_is_500_with_request_id_and_the_worker_keeps_serving(failing_run):
     proc, port = start(failing_run, "--format", "joblib", "--workers", "1")
     try:
@@ -174,6 +175,7 @@ def _arms_by_key(port: int, keys: list[str], header: bool) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 def test_ab_split_stickiness_and_shadow(served_run):
     proc, port = start(None, "--model", f"a={served_run}", "--model", f"b={served_run}",
                        "--model", f"s={served_run}", "--split", "a=90,b=10", "--shadow", "s",
@@ -319,6 +321,7 @@ def test_drift_window_off(served_run):
         stop(proc)
 
 
+@pytest.mark.slow
 def test_pii_hashed_columns_are_hashed_as_at_training(tmp_path):
     """data.pii.action: hash: the server hashes the raw values like `mlengine predict` (or the model sees
     unseen digests); the answer equals load_model's, and no raw value is reported as an unseen category."""

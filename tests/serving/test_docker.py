@@ -45,6 +45,7 @@ def _normalised(text: str, run_id: str) -> str:
     return text.replace(run_id, "RUN_ID")
 
 
+@pytest.mark.slow
 def test_dockerfile_matches_golden(context, run_dir):
     text = _normalised((context / "Dockerfile").read_text(encoding="utf-8"), run_dir.name)
     if os.environ.get("UPDATE_GOLDEN") == "1":

@@ -42,6 +42,7 @@ def test_multirun_cartesian_product_with_summary(cli, write_recipe, runs_dir):
     assert holdout_rows == {179, 268}
 
 
+@pytest.mark.slow
 def test_flags_after_overrides_and_range_sweep(cli, write_recipe, runs_dir):
     code, out, err = cli("run", write_recipe(FAST), "cv.folds=range(2,4)", "-m", "--runs-dir", runs_dir, "--json")
     assert code == 0, err
@@ -102,6 +103,7 @@ def test_joblib_launcher_runs_jobs_in_parallel_processes(write_recipe, runs_dir)
     assert threads == {1}  # 2 parallel jobs on 2 cores: one thread each
 
 
+@pytest.mark.slow
 def test_second_joblib_sweep_in_one_process_writes_its_own_jobs(write_recipe, runs_dir):
     # loky reuses its worker processes, with the environment of the first sweep: jobs must not read it from there
     grid = {"model": ["dummy", "logistic_regression"], "evaluate.require_beats_no_skill": [False]}  # dummy: no skill

@@ -29,6 +29,7 @@ def _only_parent(runs: list) -> object:
     return parents[0]
 
 
+@pytest.mark.slow
 def test_parent_run_holds_params_tags_metrics_and_artifacts(cli, write_recipe, runs_dir, uri):
     path = write_recipe(tracked(FAST, uri, "parent", "  tags: {team: risk}\n"))
     code, out, err = cli("run", path, "--runs-dir", runs_dir, "--quiet")
@@ -63,6 +64,7 @@ def test_parent_run_holds_params_tags_metrics_and_artifacts(cli, write_recipe, r
     assert {"model/MLmodel", "model/input_example.json", "model/requirements.txt"} <= mlmodel
 
 
+@pytest.mark.slow
 def test_logged_pyfunc_and_onnx_models_predict_like_the_run(write_recipe, runs_dir, uri, tmp_path):
     import mlflow.onnx
     import mlflow.pyfunc
@@ -85,6 +87,7 @@ def test_logged_pyfunc_and_onnx_models_predict_like_the_run(write_recipe, runs_d
     assert {i.name for i in onnx.metadata.signature.inputs.inputs} == set(local.input_columns)
 
 
+@pytest.mark.slow
 def test_search_trials_become_child_runs(cli, runs_dir, uri, tmp_path):
     recipe = tmp_path / "search.yaml"
     text = (RECIPES / "titanic_search.yaml").read_text().replace("../examples/data/titanic.csv",
@@ -110,6 +113,7 @@ def test_search_trials_become_child_runs(cli, runs_dir, uri, tmp_path):
         assert [m.value for m in sorted(folds, key=lambda m: m.step)] == pytest.approx(json.loads(row["roc_auc_folds"]))
 
 
+@pytest.mark.slow
 def test_log_trials_false_logs_no_children(cli, runs_dir, uri, tmp_path):
     recipe = tmp_path / "search.yaml"
     text = (RECIPES / "titanic_search.yaml").read_text().replace("../examples/data/titanic.csv",
@@ -121,6 +125,7 @@ def test_log_trials_false_logs_no_children(cli, runs_dir, uri, tmp_path):
     assert len(runs_of(uri, "no_trials")) == 1
 
 
+@pytest.mark.slow
 def test_alias_moves_only_when_the_gate_passes(cli, write_recipe, runs_dir, uri, tmp_path, monkeypatch):
     register = "  register: {name: titanic_model, alias: champion}\n"
     good = write_recipe(tracked(FAST, uri, "registry", register), name="good.yaml")
@@ -222,6 +227,7 @@ def test_interrupt_ends_the_run_killed(write_recipe, runs_dir, uri):
     assert run.info.status == "KILLED" and run.data.tags["mlengine.status"] == "failed"
 
 
+@pytest.mark.slow
 def test_store_failing_mid_run_keeps_the_run_directory(write_recipe, runs_dir, tmp_path, caplog):
     require_mlflow()
     store = tmp_path / "broken"
@@ -288,6 +294,7 @@ def test_a_run_failing_on_its_data_ends_failed_with_the_error(cli, write_recipe,
     assert run.data.params["data.target"] == "nosuchcolumn"
 
 
+@pytest.mark.slow
 def test_replay_of_a_tracked_run_logs_nothing(cli, write_recipe, runs_dir, uri, tmp_path):
     path = write_recipe(tracked(FAST, uri, "replayed", "  register: {name: replayed_model}\n"))
     assert cli("run", path, "--runs-dir", runs_dir, "--quiet")[0] == 0
@@ -298,6 +305,7 @@ def test_replay_of_a_tracked_run_logs_nothing(cli, write_recipe, runs_dir, uri, 
     assert len(client(uri).search_model_versions("name='replayed_model'")) == 1
 
 
+@pytest.mark.slow
 def test_file_store_uri_works_offline(write_recipe, runs_dir, tmp_path):
     require_mlflow()
     store = tmp_path / "filestore"

@@ -6,6 +6,7 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
+import pytest
 
 import mlengine
 from mlengine.tracking import registry
@@ -22,6 +23,7 @@ def _two_runs(cli, write_recipe, runs_dir):
     return sorted(runs_dir.glob("t/2*"))
 
 
+@pytest.mark.slow
 def test_promote_list_show_and_load(cli, write_recipe, runs_dir, tmp_path):
     first, second = _two_runs(cli, write_recipe, runs_dir)
     code, out, err = cli("registry", "promote", f"t/{first.name}", "--name", "credit", "--alias", "champion",
@@ -57,6 +59,7 @@ def test_promote_list_show_and_load(cli, write_recipe, runs_dir, tmp_path):
     assert len(pd.read_csv(out_file)) == 891
 
 
+@pytest.mark.slow
 def test_unknown_names_aliases_versions_are_user_errors(cli, write_recipe, runs_dir, tmp_path):
     (run,) = _two_runs(cli, write_recipe, runs_dir)[:1]
     assert cli("registry", "promote", run, "--name", "credit", "--runs-dir", runs_dir)[0] == 0
@@ -71,6 +74,7 @@ def test_unknown_names_aliases_versions_are_user_errors(cli, write_recipe, runs_
     assert code == 2 and "--name 'bad name'" in err
 
 
+@pytest.mark.slow
 def test_a_run_that_failed_its_gate_cannot_be_promoted(cli, write_recipe, runs_dir):
     path = write_recipe(FAST + "evaluate:\n  require:\n    - {metric: roc_auc, min: 0.999}\n")
     assert cli("run", path, "--runs-dir", runs_dir, "--quiet")[0] == 3
@@ -81,6 +85,7 @@ def test_a_run_that_failed_its_gate_cannot_be_promoted(cli, write_recipe, runs_d
     assert not (runs_dir / "registry.json").exists()
 
 
+@pytest.mark.slow
 def test_a_tampered_model_cannot_be_promoted(cli, write_recipe, runs_dir):
     run = _two_runs(cli, write_recipe, runs_dir)[0]
     (run / "model.joblib").write_bytes(b"x")
@@ -93,6 +98,7 @@ def _promote(args: tuple[str, str, str]) -> int:
     return registry.promote(runs_dir, run, name, alias="latest")["version"]
 
 
+@pytest.mark.slow
 def test_concurrent_promotes_keep_one_valid_file(cli, write_recipe, runs_dir):
     first, second = _two_runs(cli, write_recipe, runs_dir)
     jobs = [(str(runs_dir), str(run), f"m{i % 4}") for i in range(12) for run in (first, second)]
