@@ -37,7 +37,7 @@ def mlp_classifier(g: Graph, m: Any, x: str) -> Any:
     from mlengine.export.onnx_models import Pred, binary_proba
 
     out = _mlp_forward(g, m, x)
-    if m.out_activation_ == "logistic" and len(m.classes_) == 2:
+    if m.out_activation_ == "logistic" and m.n_outputs_ == 1:  # two-label multilabel has classes_ [0, 1] too
         return Pred(m.classes_, proba=binary_proba(g, g.squeeze1(g.op("Sigmoid", [out]))))
     if m.out_activation_ == "softmax":
         return Pred(m.classes_, proba=g.op("Softmax", [out], axis=1))
