@@ -160,9 +160,13 @@ def _imputer(g: Graph, imp: Any, x: Any) -> Any:
         mv = imp.missing_values
         if not isinstance(mv, str):
             raise ExportError("a SimpleImputer on text columns must use a string missing_values (e.g. '').")
-        empty = g.const(np.array([mv], dtype=object), hint="missing")
-        return [g.op("Where", [g.op("Equal", [c, empty]), g.const(np.array([str(v)], dtype=object)), c])
-                for c, v in zip(x, stats, strict=True)]
+        # ai.onnx.ml LabelEncoder maps the marker to 1 (else 0): Equal takes strings only from opset 19 on
+        out = []
+        for c, v in zip(x, stats, strict=True):
+            hit = g.op("LabelEncoder", [c], domain="ai.onnx.ml", keys_strings=[mv], values_int64s=[1],
+                       default_int64=0)
+            out.append(g.op("Where", [g.cast(hit, np.bool_), g.const(np.array([str(v)], dtype=object)), c]))
+        return out
     valid = ~np.isnan(stats.astype(np.float64))
     mv = imp.missing_values
     mask = g.op("IsNaN", [x]) if isinstance(mv, float) and np.isnan(mv) else g.op(
