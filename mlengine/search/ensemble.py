@@ -60,7 +60,8 @@ def ensemble_members(ranked_ok: list[Any], k: int) -> list[Any]:
 def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv: Any,
                    weights: list[float] | None = None) -> Any:
     """An unfitted ensemble pipeline over `(name, full pipeline)` members sharing their first step (the adapter).
-    `greedy` is a soft vote with `weights` (how often selection picked each member)."""
+    `voting` and `greedy` are soft votes with `weights` (a pinned member's `weight`; for greedy, how often selection
+    picked each member); stacking learns its own combination."""
     from sklearn import ensemble as E
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.pipeline import Pipeline
@@ -69,7 +70,9 @@ def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv:
     members = [(name, type(p)(p.steps[1:])) for name, p in pipelines]
     classify = task != "regression"
     if method in ("voting", "greedy"):
-        w = weights if method == "greedy" else None
+        w = weights  # a pinned or greedy vote passes the members' own; None: equal weights (a searched vote)
+        if method == "voting" and w is not None and len(set(w)) == 1:
+            w = None  # equal weights are an unweighted vote, and stay the model they were before weights were read
         combiner = (E.VotingClassifier(members, voting="soft", weights=w) if classify
                     else E.VotingRegressor(members, weights=w))
     else:

@@ -48,8 +48,9 @@ class EnsembleMember(Section):
     params: dict[str, Any] = Field(default_factory=dict, description="the member's hyperparameters")
     pipeline_params: dict[str, Any] = Field(default_factory=dict,
                                             description="the member's pipeline parameters (<step>.<param>: value)")
-    weight: float = Field(1.0, gt=0.0, description="the member's weight in the soft vote (greedy ensembles "
-                                                   "record how often selection picked it)")
+    weight: float = Field(1.0, gt=0.0, description="the member's weight in the soft vote of voting and greedy "
+                                                   "ensembles (greedy records how often selection picked it; "
+                                                   "stacking learns its own)")
 
 
 class EnsembleSection(Section):
