@@ -62,7 +62,7 @@ def pyfunc_signature(bundle: dict[str, Any]) -> tuple[Any, Any]:
     from mlflow.types import ColSpec, Schema
 
     inputs = bundle["inputs"]
-    contract = ((bundle.get("data_checks") or {}).get("contract") or {}).get("columns") or {}
+    contract = (bundle.get("data_checks") or {}).get("contract") or {}  # {column: rules}, as the run stores it
     schema_in = Schema([ColSpec(_colspec_type(c), c["name"]) for c in inputs])
     outputs = [ColSpec("double" if bundle["task"] == "regression" else _label_type(bundle), "prediction")]
     outputs += [ColSpec("double", f"proba_{c}") for c in bundle.get("classes") or []]
