@@ -38,8 +38,8 @@ test: $(STAMP)
 
 # -n 2 --dist loadgroup: two pytest-xdist workers, one per core (tests/README.md: what keeps a test xdist-safe);
 # each test module and the xdist_group("ray") module stay on one worker (tests/conftest.py). The slowest end-to-end
-# cases (a test of 3 s or more, measured in the whole suite) are marked slow. Measured: 1,160 tests in 166 s
-# (2 cores, 2026-12-04; 1,146 tests took 305 s before the 59 slowest were marked slow).
+# cases (a test of 3 s or more, measured in the whole suite) are marked slow. Measured: 1,411 tests in 169 s
+# (2 quiet cores, 2026-12-04; 1,146 tests took 305 s before the 59 slowest were marked slow).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not slow" -n 2 --dist loadgroup
 
