@@ -353,7 +353,7 @@ def stage_save(ctx: RunContext) -> None:
         _predictions_frame(ctx).to_parquet(ctx.rd.file("predictions.parquet"), index=False)
 
 
-@stage(reads=("data",))
+@stage(reads=("data",), writes=("metrics",))
 def stage_finalize(ctx: RunContext) -> None:
     """Write metrics.json last: its presence means every artifact before it was written."""
     ctx.report["artifacts"] = ctx.artifacts
@@ -365,9 +365,10 @@ def stage_finalize(ctx: RunContext) -> None:
         budget = ctx.recipe.run.time_budget
         ctx.report["run_budget"] = {"time_budget": budget, "wall_seconds": round(wall, 3),
                                     "overrun_seconds": round(max(0.0, wall - budget), 3)}
-    from mlengine.runs.metrics_record import validated
+    from mlengine.runs.metrics_record import typed, validated
 
-    ctx.rd.write_json("metrics.json", validated(ctx.report))
+    ctx.metrics = typed(ctx.report)  # what the gate (and the hooks' state) read from here on
+    ctx.rd.write_json("metrics.json", validated(ctx.report, ctx.metrics))
 
 
 # The order the declarations check is in `check_order`; what they cannot say: the data checks run on the raw

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # annotations only; the runner builds these
     import pandas as pd
 
     from mlengine.plan import Plan
+    from mlengine.runs.metrics_record import RunMetrics
     from mlengine.runs.rundir import RunDir
 
 
@@ -50,6 +51,7 @@ class RunContext:
     pred: np.ndarray | None = None  # holdout labels / values
     proba: np.ndarray | None = None  # holdout probabilities (classification)
     report: dict[str, Any] = field(default_factory=dict)  # becomes metrics.json
+    metrics: RunMetrics | None = None  # the report as typed and written to metrics.json (set by finalize)
     bundle: dict[str, Any] = field(default_factory=dict)  # extra entries for model.json (bins, threshold, ...)
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)

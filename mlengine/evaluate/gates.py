@@ -8,9 +8,12 @@ before the gate is judged, so a failed run can still be inspected.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlengine.errors import Problem, QualityGateError
+
+if TYPE_CHECKING:
+    from mlengine.runs.metrics_record import Gate
 
 VALUE_METRIC = "value_per_1000"
 
@@ -77,17 +80,12 @@ def beats_no_skill_check(report: dict[str, Any], no_skill: dict[str, float] | No
                       "(evaluate.require_beats_no_skill)"}
 
 
-def gate_message(gate: dict[str, Any]) -> str:
-    """One line for a failed gate: `gate failed: holdout average_precision 0.7466, needs >= 0.9` (failed
-    checks joined by '; '); which keys failed is in metrics.json['gate']."""
-    return "gate failed: " + "; ".join(c["detail"] for c in gate["checks"] if not c["passed"])
-
-
-def enforce(gate: dict[str, Any] | None) -> None:
-    """Raise QualityGateError (exit 3) when the gate was not met."""
-    if not gate or gate["passed"]:
+def enforce(gate: Gate | None) -> None:
+    """Raise QualityGateError (exit 3) when the typed gate of the run's metrics record was not met; the message
+    is `Gate.message()` (the failed checks' figures; which keys failed is in metrics.json['gate'])."""
+    if gate is None or gate.passed:
         return
-    raise QualityGateError(gate_message(gate))
+    raise QualityGateError(gate.message())
 
 
 def check_requirements(recipe: Any, task: str, baseline_names: list[str]) -> list[Problem]:

@@ -109,15 +109,15 @@ def no_skill_warnings(holdout: dict[str, float], no_skill: dict[str, float] | No
     return out
 
 
-@stage(reads=("plan",))
+@stage(reads=("plan", "metrics"))
 def stage_gate(ctx: Any) -> None:
-    """Raise QualityGateError (exit 3) on a failed gate, carrying the run's report so the caller can show the
-    metrics table before the message."""
+    """Raise QualityGateError (exit 3) on a failed gate of the typed metrics record (what metrics.json holds),
+    carrying the run's report so the caller can show the metrics table before the message."""
     from mlengine.errors import QualityGateError
     from mlengine.evaluate.gates import enforce
 
     try:
-        enforce(ctx.report.get("gate"))
+        enforce(ctx.metrics.gate)
     except QualityGateError as exc:
         exc.report = ctx.report  # type: ignore[attr-defined]
         raise

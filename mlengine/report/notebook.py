@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from mlengine.report.html import num
+from mlengine.runs.metrics_record import gate_of
 
 
 def _cell(value: Any) -> str:
@@ -31,10 +32,10 @@ def run_result_html(result: Any) -> str:
         style = ' style="font-weight:bold"' if name == primary else ""
         rows.append(f"<tr{style}>" + "".join(f"<td>{_cell(c)}</td>" for c in cells) + "</tr>")
     gate = ""
-    if m.get("gate"):
-        checks = m["gate"].get("checks") or []
-        failed = [c for c in checks if not c.get("passed")]
-        gate = (f"<p>gate: {'<b>failed</b>: ' + escape('; '.join(c['detail'] for c in failed)) if failed else 'passed'}"
+    typed_gate = gate_of(m)
+    if typed_gate is not None:
+        checks, failed = typed_gate.checks, typed_gate.failed()
+        gate = (f"<p>gate: {'<b>failed</b>: ' + escape('; '.join(c.detail for c in failed)) if failed else 'passed'}"
                 f" ({len(checks) - len(failed)}/{len(checks)} requirements met)</p>")
     gate += "".join(f"<p>warning: {escape(w)}</p>" for w in m.get("warnings") or [])
     report = result.run_dir / "report.html"

@@ -167,12 +167,12 @@ def _model_tile(run: RunData) -> tuple[str, str]:
 
 def _gate_and_warnings(m: dict[str, Any]) -> str:
     """The failed gate checks (what was measured, what was needed) and the warnings, e.g. worse than no-skill."""
-    from mlengine.evaluate.gates import gate_message
+    from mlengine.runs.metrics_record import gate_of
 
-    gate, out = m.get("gate") or {}, ""
-    if gate.get("checks"):
-        out += "<p>" + (badge("gate passed", "ok") if gate.get("passed") else
-                        badge("gate failed", "fail") + " " + esc(gate_message(gate).removeprefix("gate failed: "))) \
+    gate, out = gate_of(m), ""
+    if gate is not None and gate.checks:
+        out += "<p>" + (badge("gate passed", "ok") if gate.passed else
+                        badge("gate failed", "fail") + " " + esc(gate.message().removeprefix("gate failed: "))) \
             + "</p>"
     if m.get("warnings"):
         out += "<p>" + badge(f"{len(m['warnings'])} warning(s)", "warn") + "</p>" + notes(m["warnings"])

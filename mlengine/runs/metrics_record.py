@@ -190,6 +190,37 @@ class Export(_Strict):
     onnx: OnnxExport | None = None
 
 
+class GateCheck(_Strict):
+    """One requirement of the quality gate, judged (`mlengine.evaluate.gates.judge`)."""
+
+    key: str = Field(description="the recipe key it came from, e.g. evaluate.require[0]")
+    metric: str
+    where: str = Field(description="holdout or cv")
+    actual: float | None = Field(description="the run's figure (null when it was not computed)")
+    passed: bool
+    detail: str = Field(description="the figure and what was needed, e.g. 'holdout roc_auc 0.81, needs >= 0.9'")
+
+
+class Gate(_Strict):
+    """`evaluate.require` (and `evaluate.require_beats_no_skill`) as judged: the run fails (exit 3) unless passed."""
+
+    passed: bool
+    checks: list[GateCheck]
+
+    def failed(self) -> list[GateCheck]:
+        return [c for c in self.checks if not c.passed]
+
+    def message(self) -> str:
+        """One line for a failed gate: `gate failed: holdout average_precision 0.7466, needs >= 0.9`."""
+        return "gate failed: " + "; ".join(c.detail for c in self.failed())
+
+
+def gate_of(metrics: dict[str, Any] | None) -> Gate | None:
+    """The typed gate of a metrics record (in memory or read from metrics.json); None when the run had none."""
+    gate = (metrics or {}).get("gate")
+    return Gate.model_validate(gate) if gate else None
+
+
 class RunMetrics(BaseModel):
     """Top-level keys of metrics.json; unknown keys are refused."""
 
@@ -227,7 +258,7 @@ class RunMetrics(BaseModel):
     slices: Record | None = None
     stability: Record | None = Field(None, description="evaluate.stability: metric and PSI per period")
     adversarial: Record | None = Field(None, description="evaluate.adversarial: training rows vs a sample")
-    gate: Record | None = Field(None, description="evaluate.require: each requirement and whether it passed")
+    gate: Gate | None = Field(None, description="evaluate.require: each requirement and whether it passed")
     explain: Record | None = None
     diagnostics: Diagnostics | None = Field(None, description="lift/gains and KS, score distribution by class, "
                                                               "calibration by class, partial dependence")
@@ -246,18 +277,24 @@ class RunMetrics(BaseModel):
     timings_seconds: dict[str, float] = Field(default_factory=dict, description="seconds per stage and in all")
 
 
-def validated(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as metrics.json holds it: checked by RunMetrics, version first, None fields left out."""
+def typed(report: dict[str, Any]) -> RunMetrics:
+    """The stages' report checked by RunMetrics: a key or a shape the record does not know is a bug, named."""
     from pydantic import ValidationError
 
     try:
-        model = RunMetrics.model_validate(report)
-    except ValidationError as exc:  # a stage wrote a key or a shape the record does not know: a bug, say where
+        return RunMetrics.model_validate(report)
+    except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise RuntimeError(f"metrics.json does not match RunMetrics (mlengine/runs/metrics_record.py): "
                            f"{problems}") from None
-    out = {"metrics_version": model.metrics_version}
-    out.update({k: report[k] for k in report if k != "metrics_version"})  # the stages' own values and order
+
+
+def validated(report: dict[str, Any], model: RunMetrics | None = None) -> dict[str, Any]:
+    """The report as metrics.json holds it: checked by RunMetrics (`model`, when already checked), version first,
+    the stages' own values and key order."""
+    model = model or typed(report)
+    out: dict[str, Any] = {"metrics_version": model.metrics_version}
+    out.update({k: report[k] for k in report if k != "metrics_version"})
     return out
 
 

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mlengine.runs.metrics_record import gate_of
+
 log = logging.getLogger("mlengine")
 
 RUN_ARTIFACTS = ("report.html", "leaderboard.csv", "manifest.json", "plan.txt", "metrics.json", "model.json",
@@ -69,11 +71,11 @@ def run_metrics(report: dict[str, Any]) -> list[tuple[str, float, int]]:
     for baseline, scores in (report.get("baselines") or {}).items():
         for metric, value in (scores or {}).items():
             add(f"baseline.{baseline}.{metric}", value)
-    gate = report.get("gate")
-    if gate:
-        add("gate.passed", 1.0 if gate.get("passed") else 0.0)
-        for i, check in enumerate(gate.get("checks") or []):
-            add(f"gate.check_{i}.passed", 1.0 if check.get("passed") else 0.0)
+    gate = gate_of(report)
+    if gate is not None:
+        add("gate.passed", 1.0 if gate.passed else 0.0)
+        for i, check in enumerate(gate.checks):
+            add(f"gate.check_{i}.passed", 1.0 if check.passed else 0.0)
     search = report.get("search") or {}
     add("search.trials", search.get("trials") if isinstance(search, dict) else None)
     return out
@@ -96,10 +98,10 @@ def run_tags(loaded: Any, state: Any, run_dir: Path, error: BaseException | None
     if git and git.get("commit"):
         tags["mlflow.source.git.commit"] = git["commit"]
         tags["mlengine.git_dirty"] = str(bool(git.get("dirty"))).lower()
-    gate = (state.report or {}).get("gate")
-    if gate:
-        tags["mlengine.gate"] = "passed" if gate.get("passed") else "failed"
-        tags["mlengine.gate_checks"] = json.dumps(gate.get("checks"), default=str)
+    gate = gate_of(state.report)
+    if gate is not None:
+        tags["mlengine.gate"] = "passed" if gate.passed else "failed"
+        tags["mlengine.gate_checks"] = json.dumps([c.model_dump() for c in gate.checks], default=str)
     if error is not None:
         tags["mlengine.error"] = f"{type(error).__name__}: {error}"
     return tags
@@ -123,8 +125,8 @@ def log_run(client: Any, run_id: str, loaded: Any, state: Any, *, error: BaseExc
 
         log_models(client, run_id, run_dir)
         if register is not None:
-            gate = report.get("gate")
-            passed = error is None and (not gate or bool(gate.get("passed")))
+            gate = gate_of(report)
+            passed = error is None and (gate is None or gate.passed)
             register_version(client, run_id, register.name, register.alias if promote and passed else None,
                              gate_passed=passed)
 

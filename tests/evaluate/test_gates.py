@@ -9,6 +9,7 @@ import pytest
 
 from mlengine.errors import QualityGateError
 from mlengine.evaluate.gates import beats_no_skill_check, enforce, judge
+from mlengine.runs.metrics_record import Gate, gate_of
 
 REPORT = {"primary_metric": "roc_auc", "holdout": {"roc_auc": 0.8, "log_loss": 0.5}, "cv": {"roc_auc": {"mean": 0.75}},
           "baselines": {"no_skill": {"roc_auc": 0.5, "log_loss": 0.45}}}
@@ -25,8 +26,17 @@ def test_each_requirement_states_its_figure_and_need():
     assert gate["checks"][1]["detail"] == "cv roc_auc 0.7500, needs >= 0.9"
     assert "margin -0.0500" in gate["checks"][2]["detail"]  # lower log loss is better: 0.5 loses to 0.45
     with pytest.raises(QualityGateError, match=r"^gate failed: cv roc_auc 0.7500, needs >= 0.9; holdout log_loss"):
-        enforce(gate)
-    enforce(judge([_req("roc_auc", min=0.7)], REPORT))  # a passed gate raises nothing
+        enforce(Gate.model_validate(gate))  # the gate stage reads the typed record metrics.json is written from
+    enforce(gate_of({"gate": judge([_req("roc_auc", min=0.7)], REPORT)}))  # a passed gate raises nothing
+    enforce(gate_of({}))  # and so does a run without a gate
+
+
+def test_the_typed_gate_refuses_a_check_without_its_fields():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="detail"):
+        Gate.model_validate({"passed": False, "checks": [{"key": "evaluate.require[0]", "metric": "roc_auc",
+                                                          "where": "holdout", "actual": 0.5, "passed": False}]})
 
 
 def test_a_metric_that_was_not_computed_fails_and_no_skill_is_strict():

@@ -121,8 +121,9 @@ def test_worse_than_no_skill_is_warned_and_gated(cli, write_recipe, runs_dir):
 
 
 def test_no_skill_warnings_and_check():
-    from mlengine.evaluate.gates import beats_no_skill_check, gate_message
+    from mlengine.evaluate.gates import beats_no_skill_check
     from mlengine.evaluate.judge import no_skill_warnings
+    from mlengine.runs.metrics_record import Gate
 
     hold = {"roc_auc": 0.5, "log_loss": 0.6, "accuracy": 0.7}
     base = {"roc_auc": 0.5, "log_loss": 0.7, "accuracy": 0.8}
@@ -130,6 +131,6 @@ def test_no_skill_warnings_and_check():
         "holdout accuracy 0.7000 is worse than the no-skill baseline's 0.8000 (higher is better)"]
     check = beats_no_skill_check({"primary_metric": "roc_auc", "holdout": hold}, base)
     assert check["passed"] is False  # equal is not better
-    assert gate_message({"checks": [check]}) == ("gate failed: holdout roc_auc 0.5000, needs > no_skill 0.5000 "
+    assert Gate(passed=False, checks=[check]).message() == ("gate failed: holdout roc_auc 0.5000, needs > no_skill 0.5000 "
                                                  "(evaluate.require_beats_no_skill)")
     assert beats_no_skill_check({"primary_metric": "roc_auc", "holdout": None}, base) is None

@@ -81,11 +81,16 @@ def test_flatten_truncates_values_to_mlflows_param_limit():
     assert len(out["items"]) == PARAM_LIMIT and out["items"].startswith("[0, 1, 2")
 
 
+def _check(i, passed):
+    return {"key": f"evaluate.require[{i}]", "metric": "roc_auc", "where": "holdout", "actual": 0.81,
+            "passed": passed, "detail": "holdout roc_auc 0.81, needs >= 0.8" if passed else "needs >= 0.9"}
+
+
 def test_run_metrics_lists_cv_folds_holdout_baselines_gate_and_trials():
     report = {"cv": {"roc_auc": {"mean": 0.8, "std": 0.02, "folds": [0.78, 0.82]}, "note": "not a summary"},
               "holdout": {"roc_auc": 0.81, "f1": float("nan"), "flag": True, "text": "x"},
               "baselines": {"no_skill": {"roc_auc": 0.5}, "empty": None},
-              "gate": {"passed": False, "checks": [{"passed": True}, {"passed": False}]},
+              "gate": {"passed": False, "checks": [_check(0, True), _check(1, False)]},
               "search": {"trials": 12}}
     assert run_metrics(report) == [
         ("cv.roc_auc.mean", 0.8, 0), ("cv.roc_auc.std", 0.02, 0), ("cv.roc_auc.fold", 0.78, 0),
