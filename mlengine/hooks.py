@@ -10,9 +10,10 @@ A hook is any object with some of these methods (all optional; `Hook` is a base 
   gate (`mlengine.errors.QualityGateError`: every artifact is written by then); the directory is final and marked
   failed already (`state.rd.path` is its final path).
 
-`state` is the run's typed state (`mlengine.stages.state.RunState`): `state.recipe`, `state.rd` (the run directory
+`state` is the run's typed state (`mlengine.stages.RunContext`): `state.recipe`, `state.rd` (the run directory
 being written; `state.rd.path`), `state.plan`, `state.data`, `state.report` (what becomes metrics.json),
-`state.search` (the leaderboard), `state.artifacts`, `state.data_fingerprint`, `state.model`.
+`state.metrics` (the typed record, from `finalize` on), `state.search` (the leaderboard), `state.artifacts`,
+`state.data_fingerprint`, `state.model`.
 
 Hooks come from three places, in this order: built-in hooks the recipe turns on (e.g. `tracking.uri`), plugins
 declared under the entry-point group `mlengine.hooks` (each entry point is a callable taking the loaded recipe and

@@ -107,3 +107,46 @@ def test_a_signal_whose_raise_is_swallowed_still_stops_the_run(write_recipe, run
     assert stages[-1] == "split" and ("on_run_error", error) in rec.calls
     status = json.loads((info.value.run_dir / "status.json").read_text())
     assert status["status"] == "interrupted"
+
+
+PLUGIN = '''
+from mlengine.hooks import Hook
+
+
+class Audit(Hook):
+    def __init__(self, target):
+        self.target, self.stages = target, []
+
+    def after_stage(self, name, state):
+        self.stages.append(name)
+
+
+def make_hook(loaded):
+    return Audit(loaded.recipe.data.target)
+
+
+def stay_out(loaded):
+    return None
+'''
+
+
+def test_entry_point_plugins_join_every_run_and_a_broken_one_is_one_warning(tmp_path, monkeypatch, caplog,
+                                                                             write_recipe, runs_dir):
+    """A package installed with `[project.entry-points."mlengine.hooks"]`: its dist-info on sys.path is what
+    importlib.metadata finds, as for a pip-installed plugin."""
+    (tmp_path / "audit_plugin.py").write_text(PLUGIN, encoding="utf-8")
+    info = tmp_path / "audit_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: audit-plugin\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[mlengine.hooks]\naudit = audit_plugin:make_hook\n"
+                                           "quiet = audit_plugin:stay_out\nbroken = audit_plugin:missing\n",
+                                           encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = mlengine.load_recipe(write_recipe(TITANIC))
+    manager = HookManager.for_run(loaded, extra=[Recorder()])
+    audits = [h for h in manager.hooks if type(h).__name__ == "Audit"]
+    assert len(audits) == 1 and audits[0].target == "survived"  # the factory got the loaded recipe
+    assert isinstance(manager.hooks[-1], Recorder)  # hooks=[...] of the call come after the plugins
+    assert "hook plugin 'broken' (audit_plugin:missing) could not be loaded" in caplog.text
+    manager.after_stage("fit", None)
+    assert audits[0].stages == ["fit"]
