@@ -167,11 +167,14 @@ def _catch_signals() -> dict[int, Any]:
 
 
 def _restore_signals(previous: dict[int, Any]) -> None:
+    """The caller's handlers back, and the run's remembered interrupt forgotten: it belongs to this run, and a
+    fold or trial run later in the same process (a notebook, a direct `run_trial`) must not raise it again."""
     import signal
 
     for signum, handler in previous.items():
         signal.signal(signum, handler)
     previous.clear()
+    clear_interrupt()
 
 
 def check_recipe_data(loaded: Any, until: str = "check_modelling") -> RunContext:

@@ -9,26 +9,7 @@ from mlengine.errors import UserError
 from mlengine.hooks import Hook, HookManager
 
 from tests.conftest import TITANIC
-
-
-class Recorder(Hook):
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def before_run(self, state):
-        self.calls.append(("before_run", state.rd.path.name))
-
-    def before_stage(self, name, state):
-        self.calls.append(("before_stage", name))
-
-    def after_stage(self, name, state):
-        self.calls.append(("after_stage", name))
-
-    def after_run(self, state, result):
-        self.calls.append(("after_run", result.status))
-
-    def on_run_error(self, state, error):
-        self.calls.append(("on_run_error", type(error).__name__))
+from tests.hook_helpers import Recorder
 
 
 @pytest.mark.slow
@@ -81,7 +62,7 @@ def test_a_signal_whose_raise_is_swallowed_still_stops_the_run(write_recipe, run
     import signal
     import time
 
-    from mlengine.errors import RunInterrupted
+    from mlengine.errors import RunInterrupted, raise_if_interrupted
 
     class Swallow(Recorder):
         def before_stage(self, name, state):
@@ -100,6 +81,7 @@ def test_a_signal_whose_raise_is_swallowed_still_stops_the_run(write_recipe, run
         with pytest.raises((RunInterrupted, KeyboardInterrupt)) as info:
             mlengine.run(write_recipe(TITANIC), runs_dir=runs_dir, hooks=[rec])
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the run's handlers are gone
+        raise_if_interrupted()  # and its remembered interrupt: a later fold or trial in this process runs
     finally:
         signal.signal(signal.SIGINT, before)
     assert type(info.value).__name__ == error
