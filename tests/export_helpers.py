@@ -54,3 +54,34 @@ def raw_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values with None for missing (what a service receives as JSON)."""
     return [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in row.items()}
             for row in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+
+FAST = ("model.n_jobs=1", "model.params.n_estimators=10")
+
+
+def run_folder(root: Any, recipe: str = "titanic.yaml", overrides: tuple[str, ...] = FAST, rows: int = 300,
+               onnx: bool = False, **bundle: Any) -> tuple[Any, Any, Any]:
+    """(run folder, PreparedData, fitted pipeline): `recipe`'s pipeline fitted on its first `rows` rows and saved
+    as a run's model (model.joblib + model.json; with `onnx`, model.onnx too, hashed and listed in model.json);
+    `bundle` entries are added to model.json (e.g. id_column="pid")."""
+    from pathlib import Path
+    from types import SimpleNamespace as NS
+
+    from mlengine.export.joblib_bundle import read_bundle, save_joblib, sha256_file, write_bundle
+
+    data, pipe = prepared(recipe, overrides)
+    pipe.fit(data.X.iloc[:rows], data.y.iloc[:rows])
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    plan = NS(export=["onnx", "joblib"] if onnx else ["joblib"], candidates=[NS(model="lightgbm")])
+    artifacts = save_joblib(root, pipe, plan, data)
+    if onnx:
+        from mlengine.export.onnx_convert import to_onnx
+
+        conv = to_onnx(pipe)
+        (root / "model.onnx").write_bytes(conv.model.SerializeToString())
+        bundle["artifacts"] = {**artifacts, "model.onnx": {"sha256": sha256_file(root / "model.onnx")}}
+        bundle["onnx"] = {"signature": conv.signature()}
+    if bundle:
+        write_bundle(root, {**read_bundle(root), **bundle})
+    return root, data, pipe

@@ -13,39 +13,17 @@ import pytest
 
 from mlengine.api import load_recipe
 from mlengine.errors import UserError
-from mlengine.hooks import Hook
 from mlengine.runner import STAGES, RunResult, check_recipe_data, run_recipe
 from mlengine.stages import StageOrderError, check_order, stage_name
 
 from tests.conftest import DATA, TITANIC, read_json
+from tests.hook_helpers import Recorder
 
 LEAN = TITANIC.replace("n_estimators: 30", "n_estimators: 10") + "report: {html: false, explain: false}\n"
 ORDER = ["read", "contract", "pii", "load", "split", "bin_target", "check_modelling", "adversarial", "search", "fit",
          "finish_model", "evaluate", "judge", "explain", "save", "export_onnx", "manifest", "report", "finalize",
          "gate"]
 
-
-class Recorder(Hook):
-    def __init__(self, fail_at: str | None = None, error: BaseException | None = None) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.fail_at, self.error = fail_at, error
-
-    def before_run(self, state):
-        self.calls.append(("before_run", state.rd.path.name))
-
-    def before_stage(self, name, state):
-        self.calls.append(("before_stage", name))
-        if name == self.fail_at:
-            raise self.error
-
-    def after_stage(self, name, state):
-        self.calls.append(("after_stage", name))
-
-    def after_run(self, state, result):
-        self.calls.append(("after_run", result.status))
-
-    def on_run_error(self, state, error):
-        self.calls.append(("on_run_error", type(error).__name__))
 
 
 def _loaded(root: Path, text: str = LEAN):

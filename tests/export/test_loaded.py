@@ -3,41 +3,30 @@ the formats it accepts, the row shapes `predict` takes, the data contract on pre
 
 from __future__ import annotations
 
-from types import SimpleNamespace as NS
-
 import numpy as np
 import pytest
 
 from mlengine.errors import DataError, ModelLoadError, UserError
-from mlengine.export.joblib_bundle import read_bundle, save_joblib, sha256_file, write_bundle
+from mlengine.export.joblib_bundle import read_bundle, write_bundle
 from mlengine.export.loaded import LoadedModel, load_model
 
-from tests.export_helpers import prepared, raw_rows
-
-PLAN = NS(export=["onnx", "joblib"], candidates=[NS(model="lightgbm")])
+from tests.export_helpers import raw_rows, run_folder
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    data, pipe = prepared("titanic.yaml", ("model.n_jobs=1", "model.params.n_estimators=10"))
-    pipe.fit(data.X.iloc[:300], data.y.iloc[:300])
-    return data, pipe
+def saved(tmp_path_factory):
+    """(run folder with model.joblib, model.onnx and a model.json listing both, data, fitted pipeline)."""
+    return run_folder(tmp_path_factory.mktemp("loaded"), onnx=True)
 
 
 @pytest.fixture(scope="module")
-def run_dir(fitted, tmp_path_factory):
-    """A run folder with model.joblib, model.onnx and a model.json listing both."""
-    from mlengine.export.onnx_convert import to_onnx
+def fitted(saved):
+    return saved[1], saved[2]
 
-    data, pipe = fitted
-    root = tmp_path_factory.mktemp("loaded")
-    artifacts = save_joblib(root, pipe, PLAN, data)
-    (root / "model.onnx").write_bytes(to_onnx(pipe).model.SerializeToString())
-    bundle = read_bundle(root)
-    bundle["artifacts"] = {**artifacts, "model.onnx": {"sha256": sha256_file(root / "model.onnx")}}
-    bundle["onnx"] = {"signature": to_onnx(pipe).signature()}
-    write_bundle(root, bundle)
-    return root
+
+@pytest.fixture(scope="module")
+def run_dir(saved):
+    return saved[0]
 
 
 def test_properties_come_from_the_bundle(run_dir, fitted):

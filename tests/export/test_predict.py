@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from types import SimpleNamespace as NS
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mlengine.errors import DataError, UserError
-from mlengine.export.joblib_bundle import read_bundle, save_joblib, write_bundle
+from mlengine.export.joblib_bundle import read_bundle, write_bundle
 from mlengine.export.loaded import load_model
 from mlengine.export.predict import (
     PredictResult,
@@ -26,27 +25,12 @@ from mlengine.export.predict import (
 )
 
 from tests.conftest import DATA
-from tests.export_helpers import prepared
-
-OVERRIDES = ("model.n_jobs=1", "model.params.n_estimators=10")
-
-
-def _run_folder(root: Path, recipe: str, overrides: tuple[str, ...] = OVERRIDES, id_column: str | None = None):
-    """(run folder with model.joblib + model.json, PreparedData, fitted pipeline) on 300 rows of `recipe`."""
-    data, pipe = prepared(recipe, overrides)
-    pipe.fit(data.X.iloc[:300], data.y.iloc[:300])
-    root.mkdir(parents=True, exist_ok=True)
-    save_joblib(root, pipe, NS(export=["joblib"], candidates=[NS(model="m")]), data)
-    if id_column:
-        bundle = read_bundle(root)
-        bundle["id_column"] = id_column
-        write_bundle(root, bundle)
-    return root, data, pipe
+from tests.export_helpers import run_folder
 
 
 @pytest.fixture(scope="module")
 def titanic(tmp_path_factory):
-    return _run_folder(tmp_path_factory.mktemp("titanic"), "titanic.yaml", id_column="pid")
+    return run_folder(tmp_path_factory.mktemp("titanic"), id_column="pid")
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +152,7 @@ def test_an_id_column_named_like_an_output_prefixes_the_outputs(titanic, tmp_pat
 
 
 def test_string_classes_come_back_as_strings(tmp_path):
-    run_dir, data, pipe = _run_folder(tmp_path / "run", "penguins.yaml", ("model.n_jobs=1",))
+    run_dir, data, pipe = run_folder(tmp_path / "run", "penguins.yaml", ("model.n_jobs=1",))
     model = load_model(run_dir)
     frame = data.X.iloc[300:320]
     out = output_frame(model, frame, proba=True, id_col=None, checked=False)
@@ -180,7 +164,7 @@ def test_string_classes_come_back_as_strings(tmp_path):
 
 
 def test_regression_writes_one_float_column_and_ignores_proba(tmp_path):
-    run_dir, data, pipe = _run_folder(tmp_path / "run", "nyc_taxis_fare.yaml")
+    run_dir, data, pipe = run_folder(tmp_path / "run", "nyc_taxis_fare.yaml")
     data.X.iloc[300:330].to_parquet(tmp_path / "in.parquet", index=False)
     result = predict_file(run_dir, tmp_path / "in.parquet", tmp_path / "out.parquet", proba=True)
     assert result.notes == ["--proba ignored: a regression model has no class probabilities"]

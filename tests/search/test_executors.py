@@ -3,20 +3,13 @@ equal to run_trial's outcome, and a LocalProcesses worker giving the same fold s
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from mlengine.api import load_recipe
-from mlengine.data.sources import read_source
-from mlengine.data.table import prepare_table
-from mlengine.plan import compile_recipe
-from mlengine.search.config import declared_spaces
 from mlengine.search.executors import InProcess, LocalProcesses, _worker_trial, make_executor
-from mlengine.search.flaml_space import build_space
-from mlengine.search.trial import TrialSetup, run_trial
+from mlengine.search.trial import run_trial
 
-from tests.conftest import DATA, TITANIC
+from tests.conftest import TITANIC
+from tests.search_helpers import trial_setup
 
 SEARCH = TITANIC.replace("cv: {folds: 3}", "cv: {folds: 2}") + \
     "search: {estimators: [logistic_regression], trials: 2}\n"
@@ -24,18 +17,7 @@ SEARCH = TITANIC.replace("cv: {folds: 3}", "cv: {folds: 2}") + \
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    base = tmp_path_factory.mktemp("executors")
-    (base / "data").mkdir()
-    shutil.copy(DATA / "titanic.csv", base / "data" / "titanic.csv")
-    (base / "r.yaml").write_text(SEARCH, encoding="utf-8")
-    recipe = load_recipe(base / "r.yaml").recipe
-    data = prepare_table(read_source(recipe.data.source, base), recipe)
-    plan = compile_recipe(recipe, task=data.task, classes=data.classes)
-    models, pipeline = declared_spaces(recipe, data.task)
-    space = build_space(models, pipeline, n_rows=len(data.y), n_features=len(data.columns.features), task=data.task)
-    return TrialSetup(plan=plan, space=space, columns=data.columns, task=data.task, classes=data.classes,
-                      pos_label=data.pos_label, X=data.X, y=data.y, groups=None, times=None, metric="roc_auc",
-                      n_jobs=1)
+    return trial_setup(tmp_path_factory.mktemp("executors"), SEARCH)
 
 
 def test_make_executor_runs_in_process_for_one_trial_at_a_time_and_in_processes_for_more(setup):

@@ -6,15 +6,13 @@ from __future__ import annotations
 import pytest
 
 from mlengine.api import load_recipe
-from mlengine.data.sources import read_source
-from mlengine.data.table import prepare_table
 from mlengine.errors import RecipeError
-from mlengine.plan import compile_recipe
 from mlengine.search.config import declared_spaces
 from mlengine.search.flaml_space import build_space
 from mlengine.search.trial import TrialSetup, check_pipeline_params, run_trial, should_prune
 
 from tests.conftest import TITANIC
+from tests.search_helpers import trial_setup
 
 SEARCH = TITANIC + "search: {estimators: [logistic_regression], trials: 2}\n"
 
@@ -31,22 +29,7 @@ def test_pruning_margin_shrinks_with_folds_and_follows_the_direction():
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    import shutil
-
-    from tests.conftest import DATA
-
-    base = tmp_path_factory.mktemp("trial")
-    (base / "data").mkdir()
-    shutil.copy(DATA / "titanic.csv", base / "data" / "titanic.csv")
-    (base / "r.yaml").write_text(SEARCH, encoding="utf-8")
-    recipe = load_recipe(base / "r.yaml").recipe
-    data = prepare_table(read_source(recipe.data.source, base), recipe)
-    plan = compile_recipe(recipe, task=data.task, classes=data.classes)
-    models, pipeline = declared_spaces(recipe, data.task)
-    space = build_space(models, pipeline, n_rows=len(data.y), n_features=len(data.columns.features), task=data.task)
-    return TrialSetup(plan=plan, space=space, columns=data.columns, task=data.task, classes=data.classes,
-                      pos_label=data.pos_label, X=data.X, y=data.y, groups=None, times=None, metric="roc_auc",
-                      n_jobs=1)
+    return trial_setup(tmp_path_factory.mktemp("trial"), SEARCH)
 
 
 def test_a_trial_scores_every_fold_with_every_metric(setup):

@@ -8,25 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import titanic_run
+from tests.conftest import TITANIC, titanic_run
 from tests.serving_helpers import ROW, get, metric_families, post, sample_sum, start, stop
 
 pytest.importorskip("starlette")
 
-RECIPE = """
-name: t
-seed: 1
-data:
-  source: {kind: csv, path: data/titanic.csv}
-  target: survived
-  drop: [alive, who, adult_male, class, embark_town]
-model:
-  name: lightgbm
-  params: {n_estimators: 10}
-cv: {folds: 2}
-report: {html: false, explain: false}
-export: {format: [onnx, joblib]}
-"""
+RECIPE = (TITANIC.replace("n_estimators: 30", "n_estimators: 10").replace("folds: 3", "folds: 2")
+          + "report: {html: false, explain: false}\nexport: {format: [onnx, joblib]}\n")
 
 
 @pytest.fixture(scope="module")

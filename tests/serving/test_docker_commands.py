@@ -4,23 +4,16 @@ context from a model bundle (text and --json output) or refusing a non-empty OUT
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace as NS
 
 import pytest
 
-from mlengine.export.joblib_bundle import save_joblib
-
-from tests.export_helpers import prepared
+from tests.export_helpers import run_folder
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    data, pipe = prepared("titanic.yaml", ("model.n_jobs=1", "model.params.n_estimators=5"))
-    pipe.fit(data.X.iloc[:200], data.y.iloc[:200])
     root = tmp_path_factory.mktemp("docker-cmd") / "runs" / "t" / "20260101-000000-abcdef"
-    root.mkdir(parents=True)
-    save_joblib(root, pipe, NS(export=["joblib"], candidates=[NS(model="lightgbm")]), data)
-    return root
+    return run_folder(root, overrides=("model.n_jobs=1", "model.params.n_estimators=5"), rows=200)[0]
 
 
 def test_flags_and_their_defaults():

@@ -13,17 +13,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from types import SimpleNamespace as NS
 
 import pytest
 
 from mlengine.errors import ModelLoadError, UserError
-from mlengine.export.joblib_bundle import read_bundle, save_joblib, sha256_file, write_bundle
 from mlengine.serving import app as _app  # noqa: F401  (prometheus_client imported before serve() sets its env)
 from mlengine.serving.server import ENV, app_from_env, serve
 
 from tests.conftest import ROOT
-from tests.export_helpers import prepared
+from tests.export_helpers import run_folder
 from tests.serving_helpers import ROW, free_port, get, post
 
 pytest.importorskip("starlette") if os.environ.get("CI") != "true" else None
@@ -32,20 +30,7 @@ pytest.importorskip("starlette") if os.environ.get("CI") != "true" else None
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """A run folder of a titanic pipeline fitted on 300 rows: model.joblib, model.onnx, model.json listing both."""
-    from mlengine.export.onnx_convert import to_onnx
-
-    data, pipe = prepared("titanic.yaml", ("model.n_jobs=1", "model.params.n_estimators=10"))
-    pipe.fit(data.X.iloc[:300], data.y.iloc[:300])
-    root = tmp_path_factory.mktemp("server") / "20260101-000000-abcdef"
-    root.mkdir()
-    artifacts = save_joblib(root, pipe, NS(export=["onnx", "joblib"], candidates=[NS(model="lightgbm")]), data)
-    conv = to_onnx(pipe)
-    (root / "model.onnx").write_bytes(conv.model.SerializeToString())
-    bundle = read_bundle(root)
-    bundle["artifacts"] = {**artifacts, "model.onnx": {"sha256": sha256_file(root / "model.onnx")}}
-    bundle["onnx"] = {"signature": conv.signature()}
-    write_bundle(root, bundle)
-    return root
+    return run_folder(tmp_path_factory.mktemp("server") / "20260101-000000-abcdef", onnx=True)[0]
 
 
 def _call(app, method: str, path: str, body: bytes = b"") -> tuple[int, dict]:

@@ -5,14 +5,13 @@ run folder logged as pyfunc + ONNX, registered as versions with aliases and tags
 from __future__ import annotations
 
 import tempfile
-from types import SimpleNamespace as NS
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mlengine.errors import UserError
-from mlengine.export.joblib_bundle import read_bundle, save_joblib, sha256_file, write_bundle
+from mlengine.export.joblib_bundle import read_bundle
 from mlengine.export.loaded import load_model
 from mlengine.tracking.models import (
     MODEL_ARTIFACT,
@@ -29,7 +28,7 @@ from mlengine.tracking.models import (
 from mlengine.tracking.store import experiment_id
 
 from tests.conftest import DATA
-from tests.export_helpers import prepared
+from tests.export_helpers import run_folder
 from tests.tracking_helpers import client, require_mlflow, store_uri
 
 QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_LOGGING_LEVEL": "WARNING",
@@ -42,20 +41,7 @@ TITANIC_INPUTS = [("pclass", "double"), ("age", "double"), ("sibsp", "double"), 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """A run folder of a titanic pipeline fitted on 300 rows: model.joblib, model.onnx, model.json listing both."""
-    from mlengine.export.onnx_convert import to_onnx
-
-    data, pipe = prepared("titanic.yaml", ("model.n_jobs=1", "model.params.n_estimators=10"))
-    pipe.fit(data.X.iloc[:300], data.y.iloc[:300])
-    root = tmp_path_factory.mktemp("models") / "run"
-    root.mkdir()
-    artifacts = save_joblib(root, pipe, NS(export=["onnx", "joblib"], candidates=[NS(model="lightgbm")]), data)
-    conv = to_onnx(pipe)
-    (root / "model.onnx").write_bytes(conv.model.SerializeToString())
-    bundle = read_bundle(root)
-    bundle["artifacts"] = {**artifacts, "model.onnx": {"sha256": sha256_file(root / "model.onnx")}}
-    bundle["onnx"] = {"signature": conv.signature()}
-    write_bundle(root, bundle)
-    return root
+    return run_folder(tmp_path_factory.mktemp("models") / "run", onnx=True)[0]
 
 
 @pytest.fixture(scope="module")

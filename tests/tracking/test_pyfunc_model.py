@@ -6,29 +6,18 @@ contract on every request."""
 from __future__ import annotations
 
 import shutil
-from types import SimpleNamespace as NS
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mlengine.errors import DataError, ModelLoadError
-from mlengine.export.joblib_bundle import read_bundle, save_joblib, write_bundle
+from mlengine.export.joblib_bundle import read_bundle, write_bundle
 from mlengine.export.loaded import load_model
 
 from tests.conftest import DATA
-from tests.export_helpers import prepared
+from tests.export_helpers import run_folder
 from tests.tracking_helpers import require_mlflow
-
-OVERRIDES = ("model.n_jobs=1", "model.params.n_estimators=10")
-
-
-def _run_folder(root, recipe, overrides=OVERRIDES):
-    data, pipe = prepared(recipe, overrides)
-    pipe.fit(data.X.iloc[:300], data.y.iloc[:300])
-    root.mkdir(parents=True)
-    save_joblib(root, pipe, NS(export=["joblib"], candidates=[NS(model="m")]), data)
-    return root, data
 
 
 def _context(run_dir):
@@ -50,7 +39,7 @@ def _loaded(run_dir):
 @pytest.fixture(scope="module")
 def titanic(tmp_path_factory):
     require_mlflow()
-    return _run_folder(tmp_path_factory.mktemp("pyfunc") / "run", "titanic.yaml")[0]
+    return run_folder(tmp_path_factory.mktemp("pyfunc") / "run")[0]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +80,7 @@ def test_load_context_loads_the_joblib_model_of_the_run_folder(titanic):
 
 
 def test_predict_names_a_probability_column_per_string_class(tmp_path):
-    run_dir, data = _run_folder(tmp_path / "run", "penguins.yaml", ("model.n_jobs=1",))
+    run_dir, data, _ = run_folder(tmp_path / "run", "penguins.yaml", ("model.n_jobs=1",))
     frame = data.X.iloc[300:310]
     out = _loaded(run_dir).predict(_context(run_dir), frame)
     assert list(out.columns) == ["prediction", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
@@ -100,7 +89,7 @@ def test_predict_names_a_probability_column_per_string_class(tmp_path):
 
 
 def test_a_regression_model_returns_only_the_prediction(tmp_path):
-    run_dir, data = _run_folder(tmp_path / "run", "nyc_taxis_fare.yaml")
+    run_dir, data, _ = run_folder(tmp_path / "run", "nyc_taxis_fare.yaml")
     frame = data.X.iloc[300:320]
     out = _loaded(run_dir).predict(_context(run_dir), frame)
     assert list(out.columns) == ["prediction"] and len(out) == 20
