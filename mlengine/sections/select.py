@@ -47,7 +47,8 @@ class SelectOption(Option):
         return check_estimator_params("select", import_path(self.path), values, self.constrained)
 
     def build(self, task: str, seed: int, n_jobs: int) -> Any:
-        """The unfitted SelectorMixin."""
+        """The unfitted SelectorMixin. Every method that adds a step overrides it; `none` adds no step, so the
+        pipeline builder never asks it for one."""
         raise NotImplementedError(f"select.method {self.method!r} builds no step")
 
     def width(self, n_features: int) -> int:

@@ -73,7 +73,8 @@ class ThresholdOption(Option):
     # ------------------------------------------------------------------------------------------ tuning ---
     def scores(self, c: dict[str, np.ndarray], r: dict[str, np.ndarray], value: ValueMatrix | None) -> np.ndarray:
         """The objective at every candidate threshold (`c`: confusion counts, `r`: precision/recall/specificity
-        of `mlengine.evaluate.threshold`); higher is better, -inf where a constraint is unmet."""
+        of `mlengine.evaluate.threshold`); higher is better, -inf where a constraint is unmet. Every tuned
+        objective overrides it; `none` and `fixed` scan nothing, so the scan never calls it for them."""
         raise NotImplementedError(self.objective)
 
     def reported(self, best: float, value: ValueMatrix | None) -> float:
