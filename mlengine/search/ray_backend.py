@@ -171,6 +171,33 @@ class _DropSigtermNote(logging.Filter):
         return "SIGTERM handler is not set" not in record.getMessage()
 
 
+_PRIVATE_TOKEN = "RAY_AUTH_TOKEN"  # set by `_private_token` for a run's own local Ray, removed when it stops
+_TOKEN_SET_HERE = False
+
+
+def _private_token() -> bool:
+    """Give a run's own local Ray a token held in this process's environment (its processes inherit it) when
+    Ray's token auth is on (the default since Ray 2.59) and no token exists: without one the local GCS aborts
+    ("Token authentication is enabled but Ray couldn't find an authentication token") and the run waits out
+    Ray's start-up timeout. Nothing is written to ~/.ray. True when the token was set here."""
+    import secrets
+    from pathlib import Path
+
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled" or os.environ.get(_PRIVATE_TOKEN) \
+            or os.environ.get("RAY_AUTH_TOKEN_PATH") or (Path.home() / ".ray" / "auth_token").is_file():
+        return False
+    os.environ[_PRIVATE_TOKEN] = secrets.token_hex(32)
+    return True
+
+
+def _forget_private_token() -> None:
+    """Remove the token `_private_token` set (once the run's local Ray is stopped); a user's own is left alone."""
+    global _TOKEN_SET_HERE
+    if _TOKEN_SET_HERE:
+        os.environ.pop(_PRIVATE_TOKEN, None)
+    _TOKEN_SET_HERE = False
+
+
 def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     """(ray, owned): connect to settings.address / RAY_ADDRESS, or start a local Ray; owned = this call ran
     ray.init, so the run disconnects (and a local Ray stops) when the search ends."""
@@ -186,11 +213,14 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
         # Ray waits 30 s for its GCS to write its port; on a loaded 2-core machine (seen under a parallel test
         # run) that elapsed before the GCS was up. 120 s is Ray's own figure for its slower rocksdb backend.
         os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
+        global _TOKEN_SET_HERE
+        _TOKEN_SET_HERE = _private_token()
         try:
             ray.init(address="local", num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **kw)
         except Exception as exc:  # Ray's start-up timeouts (a machine too loaded to start its processes in time)
             with contextlib.suppress(Exception):
                 ray.shutdown()
+            _forget_private_token()
             raise UserError(f"search.backend ray: a local Ray could not start for this run "
                             f"({str(exc).splitlines()[0][:200]}). On a busy or small machine start one first "
                             f"(ray start --head) and set {KEY} (or RAY_ADDRESS), or use search.backend: local."
@@ -304,3 +334,4 @@ class RayTasks:
             self.ray._private.worker._worker_logs_enabled = self._worker_logs
         if self.owned:
             self.ray.shutdown()
+            _forget_private_token()

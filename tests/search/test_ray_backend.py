@@ -241,3 +241,30 @@ def test_submitit_local_launcher_runs_the_sweep(cli, write_recipe, runs_dir):
     assert any((sweep / ".submitit").iterdir())  # the jobs ran as submitit jobs (their logs are kept there)
     trees = sorted(read_json(f"{d}/plan.json")["candidates"][0]["params"]["n_estimators"] for d in summary["run_dir"])
     assert trees == [10, 20]
+
+
+def test_a_runs_own_local_ray_gets_a_private_token_only_when_none_exists(monkeypatch, tmp_path):
+    """Ray >= 2.59 turns token auth on for a local cluster and its GCS aborts without a token: the run's own
+    local Ray gets one in this process's environment (nothing written to ~/.ray), removed afterwards; a user's
+    own token, token file or disabled auth is left as it is."""
+    from mlengine.search import ray_backend as rb
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ray/auth_token
+    for name in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(rb, "_TOKEN_SET_HERE", False)
+    assert rb._private_token() and len(os.environ["RAY_AUTH_TOKEN"]) == 64
+    monkeypatch.setattr(rb, "_TOKEN_SET_HERE", True)
+    rb._forget_private_token()
+    assert "RAY_AUTH_TOKEN" not in os.environ
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "users-own")
+    assert not rb._private_token()
+    rb._forget_private_token()  # nothing set here: the user's token stays
+    assert os.environ["RAY_AUTH_TOKEN"] == "users-own"
+    monkeypatch.delenv("RAY_AUTH_TOKEN")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    assert not rb._private_token()
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("t", encoding="utf-8")
+    assert not rb._private_token()
