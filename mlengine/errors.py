@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 class MlengineError(Exception):
@@ -124,3 +125,36 @@ def raise_if_interrupted() -> None:
 
 def clear_interrupt() -> None:
     _REQUESTED.clear()
+
+
+_UNRAISABLE: list[Any] = []  # sys.unraisablehook before `hush_lost_interrupts`, while it is on
+
+
+def hush_lost_interrupts() -> None:
+    """Keep a remembered interrupt that Python cannot raise from printing a traceback on stderr.
+
+    A signal that lands inside a C library's call back into Python (XGBoost's data iterator, a ctypes callback, a
+    finalizer) raises there, and Python reports it through `sys.unraisablehook` as "Exception ignored in ..." with a
+    traceback, then drops it. It is not lost: it was remembered, and the next check point raises it again. Any other
+    unraisable error still reaches the previous hook."""
+    import sys
+
+    if _UNRAISABLE:
+        return
+    previous = sys.unraisablehook
+    _UNRAISABLE.append(previous)
+
+    def hook(unraisable: Any) -> None:
+        if _REQUESTED and unraisable.exc_value is _REQUESTED[0]:
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+
+
+def unhush_lost_interrupts() -> None:
+    """The unraisable hook from before `hush_lost_interrupts` back."""
+    import sys
+
+    if _UNRAISABLE:
+        sys.unraisablehook = _UNRAISABLE.pop()

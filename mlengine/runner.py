@@ -29,8 +29,10 @@ from mlengine.errors import (
     RunInterrupted,
     UserError,
     clear_interrupt,
+    hush_lost_interrupts,
     raise_if_interrupted,
     request_interrupt,
+    unhush_lost_interrupts,
 )
 from mlengine.evaluate.adversarial import stage_adversarial
 from mlengine.evaluate.explain import stage_explain
@@ -145,7 +147,8 @@ def _catch_signals() -> dict[int, Any]:
     """While a run goes on, SIGTERM raises RunInterrupted and SIGINT KeyboardInterrupt (as Python's own handler
     does), so the run is marked interrupted (with its error and the work done so far) instead of being left
     `.incomplete`. Both are also remembered (`errors.request_interrupt`): if the first raise is lost, the next
-    stage, trial or fold raises it again. SIGINT is taken only from Python's default handler (a notebook's or a
+    stage, trial or fold raises it again, and a raise Python had to drop (inside a C library's call back into
+    Python) prints no traceback (`errors.hush_lost_interrupts`). SIGINT is taken only from Python's default handler (a notebook's or a
     caller's own stays). Returns the previous handlers (none off the main thread, where handlers cannot be set)."""
     import signal
     import threading
@@ -153,6 +156,7 @@ def _catch_signals() -> dict[int, Any]:
     clear_interrupt()
     if threading.current_thread() is not threading.main_thread():
         return {}
+    hush_lost_interrupts()
 
     def on_sigterm(signum: int, frame: Any) -> None:
         raise request_interrupt(RunInterrupted("interrupted by SIGTERM"))
@@ -173,6 +177,8 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 
     for signum, handler in previous.items():
         signal.signal(signum, handler)
+    if previous:
+        unhush_lost_interrupts()
     previous.clear()
     clear_interrupt()
 
