@@ -173,20 +173,27 @@ class _DropSigtermNote(logging.Filter):
 
 _PRIVATE_TOKEN = "RAY_AUTH_TOKEN"  # set by `_private_token` for a run's own local Ray, removed when it stops
 _TOKEN_SET_HERE = False
+_PROCESS_TOKEN: list[str] = []  # the private token, drawn once per process (see `_private_token`)
 
 
 def _private_token() -> bool:
     """Give a run's own local Ray a token held in this process's environment (its processes inherit it) when
     Ray's token auth is on (the default since Ray 2.59) and no token exists: without one the local GCS aborts
     ("Token authentication is enabled but Ray couldn't find an authentication token") and the run waits out
-    Ray's start-up timeout. Nothing is written to ~/.ray. True when the token was set here."""
+    Ray's start-up timeout. Nothing is written to ~/.ray. True when the token was set here.
+
+    The token is drawn once per process and reused by every later run in it: Ray's driver caches the token it
+    first read (its AuthenticationTokenLoader), so a second run with a fresh token started a GCS the driver
+    could not talk to ("Failed to start GCS"), seen when one pytest worker ran two local-Ray tests."""
     import secrets
     from pathlib import Path
 
     if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled" or os.environ.get(_PRIVATE_TOKEN) \
             or os.environ.get("RAY_AUTH_TOKEN_PATH") or (Path.home() / ".ray" / "auth_token").is_file():
         return False
-    os.environ[_PRIVATE_TOKEN] = secrets.token_hex(32)
+    if not _PROCESS_TOKEN:
+        _PROCESS_TOKEN.append(secrets.token_hex(32))
+    os.environ[_PRIVATE_TOKEN] = _PROCESS_TOKEN[0]
     return True
 
 

@@ -254,9 +254,14 @@ def test_a_runs_own_local_ray_gets_a_private_token_only_when_none_exists(monkeyp
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(rb, "_TOKEN_SET_HERE", False)
     assert rb._private_token() and len(os.environ["RAY_AUTH_TOKEN"]) == 64
+    first = os.environ["RAY_AUTH_TOKEN"]
     monkeypatch.setattr(rb, "_TOKEN_SET_HERE", True)
     rb._forget_private_token()
     assert "RAY_AUTH_TOKEN" not in os.environ
+    # a later run in this process gets the same token: Ray's driver keeps the one it read first
+    assert rb._private_token() and os.environ["RAY_AUTH_TOKEN"] == first
+    monkeypatch.setattr(rb, "_TOKEN_SET_HERE", True)
+    rb._forget_private_token()
     monkeypatch.setenv("RAY_AUTH_TOKEN", "users-own")
     assert not rb._private_token()
     rb._forget_private_token()  # nothing set here: the user's token stays
@@ -268,3 +273,27 @@ def test_a_runs_own_local_ray_gets_a_private_token_only_when_none_exists(monkeyp
     (tmp_path / ".ray").mkdir()
     (tmp_path / ".ray" / "auth_token").write_text("t", encoding="utf-8")
     assert not rb._private_token()
+
+
+_TWO_LOCAL_RAYS = """
+import sys, mlengine
+for i in range(2):
+    r = mlengine.run({"name": f"t{i}", "seed": 0, "cv": {"folds": 2},
+                      "data": {"source": {"kind": "csv", "path": sys.argv[1]}, "target": "survived"},
+                      "search": {"estimators": ["logistic_regression"], "trials": 2, "backend": "ray"}},
+                     runs_dir=sys.argv[2])
+    print(r.status)
+"""
+
+
+@pytest.mark.slow
+def test_two_runs_in_one_process_each_start_their_own_local_ray(tmp_path):
+    """A notebook (or a pytest worker) running two searches on a local Ray: the second run's GCS used to get a new
+    token that the driver, which caches the first, could not use ("Failed to start GCS"). Both runs complete."""
+    pytest.importorskip("ray") if os.environ.get("MLENGINE_REQUIRE_RAY") != "1" else None
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN")}
+    done = subprocess.run([sys.executable, "-c", _TWO_LOCAL_RAYS, str(ROOT / "examples" / "data" / "titanic.csv"),
+                           str(tmp_path / "runs")], env={**env, "OMP_WAIT_POLICY": "PASSIVE"},
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["complete", "complete"]
