@@ -197,6 +197,17 @@ def _private_token() -> bool:
     return True
 
 
+def _reread_token() -> None:
+    """Make Ray's driver read the auth token again before a `ray.init`. It caches the first one it read (its
+    AuthenticationTokenLoader), so a process that had talked to one cluster (a token-auth head, an earlier local
+    Ray) then started a GCS with one token and greeted it with another ("Failed to start GCS"). This is Ray's
+    own cache reset (what `ray start` calls after it writes a token); an older Ray without it is left as is."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from ray._raylet import AuthenticationTokenLoader
+
+        AuthenticationTokenLoader.instance().reset_cache()
+
+
 def _forget_private_token() -> None:
     """Remove the token `_private_token` set (once the run's local Ray is stopped); a user's own is left alone."""
     global _TOKEN_SET_HERE
@@ -222,6 +233,7 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
         os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
         global _TOKEN_SET_HERE
         _TOKEN_SET_HERE = _private_token()
+        _reread_token()
         try:
             ray.init(address="local", num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **kw)
         except Exception as exc:  # Ray's start-up timeouts (a machine too loaded to start its processes in time)
@@ -241,6 +253,7 @@ def connect(settings: Any, table_bytes: int) -> tuple[Any, bool]:
     # ends at once, instead of Ray's sys.exit handler) and warns about it: that warning is noise here
     quiet = _DropSigtermNote()
     logging.getLogger("ray._private.worker").addFilter(quiet)
+    _reread_token()
     try:
         done, _, error = _in_thread(lambda: ray.init(address=address, **kw), t_end - time.monotonic())
     finally:

@@ -275,25 +275,42 @@ def test_a_runs_own_local_ray_gets_a_private_token_only_when_none_exists(monkeyp
     assert not rb._private_token()
 
 
-_TWO_LOCAL_RAYS = """
-import sys, mlengine
-for i in range(2):
+_TWO_RAYS = """
+import os, sys, mlengine
+data, runs, first = sys.argv[1], sys.argv[2], sys.argv[3]
+for i, address in enumerate([first, "local"]):
+    if address == "local":  # the second run: a local Ray of its own, none of the cluster's auth settings left
+        for name in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+            os.environ.pop(name, None)
+    ray = {} if address == "local" else {"ray": {"address": address}}
     r = mlengine.run({"name": f"t{i}", "seed": 0, "cv": {"folds": 2},
-                      "data": {"source": {"kind": "csv", "path": sys.argv[1]}, "target": "survived"},
-                      "search": {"estimators": ["logistic_regression"], "trials": 2, "backend": "ray"}},
-                     runs_dir=sys.argv[2])
+                      "data": {"source": {"kind": "csv", "path": data}, "target": "survived"},
+                      "search": {"estimators": ["logistic_regression"], "trials": 2, "backend": "ray", **ray}},
+                     runs_dir=runs)
     print(r.status)
 """
+
+
+def _two_rays(tmp_path, first: str, env: dict) -> None:
+    pytest.importorskip("ray") if os.environ.get("MLENGINE_REQUIRE_RAY") != "1" else None
+    home = tmp_path / "home"
+    home.mkdir()  # no ~/.ray/auth_token: the local run draws the private token
+    done = subprocess.run([sys.executable, "-c", _TWO_RAYS, str(ROOT / "examples" / "data" / "titanic.csv"),
+                           str(tmp_path / "runs"), first], env={**env, "HOME": str(home), "OMP_WAIT_POLICY": "PASSIVE"},
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["complete", "complete"]
 
 
 @pytest.mark.slow
 def test_two_runs_in_one_process_each_start_their_own_local_ray(tmp_path):
     """A notebook (or a pytest worker) running two searches on a local Ray: the second run's GCS used to get a new
     token that the driver, which caches the first, could not use ("Failed to start GCS"). Both runs complete."""
-    pytest.importorskip("ray") if os.environ.get("MLENGINE_REQUIRE_RAY") != "1" else None
-    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN")}
-    done = subprocess.run([sys.executable, "-c", _TWO_LOCAL_RAYS, str(ROOT / "examples" / "data" / "titanic.csv"),
-                           str(tmp_path / "runs")], env={**env, "OMP_WAIT_POLICY": "PASSIVE"},
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["complete", "complete"]
+    _two_rays(tmp_path, "local", {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_TOKEN")})
+
+
+@pytest.mark.slow
+def test_a_local_ray_after_a_token_cluster_in_one_process(ray_cluster, tmp_path):
+    """The same cache after a run on a token-auth cluster (what failed plain `make test`: a cluster test, then the
+    local-Ray test, on one xdist worker): the driver kept the cluster's token for the local GCS."""
+    _two_rays(tmp_path, ray_cluster, dict(os.environ))
