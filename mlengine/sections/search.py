@@ -55,10 +55,11 @@ class EnsembleMember(Section):
 
 class EnsembleSection(Section):
     method: Literal["none", "voting", "stacking", "greedy"] = Field(
-        "none", description="combine the best distinct trials: voting (soft, averaged probabilities or values), "
-                            "stacking (a linear model over their out-of-fold predictions) or greedy (Caruana "
-                            "ensemble selection: a weighted soft vote chosen on the trials' own out-of-fold "
-                            "predictions, no extra fits); kept only if its CV score beats the single best")
+        "greedy", description="combine the best distinct trials: greedy (the default: Caruana ensemble selection, a "
+                              "weighted soft vote chosen on the trials' own out-of-fold predictions, no extra "
+                              "fits), voting (soft, averaged probabilities or values) or stacking (a linear model "
+                              "over their out-of-fold predictions); kept only if its CV score beats the single "
+                              "best; none = always the single best trial")
     top_k: int | None = Field(None, ge=2, description="how many distinct configurations to combine (greedy: the "
                                                       "pool it selects from): the best of each model first, then "
                                                       "the next best; default 3, greedy 10")

@@ -28,8 +28,7 @@ BASE = {"name": "s", "seed": 1,
         "model": {"name": "logistic_regression", "n_jobs": 1}, "cv": {"folds": 2},
         "report": {"html": False, "explain": False}}
 SEARCH = {"estimators": ["logistic_regression", "random_forest"], "trials": 4,
-          "space": {"random_forest": {"n_estimators": {"domain": "randint", "low": 3, "high": 8}}},
-          "ensemble": {"method": "greedy"}}
+          "space": {"random_forest": {"n_estimators": {"domain": "randint", "low": 3, "high": 8}}}}  # greedy: the default
 PINNED = {"ensemble": {"method": "voting", "members": [{"model": "logistic_regression", "params": {"C": 0.5}},
                                                       {"model": "random_forest", "params": {"n_estimators": 5}}]}}
 
@@ -54,6 +53,14 @@ def searched(data_dir, tmp_path_factory):
     ctx = _ctx(data_dir, tmp_path_factory.mktemp("searched"), SEARCH)
     run_stage(stage_search, ctx)
     return ctx
+
+
+def test_a_search_without_an_ensemble_key_ends_with_the_greedy_ensemble(data_dir, tmp_path):
+    """`search:` alone gets the greedy ensemble (kept only if better); `ensemble: {method: none}` the single best."""
+    assert _ctx(data_dir, tmp_path, SEARCH).recipe.search.ensemble.method == "greedy"
+    single = _ctx(data_dir, tmp_path, {**SEARCH, "ensemble": {"method": "none"}})
+    run_stage(stage_search, single)
+    assert single.report["search"]["ensemble"] is None and single.model_name == single.candidate.model
 
 
 def test_without_a_search_the_stage_changes_nothing(data_dir, tmp_path):

@@ -40,7 +40,8 @@ def test_a_bare_value_pins_a_parameter():
 
 
 def test_ensemble_pool_size_follows_the_method():
-    assert EnsembleSection().size == 3 and EnsembleSection(method="greedy").size == 10
+    assert EnsembleSection().method == "greedy" and EnsembleSection().size == 10
+    assert EnsembleSection(method="voting").size == 3 and EnsembleSection(method="stacking").size == 3
     assert EnsembleSection(method="voting", top_k=5).size == 5
 
 

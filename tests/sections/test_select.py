@@ -178,7 +178,7 @@ def test_a_searched_value_is_applied_to_the_spec_the_selector_and_the_record(wri
 def test_a_search_over_select_and_reduce_reports_the_chosen_values(cli, write_recipe, runs_dir):
     text = TITANIC_M.replace("cv: {folds: 3}", "cv: {folds: 2}") + (
         "select: {method: kbest, k: 8}\nreduce: {method: pca, n_components: 5}\n"
-        "search:\n  estimators: [lightgbm]\n  trials: 3\n  pipeline:\n"
+        "search:\n  estimators: [lightgbm]\n  trials: 3\n  ensemble: {method: none}\n  pipeline:\n"
         "    select: {k: {domain: choice, values: [3, 4]}}\n"
         "    reduce: {n_components: {domain: choice, values: [2, 3]}}\n")
     metrics, _ = run_json(cli, write_recipe(text), runs_dir)
