@@ -82,6 +82,7 @@ def stage_finish_model(ctx: Any) -> None:
         ctx.report["reduce"] = reduction
         log.info("reduce %s: %d features -> %d components (%.1f%% of the variance)", reduction["method"],
                  reduction["n_in"], reduction["n_components"], 100 * reduction["explained_variance"])
+    _record_members(ctx, model)
     if data.task == "regression" or (plan.calibration.method == "none" and plan.threshold.objective == "none"):
         ctx.model = model
         ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
@@ -116,6 +117,48 @@ def stage_finish_model(ctx: Any) -> None:
         _final_cv(ctx, oof, oof_rows, threshold, plan.calibration.method if calibrated else None)
     ctx.model = model
     ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
+
+
+def ensemble_members(model: Any) -> list[tuple[str, Any]]:
+    """The fitted member pipelines of a search's ensemble (`Pipeline([adapt, ("model", Voting*/Stacking*)])`,
+    mlengine.search.ensemble), else []. Each member has its own resample, select and reduce steps."""
+    named = getattr(model.steps[-1][1], "named_estimators_", None) if hasattr(model, "steps") else None
+    return list(named.items()) if named is not None else []
+
+
+def _member_pins(ctx: Any) -> list[dict[str, Any]]:
+    """The kept ensemble's members as recipe pins (model, params, pipeline_params), in member order: the search's
+    best_overrides, or the recipe's own pinned members (a replay)."""
+    pins = ((ctx.report.get("search") or {}).get("best_overrides") or {}).get("search.ensemble.members")
+    return pins if pins is not None else [m.model_dump() for m in ctx.recipe.search.ensemble.members]
+
+
+def _record_members(ctx: Any, model: Any) -> None:
+    """metrics.json resample / selection / reduce for a kept ensemble: the same record per member (each member
+    was searched with its own pipeline parameters), as `{"method": ..., "members": {member name: record}}`.
+    Without this an ensemble run would say nothing of what its members resampled, selected or reduced."""
+    from dataclasses import replace
+
+    members, plan = ensemble_members(model), ctx.plan
+    pins = _member_pins(ctx) if members else []
+    if not members or len(pins) != len(members):
+        return
+    X = model.steps[0][1].transform(ctx.X_tr)  # the members' input: the shared adapter's output
+    per: dict[str, dict[str, Any]] = {"resample": {}, "selection": {}, "reduce": {}}
+    for (name, member), pin in zip(members, pins, strict=True):
+        cand = replace(ctx.candidate, model=pin["model"], pipeline_params=pin.get("pipeline_params") or {})
+        resample = plan.spec("resample", cand)
+        if any(n == "resample" for n, _ in member.steps) or resample.method == "class_weight":
+            per["resample"][name] = resample.record(member, X, ctx.y_tr)
+        for key, step in (("selection", "select"), ("reduce", "reduce")):
+            record = plan.spec(step, cand).record(member)
+            if record:
+                per[key][name] = record
+    for key, records in per.items():
+        if records:
+            ctx.report[key] = {"method": next(iter(records.values()))["method"], "members": records}
+            log.info("%s %s: recorded for each of the ensemble's %d member(s) (metrics.json %s.members)", key,
+                     ctx.report[key]["method"], len(records), key)
 
 
 def _fold_rows(ctx: Any) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from mlengine.evaluate.finish import describe_structure, final_cv_scores, needs_
 from mlengine.plan import compile_recipe
 from mlengine.recipe.validate import validate_config
 
-from tests.modelling import TITANIC_M
+from tests.modelling import TITANIC_M, run_json
 
 Y = np.array([0, 1, 0, 1, 1, 0])
 OOF = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.55, 0.45], [0.1, 0.9]])  # rows 0-4 (row 5: no prediction)
@@ -76,3 +76,32 @@ def test_final_cv_scores_with_string_labels_and_a_pooled_fold():
     y = np.array(["no", "yes", "no", "yes", "yes", "no"], dtype=object)
     out = final_cv_scores(OOF, ROWS, y, [np.flatnonzero(ROWS)], ["accuracy"], ["no", "yes"], "yes", 0.5)
     assert out["accuracy"] == {"mean": 0.8, "std": 0.0, "folds": [0.8]}
+
+
+ENSEMBLE = TITANIC_M + """resample: {method: random_over}
+select: {method: kbest, k: 6}
+reduce: {method: pca, n_components: 3}
+search:
+  trials: 0
+  ensemble:
+    method: voting
+    members:
+      - {model: logistic_regression, params: {C: 0.5}, pipeline_params: {select.k: 4}}
+      - {model: random_forest, params: {n_estimators: 5}}
+"""
+
+
+def test_an_ensemble_records_what_each_member_resampled_selected_and_reduced(cli, write_recipe, runs_dir):
+    """A kept ensemble (the search's default is greedy) has no top-level select step: each member has its own, with
+    its own searched values, so metrics.json records them per member instead of saying nothing."""
+    m, _ = run_json(cli, write_recipe(ENSEMBLE), runs_dir)
+    names = ["member0_logistic_regression", "member1_random_forest"]
+    sel, red, res = m["selection"], m["reduce"], m["resample"]
+    assert sel["method"] == "kbest" and list(sel["members"]) == names
+    assert [sel["members"][n]["n_selected"] for n in names] == [4, 6]  # member 0's own select.k
+    assert all(len(sel["members"][n]["selected"]) == sel["members"][n]["n_selected"] for n in names)
+    assert red["method"] == "pca" and [red["members"][n]["n_in"] for n in names] == [4, 6]
+    assert all(red["members"][n]["n_components"] == 3 for n in names)
+    assert res["method"] == "random_over" and list(res["members"]) == names
+    counts = res["members"][names[0]]["training_counts_after"]
+    assert len(set(counts.values())) == 1  # random_over balanced the member's training rows
