@@ -119,7 +119,7 @@ def stage_finish_model(ctx: Any) -> None:
     ctx.report["model_structure"] = ctx.bundle["model_structure"] = describe_structure(model)
 
 
-def ensemble_members(model: Any) -> list[tuple[str, Any]]:
+def _fitted_members(model: Any) -> list[tuple[str, Any]]:
     """The fitted member pipelines of a search's ensemble (`Pipeline([adapt, ("model", Voting*/Stacking*)])`,
     mlengine.search.ensemble), else []. Each member has its own resample, select and reduce steps."""
     named = getattr(model.steps[-1][1], "named_estimators_", None) if hasattr(model, "steps") else None
@@ -139,7 +139,7 @@ def _record_members(ctx: Any, model: Any) -> None:
     Without this an ensemble run would say nothing of what its members resampled, selected or reduced."""
     from dataclasses import replace
 
-    members, plan = ensemble_members(model), ctx.plan
+    members, plan = _fitted_members(model), ctx.plan
     pins = _member_pins(ctx) if members else []
     if not members or len(pins) != len(members):
         return
