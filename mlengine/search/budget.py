@@ -11,7 +11,9 @@ A stopped trial is recorded as `timeout` with the folds it finished (the search'
 
 `run.time_budget` bounds the whole run: the search gets what is left of it when the search starts, minus a
 reserve for the stages after the search (refit, evaluation, explanation, export, report): the larger of
-`RESERVE_MIN_S` and `RESERVE_SHARE` of what is left, and never more than `search.time_budget`.
+`RESERVE_MIN_S` and `RESERVE_SHARE` of what is left, and never more than `search.time_budget`. An ensemble of the
+best trials (refitted, and cross-validated again when it must be) is built only if its estimated cost fits in what
+the run budget leaves after the single best's refit and `RESERVE_MIN_S` (`ensemble_allowance`).
 """
 
 from __future__ import annotations
@@ -104,6 +106,22 @@ def search_budget(search_budget_s: float | None, run_budget_s: float | None, run
     if search_budget_s:
         seconds = min(seconds, search_budget_s)
     return SearchBudget(seconds, run_budget_s, reserve, elapsed, note)
+
+
+def refit_seconds(rec: Any, folds: int) -> float:
+    """A trial's refit on the whole training split, estimated from its seconds per finished fold, scaled from a
+    fold's (folds - 1)/folds of the rows to all of them."""
+    per_fold = rec.seconds / max(len(rec.folds), 1)
+    return per_fold * (folds / (folds - 1) if folds > 1 else 1.0)
+
+
+def ensemble_allowance(run_budget_s: float | None, run_started: float, best: Any, folds: int) -> float | None:
+    """Seconds an ensemble may add after the search under run.time_budget (None without one): what the run has
+    left, less the single best trial's refit and RESERVE_MIN_S for the evaluation, export and report."""
+    if not run_budget_s:
+        return None
+    left = run_budget_s - (crossval.clock() - run_started)
+    return left - refit_seconds(best, folds) - RESERVE_MIN_S
 
 
 def _r(v: float | None) -> float | None:

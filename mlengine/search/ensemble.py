@@ -11,6 +11,10 @@ Members are the trials' whole pipelines without the shared, stateless adapter: `
 [preprocess + model, ...])])`, so each member keeps its own preprocessing (and samplers, which act only while that
 member fits). The ensemble is cross-validated on the same folds as the trials, then compared with the best trial
 on the search metric; a tie keeps the single model (simpler, same score).
+
+Under `run.time_budget` an ensemble is built only if its estimated cost (its other members' refits, and a
+cross-validation of all of them when it needs one, from their trials' seconds) fits in what the run has left
+(`mlengine.search.budget.ensemble_allowance`); otherwise the single best is kept and the reason says so.
 """
 
 from __future__ import annotations
@@ -81,15 +85,39 @@ def build_ensemble(method: str, pipelines: list[tuple[str, Any]], task: str, cv:
     return Pipeline([adapt, ("model", combiner)])
 
 
+def over_allowance(method: str, members: list[Any], best_number: int, folds: int, cross_validated: bool,
+                   allowance: float | None) -> str | None:
+    """Why an ensemble of `members` is not built under run.time_budget (`allowance` seconds left for it), else None.
+    Its cost: each member other than the single best refitted on the whole training split and, when the ensemble
+    is cross-validated itself, every member once per fold (a stacking also fits its members on its inner folds)."""
+    if allowance is None:
+        return None
+    from mlengine.search.budget import RESERVE_MIN_S, refit_seconds
+
+    fits = 1 + folds if method == "stacking" else 1
+    refit = sum(refit_seconds(r, folds) for r in members if r.number != best_number) * fits
+    cv = sum(r.seconds for r in members) * fits if cross_validated else 0.0
+    if refit + cv <= allowance:
+        return None
+    return (f"not built: refitting its {len(members)} members{' and cross-validating them' if cv else ''} would take "
+            f"about {refit + cv:.0f} s (from their trials' seconds), more than the {max(allowance, 0.0):.0f} s "
+            f"run.time_budget leaves after the single best's refit and {RESERVE_MIN_S:g} s for the export and report")
+
+
 def try_ensemble(setup: Any, method: str, top: list[Any], best: Any, greater_is_better: bool,
-                 n_jobs: int) -> EnsembleOutcome:
-    """Cross-validate the ensemble of `top` (best first, distinct) and keep it only if strictly better."""
+                 n_jobs: int, allowance: float | None = None) -> EnsembleOutcome:
+    """Cross-validate the ensemble of `top` (best first, distinct) and keep it only if strictly better; not built
+    when its estimated cost exceeds `allowance` seconds (what run.time_budget leaves it; None: no bound)."""
     from mlengine.evaluate.crossval import cross_validate
 
     numbers = [r.number for r in top]
     if len(top) < 2:
         reason = f"only {len(top)} distinct successful configuration(s); an ensemble needs 2"
         log.info("ensemble (%s): skipped, %s", method, reason)
+        return EnsembleOutcome(method, numbers, False, reason=reason)
+    reason = over_allowance(method, top, best.number, setup.plan.cv.folds, True, allowance)
+    if reason:
+        log.warning("note: ensemble (%s of %d): %s; keeping the single best trial", method, len(top), reason)
         return EnsembleOutcome(method, numbers, False, reason=reason)
     members = []
     for i, r in enumerate(top):  # names as a pinned ensemble names them, so a replay pickles the same bytes
@@ -117,8 +145,9 @@ def try_ensemble(setup: Any, method: str, top: list[Any], best: Any, greater_is_
 
 
 def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], greater_is_better: bool,
-                    n_jobs: int) -> EnsembleOutcome:
-    """Ensemble selection over the kept out-of-fold predictions of `top`; kept only if strictly better."""
+                    n_jobs: int, allowance: float | None = None) -> EnsembleOutcome:
+    """Ensemble selection over the kept out-of-fold predictions of `top` (best first); kept only if strictly
+    better, and built only if its members' refit fits in `allowance` seconds (None: no bound)."""
     import numpy as np
 
     from mlengine.evaluate.crossval import CVResult, split_arg
@@ -184,6 +213,11 @@ def greedy_ensemble(setup: Any, top: list[Any], cv_results: dict[int, Any], grea
         return EnsembleOutcome("greedy", numbers, False, reason=reason, mean=best_value)
     chosen = [top[i] for i in members]
     w = [weights[i] for i in members]
+    costly = over_allowance("greedy", chosen, top[0].number, cv.folds, any(r.best_iterations for r in chosen),
+                            allowance)
+    if costly:
+        log.warning("note: ensemble (greedy): %s; keeping the single best trial", costly)
+        return EnsembleOutcome("greedy", numbers, False, reason=f"{reason}; {costly}", mean=best_value)
     blended = blend(weights)
     scores = fold_scores(blended, setup.plan.metrics)
     validated = np.logical_and.reduce([cv_results[r.number].validated for r in chosen])

@@ -32,7 +32,7 @@ def stage_search(ctx: Any) -> None:
             _pinned_ensemble(ctx)
         return
     from mlengine.evaluate.metrics import METRICS
-    from mlengine.search.budget import search_budget
+    from mlengine.search.budget import ensemble_allowance, search_budget
     from mlengine.search.config import declared_spaces
     from mlengine.search.driver import plan_threads, run_search
     from mlengine.search.ensemble import ensemble_members, greedy_ensemble, try_ensemble
@@ -108,10 +108,11 @@ def stage_search(ctx: Any) -> None:
     ensemble = None
     if s.ensemble.method != "none" and result.fallback is None:
         top = ensemble_members(ranked([r for r in result.records if r.ok], greater), s.ensemble.size)
+        allowance = ensemble_allowance(timing.run_budget, ctx.rd.started, best, plan.cv.folds)
         if s.ensemble.method == "greedy":
-            ensemble = greedy_ensemble(setup, top, result.cv_results, greater, plan.n_jobs)
+            ensemble = greedy_ensemble(setup, top, result.cv_results, greater, plan.n_jobs, allowance)
         else:
-            ensemble = try_ensemble(setup, s.ensemble.method, top, best, greater, plan.n_jobs)
+            ensemble = try_ensemble(setup, s.ensemble.method, top, best, greater, plan.n_jobs, allowance)
         if ensemble.kept:
             ctx.pipeline, ctx.cv_result = ensemble.pipeline, ensemble.cv
             by_number = {r.number: r for r in result.records}

@@ -99,6 +99,18 @@ def test_run_time_budget_leaves_a_reserve_and_caps_at_the_search_budget():
     assert search_budget(None, 5, clock()).note and search_budget(None, 5, clock()).seconds == 1.0
 
 
+def test_an_ensemble_gets_what_the_run_budget_leaves_after_the_best_refit_and_the_reserve():
+    from mlengine.evaluate.crossval import clock
+    from mlengine.search.budget import RESERVE_MIN_S, ensemble_allowance, refit_seconds
+    from mlengine.search.trials import TrialRecord
+
+    best = TrialRecord(1, "ok", "lightgbm", {}, {}, 6.0, folds=[0.8, 0.8, 0.8], mean=0.8)
+    assert refit_seconds(best, 3) == pytest.approx(3.0) and refit_seconds(best, 1) == pytest.approx(2.0)
+    assert ensemble_allowance(None, clock(), best, 3) is None
+    left = ensemble_allowance(100, clock() - 20, best, 3)  # 80 s left, less a 3 s refit and the reserve
+    assert left == pytest.approx(80 - 3 - RESERVE_MIN_S, abs=0.5)
+
+
 # ------------------------------------------------------------------------------------------ budgets ---
 @pytest.mark.slow
 def test_the_time_budget_holds_when_a_trial_would_run_far_past_it(cli, write_recipe, runs_dir):

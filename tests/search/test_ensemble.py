@@ -147,3 +147,29 @@ def test_greedy_selection_scores_what_cross_validating_its_weighted_vote_gives(t
     assert out.to_dict(single) == {"method": "greedy", "members": out.members, "weights": out.weights, "kept": True,
                                    "cv_mean": out.mean, "cv_std": out.std, "best_single_cv_mean": single,
                                    "reason": out.reason}
+
+
+def test_under_a_run_budget_an_ensemble_too_costly_for_what_is_left_is_not_built(trials):
+    setup, records, cv_results = trials
+    best = max(records, key=lambda r: r.mean)
+    top = sorted(records, key=lambda r: -r.mean)
+    greedy = greedy_ensemble(setup, top, cv_results, True, 1, allowance=0.0)
+    assert not greedy.kept and greedy.pipeline is None and greedy.cv is None
+    assert "not built: refitting its" in greedy.reason and "run.time_budget leaves" in greedy.reason
+    assert greedy_ensemble(setup, top, cv_results, True, 1, allowance=1e9).kept  # room enough: built as before
+    vote = try_ensemble(setup, "voting", top[:2], best, True, 1, allowance=0.0)
+    assert not vote.kept and vote.cv is None and "and cross-validating them" in vote.reason
+
+
+def test_an_ensembles_cost_counts_the_other_members_refits_and_a_cross_validation_when_needed():
+    from mlengine.search.ensemble import over_allowance
+
+    a = TrialRecord(1, "ok", "lightgbm", {}, {}, 6.0, folds=[0.8, 0.8, 0.8], mean=0.8)  # 2 s a fold
+    b = TrialRecord(2, "ok", "random_forest", {}, {}, 12.0, folds=[0.7, 0.7, 0.7], mean=0.7)  # 4 s a fold
+    # refit of b alone on all rows: 4 s x 3/2 = 6 s; a cross-validation of both: 18 s more
+    assert over_allowance("greedy", [a, b], 1, 3, False, 6.5) is None
+    assert "about 6 s" in over_allowance("greedy", [a, b], 1, 3, False, 5.5)
+    assert over_allowance("voting", [a, b], 1, 3, True, 24.5) is None
+    assert "about 24 s" in over_allowance("voting", [a, b], 1, 3, True, 23.5)
+    assert over_allowance("stacking", [a, b], 1, 3, True, 24.5)  # stacking fits members on its inner folds too
+    assert over_allowance("greedy", [a, b], 1, 3, True, None) is None  # no run.time_budget: no bound
